@@ -1,0 +1,41 @@
+"""Ruche core: the plugin host. Plugins import `hookimpl` and the model types from here."""
+
+from __future__ import annotations
+
+import pluggy
+
+from bot.model import (
+    Button,
+    Community,
+    IncomingMessage,
+    Member,
+    MemberJoin,
+    MessageRef,
+    OutgoingMessage,
+    ReactionEvent,
+    Role,
+    RoomRef,
+    UserRef,
+)
+
+__version__ = "0.1.0"
+
+hookimpl = pluggy.HookimplMarker("ruche")
+hookspec = pluggy.HookspecMarker("ruche")
+
+__all__ = [
+    "Button",
+    "Community",
+    "IncomingMessage",
+    "Member",
+    "MemberJoin",
+    "MessageRef",
+    "OutgoingMessage",
+    "ReactionEvent",
+    "Role",
+    "RoomRef",
+    "UserRef",
+    "__version__",
+    "hookimpl",
+    "hookspec",
+]

@@ -1,0 +1,246 @@
+"""The Bot: composition of plugins, config, database, scheduler, adapters and router."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import importlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from bot.adapters.base import Adapter, degrade
+from bot.commands.model import Command, module_domain
+from bot.commands.router import CommandRouter
+from bot.communities import Communities
+from bot.config import Config, ConfigErrors, build, validate_config
+from bot.dispatch import Dispatcher
+from bot.hooks import Hooks
+from bot.i18n import I18n, Text
+from bot.identity import Identity
+from bot.model import IncomingMessage, MemberJoin, MessageRef, OutgoingMessage, ReactionEvent
+from bot.model import RoomRef
+from bot.permissions import AuditLog, Permission, Permissions
+from bot.plugins import DEFAULT_PLUGINS, LoadedPlugin, create_plugin_manager, load_plugins
+from bot.scheduler import Job, Scheduler
+from bot.settings import Settings
+from bot.storage import Database, Migrations, open_database, run_migrations
+
+log = logging.getLogger("ruche")
+
+
+class Bot:
+    """One process: wires the parts together; behaviour lives in the parts and the plugins."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        extra_plugins: dict[str, object] | None = None,
+        builtins: dict[str, str] | None = None,
+        use_entry_points: bool = True,
+    ) -> None:
+        self.config = config
+        self.pm = create_plugin_manager()
+        self.hooks = Hooks(self.pm, timeout=config.hooks.timeout)
+        self.i18n = I18n(config.bot.locale)
+        self.router = CommandRouter(self)
+        self.scheduler = Scheduler(self)
+        self.identity = Identity(self)
+        self.permissions = Permissions(self)
+        self.audit = AuditLog(self)
+        self.settings = Settings(self)
+        self.communities = Communities(self)
+        self.dispatcher = Dispatcher(self)
+        self.adapters: dict[str, Adapter] = {}
+        self.plugins: list[LoadedPlugin] = []
+        self.config_schemas: dict[str, type[Any]] = {}
+        self.migrations: list[Migrations] = []
+        self._plugin_configs: dict[str, Any] = {}
+        self._community_configs: dict[tuple[str, str], Any] = {}
+        self._db: Database | None = None
+        self._extra_plugins = extra_plugins or {}
+        self._builtins = builtins
+        self._use_entry_points = use_entry_points
+        self._stop = asyncio.Event()
+        self._started = False
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            raise RuntimeError("database not open: call Bot.setup() first")
+        return self._db
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Load plugins and validate the whole config (what `ruche check-config` runs)."""
+        self.plugins = load_plugins(
+            self.pm, disabled=self.config.plugins_disabled, builtins=self._builtins,
+            use_entry_points=self._use_entry_points, extra=self._extra_plugins,
+        )
+        for schemas in await self.hooks.collect("register_config", bot=self):
+            self.config_schemas.update(schemas)
+        known = {p.name for p in self.plugins} | set(DEFAULT_PLUGINS)
+        problems = [e for e in validate_config(self.config, self.config_schemas,
+                                               known_plugins=known)
+                    if e.severity == "error"]
+        if problems:
+            raise ConfigErrors(problems)
+        for path, schema in self.config_schemas.items():
+            if path.startswith("plugins."):
+                name = path.split(".", 1)[1]
+                value, errors = build(schema, self.config.plugin_raw(name), path)
+                if errors and any(e.severity == "error" for e in errors):
+                    raise ConfigErrors(errors)
+                self._plugin_configs[name] = value
+        seen = {"core"}
+        for _name, plugin in self.pm.list_name_plugin():
+            module_name = getattr(plugin, "__module__", None) or getattr(plugin, "__name__", "")
+            domain = module_domain(module_name)
+            if domain in seen:
+                continue
+            seen.add(domain)
+            package = f"plugins.{domain}" if module_name.startswith("plugins.") else domain
+            locales = Path(importlib.import_module(package).__file__ or ".").parent / "locales"
+            if locales.is_dir():
+                self.i18n.add_domain(domain, locales)
+
+    async def setup(self) -> None:
+        """Load, open the database, migrate, and gather every plugin's registrations."""
+        await self.load()
+        self._db = await open_database(self.config.storage.url)
+        from bot.schema import migrations as core_migrations
+
+        self.migrations = [core_migrations] + [
+            m for m in await self.hooks.collect("register_migrations", bot=self)
+        ]
+        await run_migrations(self.db, self.migrations)
+        await self.settings.load()
+        for perm in await self.hooks.collect("register_permissions", bot=self):
+            self.permissions.register(perm)
+        for cmd in await self.hooks.collect("register_commands", bot=self):
+            self.router.add(cmd)
+        for cmd in self.router.walk():
+            if cmd.permission:
+                self.permissions.default_role(cmd.permission)  # fails loudly if unregistered
+        for job in await self.hooks.collect("register_jobs", bot=self):
+            self.scheduler.add(job)
+        for adapter in await self.hooks.collect("register_adapters", bot=self):
+            if adapter.platform in self.adapters:
+                raise ValueError(f"two adapters for platform {adapter.platform!r}")
+            self.adapters[adapter.platform] = adapter
+
+    async def start(self) -> None:
+        """Startup hooks, catch-up sweeps, then adapters begin taking events."""
+        await self.hooks.notify("startup", bot=self)
+        await self.scheduler.start()
+        for adapter in self.adapters.values():
+            await adapter.start(self)
+        self._started = True
+        log.info("ruche started", extra={"adapters": sorted(self.adapters)})
+
+    async def run(self) -> None:
+        """Set up, start, and run until `request_stop()` (signal, console end of input)."""
+        await self.setup()
+        try:
+            await self.start()
+            await self._stop.wait()
+        finally:
+            await self.stop()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def stop(self) -> None:
+        """Stop taking events, finish in-flight commands, stop jobs, flush and close."""
+        await self.dispatcher.drain()
+        for adapter in list(self.adapters.values()):
+            try:
+                await adapter.stop()
+            except Exception:
+                log.exception("adapter %s failed to stop", adapter.platform)
+        await self.scheduler.stop()
+        if self._started:
+            await self.hooks.notify("shutdown", bot=self)
+            self._started = False
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    # -- what adapters call ---------------------------------------------------------------------
+
+    async def dispatch_message(self, message: IncomingMessage) -> None:
+        await self.dispatcher.message(message)
+
+    async def dispatch_reaction(self, event: ReactionEvent) -> None:
+        await self.dispatcher.reaction(event)
+
+    async def dispatch_join(self, event: MemberJoin) -> None:
+        await self.dispatcher.join(event)
+
+    # -- what plugins call ----------------------------------------------------------------------
+
+    def plugin_config(self, name: str, community_id: str | None = None) -> Any:
+        """A plugin's config dataclass, with the community's `!config` overrides applied."""
+        base = self._plugin_configs[name]
+        if community_id is None:
+            return base
+        key = (name, community_id)
+        cached = self._community_configs.get(key)
+        if cached is None:
+            prefix = f"plugins.{name}."
+            changes = {k[len(prefix):]: v for k, v in
+                       self.settings.overrides(community_id).items() if k.startswith(prefix)}
+            cached = dataclasses.replace(base, **changes) if changes else base
+            self._community_configs[key] = cached
+        return cached
+
+    def forget_community_cache(self, community_id: str) -> None:
+        self.communities.invalidate(community_id)
+        self._community_configs = {k: v for k, v in self._community_configs.items()
+                                   if k[1] != community_id}
+
+    async def send(self, room: RoomRef, message: OutgoingMessage) -> MessageRef:
+        """Send through the room's adapter, degrading what the platform cannot show."""
+        adapter = self.adapters[room.platform]
+        return await adapter.send(room, degrade(message, adapter.capabilities))
+
+    async def edit(self, ref: MessageRef, message: OutgoingMessage) -> MessageRef:
+        adapter = self.adapters[ref.platform]
+        return await adapter.edit(ref, degrade(message, adapter.capabilities))
+
+    async def react(self, ref: MessageRef, emoji: str) -> None:
+        adapter = self.adapters[ref.platform]
+        if adapter.capabilities.reactions:
+            await adapter.react(ref, emoji)
+
+    async def notify_member(self, community_id: str, member_id: int, text: Text | str,
+                            fallback_room: RoomRef | None = None) -> bool:
+        """Tell a member privately where a platform allows it, else mention them in a room."""
+        community = self.communities.get(community_id)
+        rendered = self.i18n.translate(text, community.locale)
+        for account in await self.identity.accounts(member_id):
+            adapter = self.adapters.get(account.platform)
+            if adapter is None or not adapter.capabilities.direct_messages:
+                continue
+            try:
+                if await adapter.send_direct(account, OutgoingMessage(rendered)) is not None:
+                    return True
+            except Exception:
+                log.exception("direct message failed on %s", account.platform)
+        if fallback_room is not None:
+            member = await self.identity.get(community_id, member_id)
+            name = member.display_name if member else "?"
+            await self.send(fallback_room, OutgoingMessage(f"@{name} {rendered}"))
+            return True
+        return False
+
+    def command(self, path: str) -> Command | None:
+        return self.router.get(path)
+
+    def add_permission(self, permission: Permission) -> None:
+        self.permissions.register(permission)
+
+    def add_job(self, job: Job) -> None:
+        self.scheduler.add(job)

@@ -1,0 +1,201 @@
+"""The core's own commands: help, ping, about, link, config, audit — a plugin like any other."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Annotated
+
+import pluggy
+
+from bot.commands.context import Context
+from bot.commands.converters import PositiveInt, Rest, Word
+from bot.commands.decorators import command, requires
+from bot.commands.errors import BadArgument, UnknownCommand
+from bot.commands.model import Command, Group
+from bot.i18n import translatable
+from bot.model import OutgoingMessage, Role
+from bot.permissions import Permission
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+
+hookimpl = pluggy.HookimplMarker("ruche")
+_ = translatable("core")
+
+MAX_AUDIT = 50
+
+
+async def _visible(ctx: Context, cmd: Command) -> bool:
+    if cmd.hidden:
+        return False
+    if cmd.permission is None:
+        return True
+    return await ctx.bot.permissions.allowed(ctx.member, cmd.permission, ctx.community)
+
+
+async def _help_line(ctx: Context, cmd: Command) -> str:
+    text = _domain_t(ctx, cmd, cmd.help)
+    if isinstance(cmd, Group):
+        subs = [s.name for s in sorted(cmd.unique_subcommands(), key=lambda c: c.name)
+                if await _visible(ctx, s)]
+        usage = f"{ctx.prefix}{cmd.qualified_name} <{'|'.join(subs)}>" if subs else \
+            f"{ctx.prefix}{cmd.qualified_name}"
+        return f"{usage} — {text}" if text else usage
+    usage = cmd.usage(ctx.prefix)
+    return f"{usage} — {text}" if text else usage
+
+
+def _domain_t(ctx: Context, cmd: Command, msgid: str) -> str:
+    """Translate a command's help text in its plugin's catalog."""
+    return ctx.t(translatable(cmd.domain)(msgid)) if msgid else ""
+
+
+@command("help", aliases=("aide",))
+async def help_command(ctx: Context, topic: Rest | None = None) -> None:
+    """List the commands, or explain one: help [command]."""
+    if topic:
+        cmd, rest = ctx.bot.router.resolve(topic.lstrip(ctx.prefix))
+        if cmd is None or rest.strip():
+            word = topic.strip()[:40]
+            names = [c.qualified_name for c in ctx.bot.router.walk()]
+            raise UnknownCommand(word, ctx.bot.router.suggest(word, names), ctx.prefix)
+        await ctx.reply(await describe(ctx, cmd))
+        return
+    lines = [ctx.t(_("Commands (prefix {prefix}):", prefix=ctx.prefix))]
+    for cmd in ctx.bot.router.commands():
+        if await _visible(ctx, cmd):
+            lines.append("• " + await _help_line(ctx, cmd))
+    lines.append(ctx.t(_("Type {prefix}help <command> for details.", prefix=ctx.prefix)))
+    await ctx.reply("\n".join(lines))
+
+
+async def describe(ctx: Context, cmd: Command) -> str:
+    """Usage, help text, aliases, permission and subcommands of one command."""
+    lines: list[str] = []
+    if isinstance(cmd, Group):
+        lines.append(f"{ctx.prefix}{cmd.qualified_name} — {_domain_t(ctx, cmd, cmd.help)}")
+        for sub in sorted(cmd.unique_subcommands(), key=lambda c: c.name):
+            if await _visible(ctx, sub):
+                lines.append(f"• {sub.usage(ctx.prefix)} — {_domain_t(ctx, sub, sub.help)}")
+    else:
+        lines.append(ctx.t(_("Usage: {usage}", usage=cmd.usage(ctx.prefix))))
+        if cmd.help:
+            lines.append(_domain_t(ctx, cmd, cmd.help))
+        if cmd.description and ctx.locale == "en":
+            lines.append(cmd.description)
+    if cmd.aliases:
+        lines.append(ctx.t(_("Aliases: {aliases}", aliases=", ".join(cmd.aliases))))
+    if cmd.permission:
+        role = ctx.bot.permissions.default_role(cmd.permission)
+        if role > Role.MEMBER:
+            lines.append(ctx.t(_("Reserved to: {role}", role=ctx.t(ROLE_NAMES[role]))))
+    return "\n".join(lines)
+
+
+ROLE_NAMES = {Role.MEMBER: _("members"), Role.MODERATOR: _("moderators"),
+              Role.ADMIN: _("admins")}
+
+
+@command("ping")
+async def ping(ctx: Context) -> None:
+    """Check that the bot is alive and answering."""
+    await ctx.reply(_("Pong!"))
+
+
+@command("about")
+async def about(ctx: Context) -> None:
+    """What this bot is, its version and loaded plugins."""
+    bot = ctx.bot
+    plugins = ", ".join(f"{p.name} {p.version}" for p in bot.plugins)
+    await ctx.reply(_(
+        "Ruche — ideas, votes, community tokens and rewards, on Discord, Matrix and the "
+        "console.\nCommunity: {community} · language: {locale} · platforms: {platforms}\n"
+        "Plugins: {plugins}",
+        community=ctx.community.name, locale=ctx.locale,
+        platforms=", ".join(sorted(bot.adapters)), plugins=plugins,
+    ))
+
+
+@command("link")
+@requires("core.link")
+async def link(ctx: Context, code: str | None = None) -> None:
+    """Link your accounts on two platforms: one wallet, one vote, one history."""
+    bot = ctx.bot
+    if code is None:
+        new_code = await bot.identity.create_link_code(ctx.member, ctx.message.author.platform)
+        text = ctx.t(_("Your link code is {code}. Within 10 minutes, type {prefix}link {code} "
+                       "with your account on the other platform.", code=new_code,
+                       prefix=ctx.prefix))
+        if ctx.adapter.capabilities.direct_messages and not ctx.message.is_direct:
+            sent = await ctx.adapter.send_direct(ctx.message.author, OutgoingMessage(text))
+            if sent is not None:
+                await ctx.reply(_("I sent you a link code in a private message."))
+                return
+        await ctx.send(OutgoingMessage(text, reply_to=ctx.message.ref, ephemeral=True))
+        return
+    if len(code) > 32:
+        raise BadArgument(_("That is not a link code."))
+    target = await bot.identity.redeem_link_code(code, ctx.member, ctx.message.author)
+    await bot.hooks.notify("on_member_linked", bot=bot, community=ctx.community,
+                           old_member_id=ctx.member.id, member_id=target)
+    await bot.audit.record(ctx.community.id, ctx.member, "link",
+                           f"member {ctx.member.id} linked into {target}")
+    await ctx.reply(_("Linked: this account now shares the same wallet, votes and history."))
+
+
+@command("config")
+@requires("core.config")
+async def config(ctx: Context, key: Annotated[str, Word()] | None = None,
+                 value: Rest | None = None, *, reset: bool = False) -> None:
+    """Show or change this community's settings (moderators)."""
+    settings = ctx.bot.settings
+    if key is None:
+        lines = [ctx.t(_("Settings of {community}:", community=ctx.community.name))]
+        for k in settings.settable_keys():
+            lines.append(f"• {k} = {settings.current(ctx.community.id, k)!s}")
+        await ctx.reply("\n".join(lines))
+        return
+    if reset:
+        await settings.reset(ctx.community.id, key, ctx.member)
+        await ctx.reply(_("{key} is back to {value}.", key=key,
+                          value=str(settings.current(ctx.community.id, key))))
+        return
+    if value is None:
+        await ctx.reply(f"{key} = {settings.current(ctx.community.id, key)!s}")
+        return
+    new = await settings.set(ctx.community.id, key, value, ctx.member)
+    await ctx.reply(_("{key} set to {value} for this community.", key=key, value=str(new)))
+
+
+@command("audit")
+@requires("core.audit")
+async def audit(ctx: Context, n: Annotated[int, PositiveInt()] = 10) -> None:
+    """Show the latest moderator actions (moderators)."""
+    entries = await ctx.bot.audit.recent(ctx.community.id, min(n, MAX_AUDIT))
+    if not entries:
+        await ctx.reply(_("The audit log is empty."))
+        return
+    lines = [ctx.t(_("Latest moderator actions:"))]
+    for e in entries:
+        when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(e.at))
+        lines.append(f"• {when} {e.member_name}: {e.action} {e.detail}".rstrip())
+    await ctx.reply("\n".join(lines))
+
+
+class CorePlugin:
+    """The built-in commands and permissions of the core."""
+
+    @hookimpl
+    def register_commands(self, bot: Bot) -> list[Command]:
+        return [help_command, ping, about, link, config, audit]
+
+    @hookimpl
+    def register_permissions(self, bot: Bot) -> list[Permission]:
+        return [
+            Permission("core.link", Role.MEMBER, "link platform accounts"),
+            Permission("core.config", Role.MODERATOR, "change community settings"),
+            Permission("core.audit", Role.MODERATOR, "read the audit log"),
+        ]
+
+
+plugin = CorePlugin()

@@ -1,0 +1,287 @@
+"""Commands and groups: a command's signature is its parser, its docstring its help."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import typing
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from bot.commands.converters import (
+    Choice,
+    Converter,
+    RestOfLine,
+    Word,
+    converter_for,
+)
+from bot.commands.errors import BadArgument, MissingArgument, TooManyArguments
+from bot.commands.parser import Token, is_option, rest_of, tokenize
+from bot.i18n import translatable
+
+if TYPE_CHECKING:
+    from bot.commands.context import Context
+
+_ = translatable("core")
+
+Callback = Callable[..., Awaitable[Any]]
+ParamKind = Literal["positional", "rest", "varargs", "option", "flag"]
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One parsed parameter of a command."""
+
+    name: str
+    kind: ParamKind
+    converter: Converter
+    default: Any = inspect.Parameter.empty
+
+    @property
+    def required(self) -> bool:
+        return self.default is inspect.Parameter.empty and self.kind not in ("varargs", "flag")
+
+    @property
+    def option_name(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def usage(self) -> str:
+        if self.kind == "flag":
+            return f"[{self.option_name}]"
+        if self.kind == "option":
+            return f"[{self.option_name} {self.converter.name}]"
+        label = self.name.replace("_", "-")
+        if self.kind == "varargs":
+            return f"<{label}…>"
+        if self.kind == "rest":
+            return f"<{label}…>" if self.required else f"[{label}…]"
+        return f"<{label}>" if self.required else f"[{label}]"
+
+
+@dataclass(frozen=True, slots=True)
+class Cooldown:
+    """`rate` uses per `per` seconds, per member (bucket) — a spam brake, not a rule."""
+
+    rate: int
+    per: float
+    bucket: Literal["member", "room", "community"] = "member"
+
+
+def _unwrap_optional(annotation: Any) -> Any:
+    args = typing.get_args(annotation)
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)) and args:
+        non_none = [a for a in args if a is not type(None)]
+        if len(non_none) == 1:
+            return non_none[0]
+    return annotation
+
+
+def _converter(annotation: Any) -> Converter:
+    annotation = _unwrap_optional(annotation)
+    if typing.get_origin(annotation) is typing.Annotated:
+        for meta in annotation.__metadata__:
+            if isinstance(meta, Converter):
+                return meta
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) is Literal:
+        return Choice(*[str(a) for a in typing.get_args(annotation)])
+    return converter_for(annotation)
+
+
+def params_of(callback: Callback) -> list[Param]:
+    """Read a callback's signature (after `ctx`) into parameters."""
+    module = sys.modules.get(callback.__module__)
+    hints = typing.get_type_hints(callback, globalns=vars(module) if module else None,
+                                  include_extras=True)
+    sig = inspect.signature(callback)
+    params: list[Param] = []
+    for i, (name, p) in enumerate(sig.parameters.items()):
+        if i == 0:
+            continue  # ctx
+        ann = hints.get(name, str)
+        if p.kind is inspect.Parameter.VAR_POSITIONAL:
+            params.append(Param(name, "varargs", _converter(ann)))
+        elif p.kind is inspect.Parameter.KEYWORD_ONLY:
+            if _unwrap_optional(ann) is bool:
+                params.append(Param(name, "flag", Word(), False if p.default is p.empty
+                                    else p.default))
+            else:
+                params.append(Param(name, "option", _converter(ann), p.default))
+        else:
+            conv = _converter(ann)
+            kind: ParamKind = "rest" if isinstance(conv, RestOfLine) else "positional"
+            params.append(Param(name, kind, conv, p.default))
+    return params
+
+
+def module_domain(module_name: str) -> str:
+    """Translation domain of a command: `plugins.tips.commands` → tips, `bot.*` → core."""
+    parts = module_name.split(".")
+    if parts[0] == "bot":
+        return "core"
+    if parts[0] == "plugins" and len(parts) > 1:
+        return parts[1]
+    return parts[0]
+
+
+@dataclass(eq=False)
+class Command:
+    """A chat command; Discord turns the same object into a slash command."""
+
+    name: str
+    callback: Callback
+    params: list[Param]
+    aliases: tuple[str, ...] = ()
+    permission: str | None = None
+    cooldown: Cooldown | None = None
+    hidden: bool = False
+    domain: str = "core"
+    parent: Group | None = None
+    checks: list[Callable[[Context], Awaitable[bool]]] = field(default_factory=list)
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.parent.qualified_name} {self.name}" if self.parent else self.name
+
+    @property
+    def help(self) -> str:
+        """First docstring line: the msgid of the command's help text."""
+        doc = inspect.getdoc(self.callback) or ""
+        return doc.strip().splitlines()[0] if doc.strip() else ""
+
+    @property
+    def description(self) -> str:
+        """Docstring after the first line (longer help, English only)."""
+        doc = inspect.getdoc(self.callback) or ""
+        lines = doc.strip().splitlines()
+        return "\n".join(lines[1:]).strip()
+
+    def usage(self, prefix: str) -> str:
+        parts = [f"{prefix}{self.qualified_name}"] + [p.usage() for p in self.params]
+        return " ".join(parts)
+
+    async def parse(self, ctx: Context, text: str) -> tuple[list[Any], dict[str, Any]]:
+        """Bind the raw argument text to the signature, converting each argument."""
+        tokens = tokenize(text)
+        options = {p.option_name: p for p in self.params if p.kind in ("option", "flag")}
+        has_rest = any(p.kind == "rest" for p in self.params)
+        kwargs: dict[str, Any] = {}
+        remaining: list[Token] = []
+        i = 0
+        while i < len(tokens):
+            tok = tokens[i]
+            opt_name = tok.value.split("=", 1)[0].lower() if is_option(tok) else None
+            if opt_name is not None and opt_name in options:
+                p = options[opt_name]
+                if p.name in kwargs:
+                    raise BadArgument(_("Option {option} given twice.", option=p.option_name))
+                if p.kind == "flag":
+                    if "=" in tok.value:
+                        raise BadArgument(_("Option {option} takes no value.",
+                                            option=p.option_name))
+                    kwargs[p.name] = True
+                else:
+                    if "=" in tok.value:
+                        raw = tok.value.split("=", 1)[1]
+                    elif i + 1 < len(tokens):
+                        i += 1
+                        raw = tokens[i].value
+                    else:
+                        raise BadArgument(_("Option {option} needs a value.",
+                                            option=p.option_name))
+                    kwargs[p.name] = await p.converter.convert(ctx, raw)
+            elif opt_name is not None and not has_rest:
+                known = ", ".join(options) or "-"
+                raise BadArgument(_("Unknown option {option} (known: {known}).",
+                                    option=opt_name, known=known))
+            else:
+                remaining.append(tok)
+            i += 1
+        for p in self.params:
+            if p.kind in ("option", "flag") and p.name not in kwargs:
+                if p.default is inspect.Parameter.empty:
+                    raise MissingArgument(p.option_name)
+                kwargs[p.name] = p.default
+        args: list[Any] = []
+        pos = 0
+        for p in self.params:
+            if p.kind == "positional":
+                if pos < len(remaining):
+                    args.append(await p.converter.convert(ctx, remaining[pos].value))
+                    pos += 1
+                elif p.required:
+                    raise MissingArgument(p.name.replace("_", "-"))
+                else:
+                    args.append(p.default)
+            elif p.kind == "rest":
+                rest_tokens = remaining[pos:]
+                pos = len(remaining)
+                if len(rest_tokens) == 1 and rest_tokens[0].quoted:
+                    raw = rest_tokens[0].value
+                else:
+                    raw = rest_of(text, rest_tokens)
+                if not raw.strip():
+                    if p.required:
+                        raise MissingArgument(p.name.replace("_", "-"))
+                    args.append(p.default)
+                else:
+                    args.append(await p.converter.convert(ctx, raw))
+            elif p.kind == "varargs":
+                for tok in remaining[pos:]:
+                    args.append(await p.converter.convert(ctx, tok.value))
+                pos = len(remaining)
+        if pos < len(remaining):
+            raise TooManyArguments(remaining[pos].value[:40])
+        return args, kwargs
+
+    async def invoke(self, ctx: Context, text: str) -> Any:
+        args, kwargs = await self.parse(ctx, text)
+        return await self.callback(ctx, *args, **kwargs)
+
+
+@dataclass(eq=False)
+class Group(Command):
+    """A command with subcommands (`!idea submit …`); alone it shows its own help."""
+
+    subcommands: dict[str, Command] = field(default_factory=dict)
+
+    def add(self, command: Command) -> Command:
+        command.parent = self
+        if command.domain == "core":
+            command.domain = self.domain
+        for name in (command.name, *command.aliases):
+            if name in self.subcommands:
+                raise ValueError(f"subcommand {self.qualified_name} {name} defined twice")
+            self.subcommands[name] = command
+        return command
+
+    def subcommand(
+        self, name: str | None = None, *, aliases: tuple[str, ...] = (), hidden: bool = False
+    ) -> Callable[[Callback | Command], Command]:
+        """Decorator registering a coroutine as a subcommand of this group."""
+        from bot.commands.decorators import command as make_command
+
+        def decorate(func: Callback | Command) -> Command:
+            cmd = make_command(name, aliases=aliases, hidden=hidden)(func)
+            return self.add(cmd)
+
+        return decorate
+
+    def group(self, name: str, *, aliases: tuple[str, ...] = ()) -> Callable[[Callback], Group]:
+        """Decorator registering a nested group."""
+        from bot.commands.decorators import group as make_group
+
+        def decorate(func: Callback) -> Group:
+            grp = make_group(name, aliases=aliases)(func)
+            self.add(grp)
+            return grp
+
+        return decorate
+
+    def unique_subcommands(self) -> list[Command]:
+        seen: dict[int, Command] = {}
+        for cmd in self.subcommands.values():
+            seen.setdefault(id(cmd), cmd)
+        return list(seen.values())

@@ -1,0 +1,66 @@
+"""Tokenizing a command line: quotes, `--options`, and the raw rest of the line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.commands.errors import BadArgument
+from bot.i18n import translatable
+
+_ = translatable("core")
+
+QUOTES = {'"': '"', "'": "'", "“": "”", "«": "»", "„": "“", "‘": "’"}
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A word with its place in the raw line, so the rest of a line can be cut out exactly."""
+
+    value: str
+    start: int
+    end: int
+    quoted: bool = False
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split on whitespace, honouring quotes; an unclosed quote is a BadArgument."""
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        start = i
+        close = QUOTES.get(text[i])
+        if close is not None and (i == 0 or text[i - 1].isspace()):
+            j = text.find(close, i + 1)
+            if j == -1:
+                raise BadArgument(_("A quote is not closed: {quote}", quote=text[i]))
+            tokens.append(Token(text[i + 1 : j], start, j + 1, True))
+            i = j + 1
+            continue
+        while i < n and not text[i].isspace():
+            i += 1
+        tokens.append(Token(text[start:i], start, i))
+    return tokens
+
+
+def is_option(token: Token) -> bool:
+    """`--name` (not quoted, not a lone `--`, not a negative number)."""
+    v = token.value
+    return (not token.quoted and v.startswith("--") and len(v) > 2 and v[2].isalpha())
+
+
+def rest_of(text: str, tokens: list[Token]) -> str:
+    """The raw text covered by `tokens`, keeping original spacing where they are contiguous."""
+    if not tokens:
+        return ""
+    parts: list[str] = []
+    prev_end: int | None = None
+    for tok in tokens:
+        if prev_end is not None:
+            gap = text[prev_end : tok.start]
+            parts.append(gap if gap.strip() == "" else " ")
+        parts.append(text[tok.start : tok.end])
+        prev_end = tok.end
+    return "".join(parts)

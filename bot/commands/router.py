@@ -1,0 +1,169 @@
+"""Finding the command for a message, checking it, running it, answering errors once."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import time
+from collections import deque
+from typing import TYPE_CHECKING
+
+from bot.commands.context import Context
+from bot.commands.errors import (
+    CheckFailure,
+    CommandError,
+    MissingPermission,
+    OnCooldown,
+    UnknownCommand,
+)
+from bot.commands.model import Command, Group
+from bot.commands.parser import tokenize
+from bot.i18n import translatable
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+
+_ = translatable("core")
+log = logging.getLogger("ruche.commands")
+
+
+class CommandRouter:
+    """Holds the command tree and runs one command per message through a single error path."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self._commands: dict[str, Command] = {}
+        self._cooldowns: dict[tuple[str, str], deque[float]] = {}
+
+    def add(self, command: Command) -> None:
+        for name in (command.name, *command.aliases):
+            if name in self._commands:
+                raise ValueError(f"command {name!r} is defined twice")
+            self._commands[name] = command
+
+    def get(self, path: str) -> Command | None:
+        """Look a command up by its qualified name (`idea support`)."""
+        cmd, rest = self.resolve(path)
+        return cmd if cmd is not None and not rest.strip() else None
+
+    def commands(self) -> list[Command]:
+        """Top-level commands, each once (aliases folded)."""
+        seen: dict[int, Command] = {}
+        for cmd in self._commands.values():
+            seen.setdefault(id(cmd), cmd)
+        return sorted(seen.values(), key=lambda c: c.name)
+
+    def walk(self) -> list[Command]:
+        """Every command and subcommand, depth first."""
+        out: list[Command] = []
+
+        def visit(cmd: Command) -> None:
+            out.append(cmd)
+            if isinstance(cmd, Group):
+                for sub in sorted(cmd.unique_subcommands(), key=lambda c: c.name):
+                    visit(sub)
+
+        for cmd in self.commands():
+            visit(cmd)
+        return out
+
+    def resolve(self, body: str) -> tuple[Command | None, str]:
+        """Walk groups as far as the words go; return the command and the argument text."""
+        body = body.strip()
+        head, _sep, rest = body.partition(" ")
+        cmd = self._commands.get(head.lower())
+        if cmd is None:
+            return None, body
+        while isinstance(cmd, Group) and rest.strip():
+            word, _sep, after = rest.strip().partition(" ")
+            sub = cmd.subcommands.get(word.lower())
+            if sub is None:
+                break
+            cmd, rest = sub, after
+        return cmd, rest
+
+    def suggest(self, word: str, names: list[str]) -> str | None:
+        match = difflib.get_close_matches(word.lower(), names, n=1, cutoff=0.6)
+        return match[0] if match else None
+
+    async def dispatch(self, ctx: Context, body: str) -> None:
+        """Run the command in `body` (prefix already stripped); answer any error in chat."""
+        cmd: Command | None = None
+        try:
+            cmd, args = self.resolve(body)
+            if cmd is None:
+                word = body.split(maxsplit=1)[0] if body.split() else ""
+                raise UnknownCommand(word[:40], self.suggest(word, list(self._commands)),
+                                     ctx.prefix)
+            if isinstance(cmd, Group) and args.strip():
+                word = tokenize(args)[0].value if tokenize(args) else args.split()[0]
+                names = list(cmd.subcommands)
+                guess = self.suggest(word, names)
+                raise UnknownCommand(
+                    f"{cmd.qualified_name} {word[:40]}",
+                    f"{cmd.qualified_name} {guess}" if guess else None,
+                    ctx.prefix,
+                )
+            ctx.command = cmd
+            ctx.invoked_with = cmd.qualified_name
+            await self.check(ctx, cmd)
+            await cmd.invoke(ctx, args)
+        except CommandError as exc:
+            await self._answer_error(ctx, cmd, exc)
+            await self.bot.hooks.notify("on_command_error", ctx=ctx, command=cmd, error=exc)
+            return
+        except Exception as exc:
+            plugin = cmd.domain if cmd else "core"
+            log.exception("command %s failed in plugin %s",
+                          cmd.qualified_name if cmd else body[:40], plugin,
+                          extra={"plugin": plugin, "community": ctx.community.id})
+            await ctx.reply(_("Sorry, something went wrong in {plugin}. Nothing was changed; "
+                              "the operators can find the details in the logs.", plugin=plugin))
+            await self.bot.hooks.notify("on_command_error", ctx=ctx, command=cmd, error=exc)
+            return
+        await self.bot.hooks.notify("on_command_completed", ctx=ctx, command=cmd)
+
+    async def check(self, ctx: Context, cmd: Command) -> None:
+        """Permission, custom checks, `command_check` hook, cooldown — in that order."""
+        chain: list[Command] = []
+        node: Command | None = cmd
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        for node in reversed(chain):
+            if node.permission and not await self.bot.permissions.allowed(
+                ctx.member, node.permission, ctx.community
+            ):
+                raise MissingPermission(node.permission)
+        for check in cmd.checks:
+            if not await check(ctx):
+                raise CheckFailure(_("You cannot use this command here."))
+        verdicts = await self.bot.hooks.collect("command_check", ctx=ctx, command=cmd)
+        if any(v is False for v in verdicts):
+            raise CheckFailure(_("This command is not available to you right now."))
+        if cmd.cooldown is not None:
+            self._take_cooldown(ctx, cmd)
+
+    def _take_cooldown(self, ctx: Context, cmd: Command) -> None:
+        cd = cmd.cooldown
+        assert cd is not None
+        key = {
+            "member": str(ctx.member.id),
+            "room": ctx.message.room.id,
+            "community": ctx.community.id,
+        }[cd.bucket]
+        bucket = self._cooldowns.setdefault((cmd.qualified_name, key), deque())
+        now = time.monotonic()
+        while bucket and now - bucket[0] >= cd.per:
+            bucket.popleft()
+        if len(bucket) >= cd.rate:
+            raise OnCooldown(cd.per - (now - bucket[0]))
+        bucket.append(now)
+        if len(self._cooldowns) > 10_000:
+            self._cooldowns = {k: v for k, v in self._cooldowns.items() if v}
+
+    async def _answer_error(self, ctx: Context, cmd: Command | None, exc: CommandError) -> None:
+        text = ctx.t(exc.message)
+        if exc.show_usage and cmd is not None:
+            text += "\n" + ctx.t(_("Usage: {usage}", usage=cmd.usage(ctx.prefix)))
+        await ctx.reply(text)

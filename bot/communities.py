@@ -1,0 +1,64 @@
+"""Which community a room belongs to, and each community's language and prefix."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.model import Community, RoomRef
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+
+
+class Communities:
+    """Room → community map from `[communities.*]`, with per-community chat overrides."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self._room_map: dict[str, str] = {}
+        self._cache: dict[str, Community] = {}
+        for cid, section in bot.config.communities.items():
+            for spec in section.rooms:
+                self._room_map[spec] = cid
+
+    def id_for(self, room: RoomRef) -> str:
+        """Configured community of a room, else one community per guild/room by default."""
+        for key in (f"{room.platform}:{room.id}", f"{room.platform}:{room.guild}"
+                    if room.guild else ""):
+            if key and key in self._room_map:
+                return self._room_map[key]
+        if room.platform == "console":
+            return "console"
+        if room.guild:
+            return f"{room.platform}:{room.guild}"
+        return f"{room.platform}:{room.id}"
+
+    def for_room(self, room: RoomRef) -> Community:
+        return self.get(self.id_for(room))
+
+    def get(self, community_id: str) -> Community:
+        """The community with its effective locale and prefix (config, then chat overrides)."""
+        cached = self._cache.get(community_id)
+        if cached is not None:
+            return cached
+        cfg = self.bot.config
+        section = cfg.communities.get(community_id)
+        overrides = self.bot.settings.overrides(community_id)
+        locale = str(overrides.get("bot.locale") or (section.locale if section else None)
+                     or cfg.bot.locale)
+        prefix = str(overrides.get("bot.command_prefix") or (section.prefix if section else None)
+                     or cfg.bot.command_prefix)
+        name = (section.name if section and section.name else community_id)
+        community = Community(community_id, name, locale, prefix)
+        self._cache[community_id] = community
+        return community
+
+    def known_ids(self) -> list[str]:
+        return sorted(set(self._room_map.values()) | set(self._cache))
+
+    def invalidate(self, community_id: str) -> None:
+        self._cache.pop(community_id, None)
+
+    def rooms_of(self, community_id: str) -> list[str]:
+        """Configured room specs (`platform:id`) of a community."""
+        return [spec for spec, cid in self._room_map.items() if cid == community_id]

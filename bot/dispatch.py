@@ -1,0 +1,104 @@
+"""From adapter events to hooks and commands: filtering, de-duplication, members, routing."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from bot.commands.context import Context
+from bot.i18n import translatable
+from bot.model import IncomingMessage, MemberJoin, ReactionEvent
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+
+_ = translatable("core")
+log = logging.getLogger("ruche.dispatch")
+
+MAX_COMMAND_LENGTH = 4000
+
+
+class Dispatcher:
+    """Every adapter calls these three methods; the rest of the core never sees raw events."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self._inflight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.accepting = True
+
+    @asynccontextmanager
+    async def _tracked(self) -> AsyncIterator[None]:
+        self._inflight += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._inflight -= 1
+            if self._inflight == 0:
+                self._idle.set()
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Stop taking events and wait for the ones in flight (graceful shutdown)."""
+        self.accepting = False
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            log.warning("shutdown: %d event(s) still running after %.0fs", self._inflight, timeout)
+
+    async def _fresh(self, platform: str, event_id: str) -> bool:
+        adapter = self.bot.adapters.get(platform)
+        if adapter is None or not getattr(adapter, "dedupe_events", True) or not event_id:
+            return True
+        return await self.bot.db.mark_event(platform, event_id)
+
+    async def message(self, msg: IncomingMessage) -> None:
+        """A message: bots ignored, replays dropped, commands routed, the rest to on_message."""
+        if not self.accepting or msg.author.is_bot:
+            return
+        async with self._tracked():
+            if not await self._fresh(msg.ref.platform, msg.ref.id):
+                return
+            bot = self.bot
+            community = bot.communities.for_room(msg.room)
+            member = await bot.identity.member_for(msg.author, community, msg.role)
+            prefix = community.prefix
+            text = msg.text.strip()
+            if text.startswith(prefix) and len(text) > len(prefix) and not text[
+                len(prefix)
+            ].isspace():
+                ctx = Context(bot, msg, community, member, bot.adapters[msg.ref.platform])
+                if len(text) > MAX_COMMAND_LENGTH:
+                    await ctx.reply(_("That command is too long ({length} characters, at most "
+                                      "{limit}).", length=len(text), limit=MAX_COMMAND_LENGTH))
+                    return
+                await bot.router.dispatch(ctx, text[len(prefix):])
+            else:
+                await bot.hooks.notify("on_message", bot=bot, message=msg, community=community,
+                                       member=member)
+
+    async def reaction(self, event: ReactionEvent) -> None:
+        """A reaction from a human member, de-duplicated, to the on_reaction hook."""
+        if not self.accepting or event.user.is_bot:
+            return
+        async with self._tracked():
+            if not await self._fresh(event.message.platform, event.event_id):
+                return
+            community = self.bot.communities.for_room(event.room)
+            member = await self.bot.identity.member_for(event.user, community, event.role)
+            await self.bot.hooks.notify("on_reaction", bot=self.bot, event=event,
+                                        community=community, member=member)
+
+    async def join(self, event: MemberJoin) -> None:
+        """A member joined a room: registered at once so they can be mentioned."""
+        if not self.accepting or event.user.is_bot:
+            return
+        async with self._tracked():
+            community = self.bot.communities.for_room(event.room)
+            member = await self.bot.identity.member_for(event.user, community)
+            await self.bot.hooks.notify("on_member_join", bot=self.bot, event=event,
+                                        community=community, member=member)

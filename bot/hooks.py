@@ -1,0 +1,107 @@
+"""Async hook calling: the only place that calls `pm.hook`, so isolation lives in one spot."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import pluggy
+
+log = logging.getLogger("ruche.hooks")
+
+
+class Hooks:
+    """Call pluggy hooks whose implementations may be coroutines, isolating each plugin."""
+
+    def __init__(self, pm: pluggy.PluginManager, *, timeout: float | None = 10.0) -> None:
+        self.pm = pm
+        self.timeout = timeout
+
+    def _impls(self, name: str) -> list[pluggy.HookImpl]:
+        caller = getattr(self.pm.hook, name, None)
+        if caller is None:
+            return []
+        # pluggy stores implementations in call order reversed.
+        return list(reversed(caller.get_hookimpls()))
+
+    def _plugin_name(self, impl: pluggy.HookImpl) -> str:
+        return impl.plugin_name
+
+    def _call(self, impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> Any:
+        args = {k: kwargs[k] for k in impl.argnames if k in kwargs}
+        missing = [k for k in impl.argnames if k not in kwargs]
+        if missing:
+            raise TypeError(f"hook {impl.function.__name__} needs {missing}")
+        return impl.function(**args)
+
+    async def _await(self, value: Any, timeout: float | None) -> Any:
+        if inspect.isawaitable(value):
+            if timeout is None:
+                return await value
+            return await asyncio.wait_for(value, timeout)
+        return value
+
+    async def collect(self, name: str, **kwargs: Any) -> list[Any]:
+        """Every non-None result; lists and tuples (as from `register_*`) are flattened."""
+        results: list[Any] = []
+        for impl in self._impls(name):
+            try:
+                value = await self._await(self._call(impl, kwargs), self.timeout)
+            except Exception:
+                log.exception("hook %s failed in plugin %s", name, self._plugin_name(impl))
+                if name.startswith("register_"):
+                    raise
+                continue
+            if value is None:
+                continue
+            if isinstance(value, list | tuple) and name.startswith("register_"):
+                results.extend(value)
+            else:
+                results.append(value)
+        return results
+
+    async def notify(
+        self, name: str, *, _timeout: float | None = None, **kwargs: Any
+    ) -> list[BaseException]:
+        """Await every implementation separately; log and swallow each one's exception."""
+        errors: list[BaseException] = []
+        timeout = self.timeout if _timeout is None else _timeout
+        for impl in self._impls(name):
+            try:
+                await self._await(self._call(impl, kwargs), timeout)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception(
+                    "hook %s failed in plugin %s", name, self._plugin_name(impl),
+                    extra={"plugin": self._plugin_name(impl), "hook": name},
+                )
+                errors.append(exc)
+        return errors
+
+    async def first(self, name: str, **kwargs: Any) -> Any:
+        """Await implementations in pluggy order and return the first non-None result."""
+        for impl in self._impls(name):
+            value = await self._await(self._call(impl, kwargs), self.timeout)
+            if value is not None:
+                return value
+        return None
+
+    async def first_safe(self, name: str, default: Any = None, **kwargs: Any) -> Any:
+        """Like `first`, but an implementation that raises is logged and skipped."""
+        for impl in self._impls(name):
+            try:
+                value = await self._await(self._call(impl, kwargs), self.timeout)
+            except Exception:
+                log.exception("hook %s failed in plugin %s", name, self._plugin_name(impl))
+                continue
+            if value is not None:
+                return value
+        return default
+
+    def implementers(self, name: str) -> Iterable[str]:
+        """Plugin names implementing a hook (for `ruche plugins`)."""
+        return [self._plugin_name(i) for i in self._impls(name)]

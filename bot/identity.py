@@ -1,0 +1,172 @@
+"""Members: one internal id per person per community, several platform accounts linked to it."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import TYPE_CHECKING
+
+from bot.commands.errors import UserError
+from bot.i18n import translatable
+from bot.model import Community, Member, Role, UserRef
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+    from bot.commands.context import Context
+    from bot.storage import Tx
+
+_ = translatable("core")
+
+LINK_CODE_TTL = 600.0  # SPEC §2: a linking code expires after 10 minutes
+LINK_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O/1/I to misread
+
+
+class Identity:
+    """Maps platform accounts to members, creating a member the first time someone speaks."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        # (platform, user_id, community) -> (member id, display name, is_bot)
+        self._cache: dict[tuple[str, str, str], tuple[int, str, bool]] = {}
+
+    async def member_for(self, user: UserRef, community: Community,
+                         role: Role = Role.MEMBER) -> Member:
+        """The member behind a platform account, created (or renamed) as needed."""
+        key = (user.platform, user.id, community.id)
+        cached = self._cache.get(key)
+        if cached is None or cached[1] != user.name:
+            member_id = await self.bot.db.atomic(
+                lambda tx: self._get_or_create(tx, user, community.id)
+            )
+            cached = (member_id, user.name, user.is_bot)
+            self._cache[key] = cached
+        return Member(cached[0], community.id, user.name, role, cached[2])
+
+    async def _get_or_create(self, tx: Tx, user: UserRef, community: str) -> int:
+        row = await tx.fetchrow(
+            "SELECT member_id, display_name FROM core_identities "
+            "WHERE platform = $1 AND user_id = $2 AND community = $3",
+            user.platform, user.id, community,
+        )
+        if row is not None:
+            if row["display_name"] != user.name:
+                await tx.execute(
+                    "UPDATE core_identities SET display_name = $1 "
+                    "WHERE platform = $2 AND user_id = $3 AND community = $4",
+                    user.name, user.platform, user.id, community,
+                )
+                await tx.execute("UPDATE core_members SET display_name = $1 WHERE id = $2",
+                                 user.name, row["member_id"])
+            return int(row["member_id"])
+        member_id = await tx.fetchval(
+            "INSERT INTO core_members (community, display_name, is_bot, created_at) "
+            "VALUES ($1, $2, $3, $4) RETURNING id",
+            community, user.name, int(user.is_bot), time.time(),
+        )
+        await tx.execute(
+            "INSERT INTO core_identities (platform, user_id, community, member_id, display_name) "
+            "VALUES ($1, $2, $3, $4, $5)",
+            user.platform, user.id, community, member_id, user.name,
+        )
+        return int(member_id)
+
+    async def find(self, community: Community, platform: str, user_id: str) -> Member | None:
+        """A known member by platform account, or None (mentioning a stranger is an error)."""
+        row = await self.bot.db.fetchrow(
+            "SELECT m.id, m.display_name, m.is_bot FROM core_identities i "
+            "JOIN core_members m ON m.id = i.member_id "
+            "WHERE i.platform = $1 AND i.user_id = $2 AND i.community = $3",
+            platform, user_id, community.id,
+        )
+        if row is None:
+            return None
+        return Member(int(row["id"]), community.id, row["display_name"], Role.MEMBER,
+                      bool(row["is_bot"]))
+
+    async def get(self, community_id: str, member_id: int) -> Member | None:
+        """A member by internal id (for notifications and listings)."""
+        row = await self.bot.db.fetchrow(
+            "SELECT id, display_name, is_bot FROM core_members WHERE id = $1 AND community = $2",
+            member_id, community_id,
+        )
+        if row is None:
+            return None
+        return Member(int(row["id"]), community_id, row["display_name"], Role.MEMBER,
+                      bool(row["is_bot"]))
+
+    async def names(self, member_ids: list[int]) -> dict[int, str]:
+        """Display names for many members in one query (leaderboards, lists)."""
+        if not member_ids:
+            return {}
+        ids = sorted(set(member_ids))
+        marks = ", ".join(f"${i + 1}" for i in range(len(ids)))
+        rows = await self.bot.db.fetch(
+            f"SELECT id, display_name FROM core_members WHERE id IN ({marks})", *ids
+        )
+        return {int(r["id"]): r["display_name"] for r in rows}
+
+    async def accounts(self, member_id: int) -> list[UserRef]:
+        """Every platform account of a member (to reach them by direct message)."""
+        rows = await self.bot.db.fetch(
+            "SELECT platform, user_id, display_name FROM core_identities WHERE member_id = $1",
+            member_id,
+        )
+        return [UserRef(r["platform"], r["user_id"], r["display_name"]) for r in rows]
+
+    async def resolve_mention(self, ctx: Context, raw: str) -> Member | None:
+        """Turn `@name` / a platform mention into a known member of the community."""
+        user = ctx.adapter.parse_mention(raw.strip())
+        if user is None:
+            return None
+        return await self.find(ctx.community, user.platform, user.id)
+
+    # -- linking accounts across platforms (SPEC §2) -------------------------------------------
+
+    async def create_link_code(self, member: Member, platform: str) -> str:
+        """A one-time code, valid 10 minutes, to type on the other platform."""
+        code = "".join(secrets.choice(LINK_ALPHABET) for _ in range(8))
+        now = time.time()
+
+        async def op(tx: Tx) -> None:
+            await tx.execute("DELETE FROM core_link_codes WHERE expires_at < $1 OR member_id = $2",
+                             now, member.id)
+            await tx.execute(
+                "INSERT INTO core_link_codes (code, community, member_id, platform, expires_at) "
+                "VALUES ($1, $2, $3, $4, $5)",
+                code, member.community, member.id, platform, now + LINK_CODE_TTL,
+            )
+
+        await self.bot.db.atomic(op)
+        return code
+
+    async def redeem_link_code(self, code: str, member: Member, user: UserRef) -> int:
+        """Point this platform account at the code's member; return the member id it joined."""
+        code = code.strip().upper()
+        now = time.time()
+
+        async def op(tx: Tx) -> int:
+            row = await tx.fetchrow(
+                "SELECT community, member_id, platform, expires_at FROM core_link_codes "
+                "WHERE code = $1", code,
+            )
+            if row is None or row["expires_at"] < now:
+                raise UserError(_("This link code is unknown or expired. Type {cmd} on your "
+                                  "other account for a new one.", cmd="!link"))
+            if row["community"] != member.community:
+                raise UserError(_("This link code belongs to another community."))
+            target = int(row["member_id"])
+            if target == member.id:
+                raise UserError(_("These accounts are already linked."))
+            if row["platform"] == user.platform:
+                raise UserError(_("Use the code on another platform than the one that gave it."))
+            await tx.execute("DELETE FROM core_link_codes WHERE code = $1", code)
+            await tx.execute(
+                "UPDATE core_identities SET member_id = $1 WHERE member_id = $2", target, member.id
+            )
+            await tx.execute("UPDATE core_members SET merged_into = $1 WHERE id = $2",
+                             target, member.id)
+            return target
+
+        target = await self.bot.db.atomic(op)
+        self._cache = {k: v for k, v in self._cache.items() if v[0] != member.id}
+        return target

@@ -1,0 +1,62 @@
+"""The core's own tables (identity, audit, settings), versioned like any plugin's."""
+
+from __future__ import annotations
+
+from bot.storage import Migrations, Tx, serial_pk
+
+migrations = Migrations("core")
+
+
+@migrations.step(1, "members, platform identities, link codes, audit log, settings")
+async def _initial(tx: Tx) -> None:
+    pk = serial_pk(tx.dialect)
+    await tx.execute(
+        f"""CREATE TABLE core_members (
+            id {pk},
+            community TEXT NOT NULL,
+            display_name TEXT NOT NULL,
+            is_bot INTEGER NOT NULL DEFAULT 0,
+            merged_into BIGINT,
+            created_at DOUBLE PRECISION NOT NULL
+        )"""
+    )
+    await tx.execute("CREATE INDEX core_members_community ON core_members (community)")
+    await tx.execute(
+        """CREATE TABLE core_identities (
+            platform TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            community TEXT NOT NULL,
+            member_id BIGINT NOT NULL REFERENCES core_members (id),
+            display_name TEXT NOT NULL,
+            PRIMARY KEY (platform, user_id, community)
+        )"""
+    )
+    await tx.execute("CREATE INDEX core_identities_member ON core_identities (member_id)")
+    await tx.execute(
+        """CREATE TABLE core_link_codes (
+            code TEXT PRIMARY KEY,
+            community TEXT NOT NULL,
+            member_id BIGINT NOT NULL REFERENCES core_members (id),
+            platform TEXT NOT NULL,
+            expires_at DOUBLE PRECISION NOT NULL
+        )"""
+    )
+    await tx.execute(
+        f"""CREATE TABLE core_audit (
+            id {pk},
+            community TEXT NOT NULL,
+            member_id BIGINT,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '',
+            at DOUBLE PRECISION NOT NULL
+        )"""
+    )
+    await tx.execute("CREATE INDEX core_audit_community ON core_audit (community, id)")
+    await tx.execute(
+        """CREATE TABLE core_settings (
+            community TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (community, key)
+        )"""
+    )

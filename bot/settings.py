@@ -1,0 +1,114 @@
+"""Per-community settings changed from chat (`!config`), layered over the TOML file."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.commands.errors import UserError
+from bot.config import coerce_setting
+from bot.i18n import translatable
+from bot.model import Member
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+
+_ = translatable("core")
+
+#: Core keys a moderator may change per community, with their schema and field.
+CORE_KEYS = {"bot.locale": "locale", "bot.command_prefix": "command_prefix"}
+
+
+def _to_json(value: Any) -> str:
+    if isinstance(value, timedelta):
+        return json.dumps({"seconds": value.total_seconds()})
+    return json.dumps(value)
+
+
+def _from_json(text: str) -> Any:
+    value = json.loads(text)
+    if isinstance(value, dict) and set(value) == {"seconds"}:
+        return timedelta(seconds=value["seconds"])
+    return value
+
+
+class Settings:
+    """Overrides stored in `core_settings`, cached in memory, validated like the TOML."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self._values: dict[str, dict[str, Any]] = {}
+
+    async def load(self) -> None:
+        rows = await self.bot.db.fetch("SELECT community, key, value FROM core_settings")
+        for row in rows:
+            self._values.setdefault(row["community"], {})[row["key"]] = _from_json(row["value"])
+
+    def overrides(self, community_id: str) -> dict[str, Any]:
+        return dict(self._values.get(community_id, {}))
+
+    def _schema_for(self, key: str) -> tuple[type[Any], str]:
+        from bot.config import BotSection
+
+        if key in CORE_KEYS:
+            return BotSection, CORE_KEYS[key]
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == "plugins":
+            schema = self.bot.config_schemas.get(f"plugins.{parts[1]}")
+            if schema is not None and parts[2] in {f.name for f in dataclasses.fields(schema)}:
+                return schema, parts[2]
+        raise UserError(_("Unknown setting {key}. Settable: {keys}.", key=key[:60],
+                          keys=", ".join(self.settable_keys())))
+
+    def settable_keys(self) -> list[str]:
+        keys = list(CORE_KEYS)
+        for path, schema in sorted(self.bot.config_schemas.items()):
+            if path.startswith("plugins."):
+                keys.extend(f"{path}.{f.name}" for f in dataclasses.fields(schema)
+                            if "Secret" not in str(f.type))
+        return keys
+
+    def current(self, community_id: str, key: str) -> Any:
+        """The effective value of a key for a community (override, else file, else default)."""
+        schema, field = self._schema_for(key)
+        if key in CORE_KEYS:
+            community = self.bot.communities.get(community_id)
+            return community.locale if field == "locale" else community.prefix
+        plugin = key.split(".")[1]
+        return getattr(self.bot.plugin_config(plugin, community_id), field)
+
+    async def set(self, community_id: str, key: str, raw: str, member: Member) -> Any:
+        """Validate, store and audit one override; the next command sees it."""
+        schema, field = self._schema_for(key)
+        try:
+            value = coerce_setting(schema, field, raw)
+        except ValueError as exc:
+            raise UserError(_("Invalid value for {key}: {reason}", key=key, reason=str(exc)))
+        if key.startswith("plugins."):
+            plugin = key.split(".")[1]
+            candidate = dataclasses.replace(self.bot.plugin_config(plugin, community_id),
+                                            **{field: value})
+            problems = candidate.validate() if hasattr(candidate, "validate") else []
+            if problems:
+                raise UserError(_("Invalid value for {key}: {reason}", key=key,
+                                  reason="; ".join(problems)))
+        await self.bot.db.execute(
+            "INSERT INTO core_settings (community, key, value) VALUES ($1, $2, $3) "
+            "ON CONFLICT (community, key) DO UPDATE SET value = excluded.value",
+            community_id, key, _to_json(value),
+        )
+        self._values.setdefault(community_id, {})[key] = value
+        self.bot.forget_community_cache(community_id)
+        await self.bot.audit.record(community_id, member, "config.set", f"{key} = {raw[:100]}")
+        return value
+
+    async def reset(self, community_id: str, key: str, member: Member) -> None:
+        """Drop an override so the file (or default) value applies again."""
+        self._schema_for(key)
+        await self.bot.db.execute("DELETE FROM core_settings WHERE community = $1 AND key = $2",
+                                  community_id, key)
+        self._values.get(community_id, {}).pop(key, None)
+        self.bot.forget_community_cache(community_id)
+        await self.bot.audit.record(community_id, member, "config.reset", key)

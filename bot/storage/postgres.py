@@ -1,0 +1,215 @@
+"""PostgreSQL backend over an asyncpg pool, with the SQLite backend's guarantees where cheap.
+
+- `atomic(op)` runs `op` in one READ COMMITTED transaction on a pooled connection; ops run
+  concurrently, so write guarded statements (`UPDATE … WHERE balance >= $1`) rather than
+  read-then-write. A deadlock or serialization failure re-runs `op` (up to 5 times): ops must
+  have no effect besides their `tx` — the same rule SQLite's writer thread enforces.
+- `transaction()` takes an exclusive advisory lock that every `atomic()` also takes in shared
+  mode (in the same round trip as BEGIN), so, as on SQLite, a `transaction()` is never
+  interleaved with another `transaction()` or `atomic()` — across processes too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+import asyncpg
+
+from bot.storage.db import (
+    CORE_DDL,
+    Database,
+    ExclusiveGuard,
+    IntegrityError,
+    Row,
+    StorageError,
+    Tx,
+    mask_url,
+    pg_rowcount,
+)
+
+T = TypeVar("T")
+
+_LOCK_KEY = 0x5275636865  # "Ruche"
+_BEGIN_SHARED = f"BEGIN; SELECT pg_advisory_xact_lock_shared({_LOCK_KEY})"
+_BEGIN_EXCLUSIVE = f"BEGIN; SELECT pg_advisory_xact_lock({_LOCK_KEY})"
+_ATTEMPTS = 5
+_DRIVER_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    OSError,
+)
+_RETRYABLE: tuple[type[BaseException], ...] = (
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+)
+
+
+def _error(exc: BaseException) -> StorageError:
+    """Our exception for an asyncpg one; callers chain the original as __cause__."""
+    if isinstance(exc, asyncpg.IntegrityConstraintViolationError):
+        return IntegrityError(str(exc))
+    return StorageError(str(exc))
+
+
+class _PgTx(Tx):
+    """Statements on the connection that holds the transaction."""
+
+    dialect = "postgresql"
+
+    def __init__(self, conn: Any) -> None:
+        self._conn: Any = conn
+
+    def _live(self) -> Any:
+        if self._conn is None:
+            raise StorageError("this tx belongs to a transaction that has ended")
+        return self._conn
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        try:
+            return pg_rowcount(await self._live().execute(sql, *args))
+        except _DRIVER_ERRORS as exc:
+            raise _error(exc) from exc
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        try:
+            await self._live().executemany(sql, rows)
+        except _DRIVER_ERRORS as exc:
+            raise _error(exc) from exc
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        try:
+            rows: list[Row] = await self._live().fetch(sql, *args)
+        except _DRIVER_ERRORS as exc:
+            raise _error(exc) from exc
+        return rows
+
+
+async def _rollback(conn: Any) -> None:
+    """Leave the transaction; a connection in an unknown state is closed, not reused."""
+    if conn.is_closed():
+        return
+    try:
+        await conn.execute("ROLLBACK")
+    except Exception:
+        conn.terminate()
+    except BaseException:
+        conn.terminate()
+        raise
+
+
+class PostgresDatabase(Database):
+    """asyncpg pool (1–10 connections); see the module docstring for transaction semantics."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, pool: Any) -> None:
+        super().__init__()
+        self.url_for_display = mask_url(url)
+        self._pool: Any = pool
+        self._closing: asyncio.Future[None] | None = None
+
+    @classmethod
+    async def open(cls, url: str) -> PostgresDatabase:
+        """Connect the pool and create the storage layer's own tables."""
+        try:
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=10)
+        except _DRIVER_ERRORS as exc:
+            raise StorageError(f"cannot connect to {mask_url(url)}: {exc}") from exc
+        db = cls(url, pool)
+        try:
+            async with db.transaction() as tx:
+                for ddl in CORE_DDL:
+                    await tx.execute(ddl)
+        except BaseException:
+            await db.close()
+            raise
+        return db
+
+    def _check_usable(self) -> None:
+        if self._closing is not None:
+            raise StorageError("database is closed")
+        self._check_not_in_own_transaction()
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        self._check_usable()
+        try:
+            rows: list[Row] = await self._pool.fetch(sql, *args)
+        except _DRIVER_ERRORS as exc:
+            raise _error(exc) from exc
+        return rows
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        self._check_usable()
+        try:
+            return pg_rowcount(await self._pool.execute(sql, *args))
+        except _DRIVER_ERRORS as exc:
+            raise _error(exc) from exc
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self._check_usable()
+        try:
+            await self._pool.executemany(sql, list(rows))
+        except _DRIVER_ERRORS as exc:
+            raise _error(exc) from exc
+
+    async def atomic(self, op: Callable[[Tx], Awaitable[T]]) -> T:
+        """Run `op(tx)` in one transaction, re-running it after a deadlock."""
+        self._check_usable()
+        attempt = 1
+        while True:
+            try:
+                async with self._pool.acquire() as conn, self._tx(conn, _BEGIN_SHARED) as tx:
+                    return await op(tx)
+            except StorageError as exc:
+                if attempt >= _ATTEMPTS or not isinstance(exc.__cause__, _RETRYABLE):
+                    raise
+            await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
+            attempt += 1
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """Exclusive against every other transaction() and atomic(), as on SQLite."""
+        self._check_usable()
+        async with self._pool.acquire() as conn, self._tx(conn, _BEGIN_EXCLUSIVE) as tx:
+            guard = ExclusiveGuard(self)
+            token = self._enter_exclusive(guard)
+            try:
+                yield tx
+            finally:
+                self._exit_exclusive(guard, token)
+
+    @contextlib.asynccontextmanager
+    async def _tx(self, conn: Any, begin: str) -> AsyncIterator[Tx]:
+        """BEGIN (plus the advisory lock) … COMMIT, or ROLLBACK if the body raised."""
+        tx = _PgTx(conn)
+        status = None
+        try:
+            try:
+                await conn.execute(begin)
+            except _DRIVER_ERRORS as exc:
+                raise _error(exc) from exc
+            yield tx
+            try:
+                status = await conn.execute("COMMIT")
+            except _DRIVER_ERRORS as exc:
+                raise _error(exc) from exc
+        finally:
+            tx._conn = None
+            if status is None:
+                await _rollback(conn)
+        if status != "COMMIT":  # PostgreSQL answers ROLLBACK to COMMIT after a failed statement
+            raise StorageError("transaction was rolled back: a statement in it had failed")
+
+    async def backup(self, path: str) -> None:
+        """Consistent online backups of PostgreSQL are pg_dump's job, not the bot's."""
+        raise StorageError("use pg_dump to back up a PostgreSQL database")
+
+    async def close(self) -> None:
+        """Wait for borrowed connections to come back, then close the pool; idempotent."""
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._pool.close())
+        await asyncio.shield(self._closing)

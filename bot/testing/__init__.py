@@ -1,0 +1,132 @@
+"""The plugin authors' test kit: a real Bot on SQLite in a temp dir with an in-memory chat."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from bot.adapters.local import LocalAdapter, SentMessage
+from bot.app import Bot
+from bot.config import Config
+
+hookimpl = pluggy.HookimplMarker("ruche")
+
+#: Built-ins loaded by the test bot: everything but the terminal console.
+TEST_BUILTINS = {"core": "bot.commands.builtin", "ideas": "plugins.ideas",
+                 "votes": "plugins.votes", "tips": "plugins.tips"}
+
+
+class Chat:
+    """Speak as anyone in the test room and read what the bot answered."""
+
+    def __init__(self, adapter: LocalAdapter) -> None:
+        self.adapter = adapter
+
+    @property
+    def sent(self) -> list[SentMessage]:
+        return self.adapter.sent
+
+    @property
+    def texts(self) -> list[str]:
+        return [m.current for m in self.adapter.sent]
+
+    async def say(self, name: str, text: str, *, is_bot: bool = False) -> str:
+        """Send a message; return the text of every bot message it caused, joined."""
+        return "\n".join(m.current for m in await self.adapter.say(name, text, is_bot=is_bot))
+
+    async def react(self, name: str, number: int, emoji: str) -> str:
+        return "\n".join(m.current for m in await self.adapter.user_react(name, number, emoji))
+
+    async def unreact(self, name: str, number: int, emoji: str) -> str:
+        return "\n".join(
+            m.current for m in await self.adapter.user_react(name, number, emoji, added=False)
+        )
+
+    def last(self) -> SentMessage:
+        return self.adapter.sent[-1]
+
+    def clear(self) -> None:
+        self.adapter.sent.clear()
+
+
+class _ChatPlugin:
+    """Registers the in-memory adapter in place of the console."""
+
+    def __init__(self, adapter: LocalAdapter) -> None:
+        self.adapter = adapter
+
+    @hookimpl
+    def register_adapters(self, bot: Bot) -> list[LocalAdapter]:
+        return [self.adapter]
+
+
+@dataclass
+class TestBot:
+    """A started bot and its chat; `await tb.stop()` closes it (the fixture does it for you)."""
+
+    __test__ = False  # not a pytest test class
+
+    bot: Bot
+    chat: Chat
+
+    async def stop(self) -> None:
+        await self.bot.stop()
+
+    async def restart(self) -> TestBot:
+        """Stop and start a new bot on the same database (restart-safety tests)."""
+        await self.bot.stop()
+        return await make_test_bot(self._path, raw=self._raw, plugins=self._plugins,
+                                   builtins=self._builtins)
+
+    _path: Path = Path(".")
+    _raw: Mapping[str, Any] | None = None
+    _plugins: Mapping[str, object] | None = None
+    _builtins: Mapping[str, str] | None = None
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+async def make_test_bot(
+    tmp_path: Path,
+    *,
+    raw: Mapping[str, Any] | None = None,
+    plugins: Mapping[str, object] | None = None,
+    builtins: Mapping[str, str] | None = None,
+    moderators: tuple[str, ...] = ("mod",),
+    admins: tuple[str, ...] = ("operator",),
+    storage_url: str | None = None,
+) -> TestBot:
+    """Build, migrate and start a bot with the in-memory chat; no network, no entry points."""
+    base = {
+        "storage": {"url": storage_url or f"sqlite:///{tmp_path / 'ruche.sqlite3'}"},
+        "bot": {"data_dir": str(tmp_path / "data")},
+        "platforms": {"console": {"enabled": False}},
+    }
+    config = Config(_merge(base, raw or {}))
+    adapter = LocalAdapter("console", "console", list(moderators), list(admins))
+    extra: dict[str, object] = {"test-chat": _ChatPlugin(adapter)}
+    extra.update(plugins or {})
+    bot = Bot(config, extra_plugins=extra,
+              builtins=dict(TEST_BUILTINS if builtins is None else builtins),
+              use_entry_points=False)
+    await bot.setup()
+    await bot.start()
+    tb = TestBot(bot, Chat(adapter))
+    tb._path, tb._raw, tb._plugins, tb._builtins = tmp_path, raw, plugins, builtins
+    return tb
+
+
+__all__ = ["Chat", "TestBot", "make_test_bot"]

@@ -1,0 +1,1 @@
+"""Shared test setup: the `bot.testing` pytest plugin is loaded through its entry point."""

@@ -1,0 +1,98 @@
+"""Architecture rules enforced as tests: hook docs, room rules, import hygiene."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from bot import hookspecs
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _spec_functions(module: object) -> dict[str, inspect.Signature]:
+    return {
+        name: inspect.signature(func)
+        for name, func in vars(module).items()
+        if inspect.isfunction(func) and hasattr(func, "ruche_spec")
+    }
+
+
+def test_every_core_hookspec_is_documented_with_its_exact_signature() -> None:
+    doc = (ROOT / "docs" / "hooks.md").read_text()
+    specs = _spec_functions(hookspecs)
+    assert len(specs) >= 19
+    for name, sig in specs.items():
+        args = ", ".join(sig.parameters)
+        assert f"### `{name}({args})`" in doc, f"docs/hooks.md lacks `{name}({args})`"
+
+
+def test_documented_hooks_exist() -> None:
+    doc = (ROOT / "docs" / "hooks.md").read_text()
+    specs = _spec_functions(hookspecs)
+    core_section = doc.split("## Core hooks", 1)[1].split("\n## ", 1)[0]
+    for name in re.findall(r"^### `(\w+)\(", core_section, re.M):
+        assert name in specs, f"docs/hooks.md documents {name}, which bot/hookspecs.py lacks"
+
+
+def test_importing_the_app_loads_no_platform_library() -> None:
+    code = ("import sys, bot.app, bot.cli, bot.testing; "
+            "bad = [m for m in ('discord', 'nio') if m in sys.modules]; "
+            "print(','.join(bad)); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT)
+    assert result.returncode == 0, f"imported: {result.stdout} {result.stderr}"
+
+
+def _python_files(*dirs: str) -> list[Path]:
+    out: list[Path] = []
+    for d in dirs:
+        out.extend(p for p in (ROOT / d).rglob("*.py") if ".venv" not in p.parts)
+    return out
+
+
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return names
+
+
+def test_platform_libraries_only_in_their_adapter() -> None:
+    for path in _python_files("bot", "plugins"):
+        rel = path.relative_to(ROOT).as_posix()
+        for name in _imports(path):
+            top = name.split(".")[0]
+            if top == "discord":
+                assert rel.startswith("bot/adapters/discord"), f"{rel} imports discord"
+            if top == "nio":
+                assert rel.startswith("bot/adapters/matrix"), f"{rel} imports nio"
+
+
+def test_plugins_do_not_import_each_others_code() -> None:
+    allowed = {"models", "hookspecs"}
+    for path in _python_files("plugins"):
+        rel = path.relative_to(ROOT)
+        if "tests" in rel.parts:
+            continue
+        own = rel.parts[1]
+        for name in _imports(path):
+            parts = name.split(".")
+            if parts[0] == "plugins" and len(parts) > 1 and parts[1] != own:
+                assert len(parts) > 2 and parts[2] in allowed, f"{rel} imports {name}"
+
+
+def test_pm_hook_called_only_from_hooks_and_plugins_modules() -> None:
+    for path in _python_files("bot", "plugins"):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel in ("bot/hooks.py", "bot/plugins.py"):
+            continue
+        assert "pm.hook" not in path.read_text(), f"{rel} calls pm.hook directly"

@@ -1,0 +1,67 @@
+"""Fixtures for the storage tests: a real PostgreSQL (pgserver) and a `db` over both backends.
+
+pgserver under root: PostgreSQL refuses to run as root, so pgserver itself creates a system
+user `pgserver` (useradd), chowns the data folder to it and makes the folders above it
+world-traversable (go+rx) before running initdb/pg_ctl as that user. Nothing else is needed
+here; if that fails (no useradd, noexec /tmp…) the tests fail with the server log's reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+
+from bot.storage import Database, open_database
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A throwaway PostgreSQL server for the whole session; fails loudly if it cannot start."""
+    try:
+        import pgserver
+    except ImportError as exc:  # pragma: no cover - environment problem
+        pytest.fail(f"pgserver is required for the PostgreSQL tests: {exc}")
+    pgdata = tmp_path_factory.mktemp("pg") / "data"
+    try:
+        server = pgserver.get_server(pgdata, cleanup_mode="delete")
+    except Exception as exc:
+        log = pgdata / "log"
+        detail = log.read_text() if log.exists() else "(no server log)"
+        pytest.fail(f"could not start PostgreSQL with pgserver in {pgdata}: {exc!r}\n{detail}")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+async def reset_pg(url: str) -> None:
+    """Give each test an empty database: dropping the schema is much faster than a new db."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
+    """The url of an empty database of each backend (PostgreSQL is started only if needed)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/test.sqlite3"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    """An open, empty database of each backend, closed after the test."""
+    if db_url.startswith("postgresql"):
+        await reset_pg(db_url)
+    database = await open_database(db_url)
+    try:
+        yield database
+    finally:
+        await database.close()
