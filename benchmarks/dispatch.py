@@ -17,13 +17,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import aiosqlite  # noqa: E402
+import aiosqlite
 
-from benchmarks._table import pct, rss_mb, table  # noqa: E402
-from bot import hookimpl  # noqa: E402
-from bot.commands import Context, command  # noqa: E402
-from bot.storage import Migrations, Tx  # noqa: E402
-from bot.testing import make_test_bot  # noqa: E402
+from benchmarks._table import pct, rss_mb, table
+from bot import hookimpl
+from bot.commands import Context, command
+from bot.storage import Migrations, Tx
+from bot.testing import make_test_bot
 
 migrations = Migrations("bench")
 

@@ -6,6 +6,8 @@ import asyncio
 import dataclasses
 import importlib
 import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +15,19 @@ from bot.adapters.base import Adapter, degrade
 from bot.commands.model import Command, module_domain
 from bot.commands.router import CommandRouter
 from bot.communities import Communities
-from bot.config import Config, ConfigErrors, build, validate_config
+from bot.config import Config, ConfigError, ConfigErrors, build, validate_config
 from bot.dispatch import Dispatcher
 from bot.hooks import Hooks
 from bot.i18n import I18n, Text
 from bot.identity import Identity
-from bot.model import IncomingMessage, MemberJoin, MessageRef, OutgoingMessage, ReactionEvent
-from bot.model import RoomRef
+from bot.model import (
+    IncomingMessage,
+    MemberJoin,
+    MessageRef,
+    OutgoingMessage,
+    ReactionEvent,
+    RoomRef,
+)
 from bot.permissions import AuditLog, Permission, Permissions
 from bot.plugins import DEFAULT_PLUGINS, LoadedPlugin, create_plugin_manager, load_plugins
 from bot.scheduler import Job, Scheduler
@@ -55,6 +63,7 @@ class Bot:
         self.adapters: dict[str, Adapter] = {}
         self.plugins: list[LoadedPlugin] = []
         self.config_schemas: dict[str, type[Any]] = {}
+        self.config_warnings: list[ConfigError] = []
         self.migrations: list[Migrations] = []
         self._plugin_configs: dict[str, Any] = {}
         self._community_configs: dict[tuple[str, str], Any] = {}
@@ -64,6 +73,8 @@ class Bot:
         self._use_entry_points = use_entry_points
         self._stop = asyncio.Event()
         self._started = False
+        #: Wall clock used by plugins for deadlines; tests replace it to move time forward.
+        self.clock: Callable[[], float] = time.time
 
     @property
     def db(self) -> Database:
@@ -82,21 +93,22 @@ class Bot:
         for schemas in await self.hooks.collect("register_config", bot=self):
             self.config_schemas.update(schemas)
         known = {p.name for p in self.plugins} | set(DEFAULT_PLUGINS)
-        problems = [e for e in validate_config(self.config, self.config_schemas,
-                                               known_plugins=known)
-                    if e.severity == "error"]
+        found = validate_config(self.config, self.config_schemas, known_plugins=known)
+        problems = [e for e in found if e.severity == "error"]
         if problems:
             raise ConfigErrors(problems)
+        self.config_warnings = [e for e in found if e.severity != "error"]
         for path, schema in self.config_schemas.items():
             if path.startswith("plugins."):
                 name = path.split(".", 1)[1]
-                value, errors = build(schema, self.config.plugin_raw(name), path)
-                if errors and any(e.severity == "error" for e in errors):
-                    raise ConfigErrors(errors)
-                self._plugin_configs[name] = value
+                if self.config.plugin_raw(name):
+                    self._plugin_configs[name] = self.config.section(path, schema)
+                else:
+                    self._plugin_configs[name], _errors = build(schema, {}, path)
         seen = {"core"}
         for _name, plugin in self.pm.list_name_plugin():
-            module_name = getattr(plugin, "__module__", None) or getattr(plugin, "__name__", "")
+            module_name = str(getattr(plugin, "__module__", None)
+                              or getattr(plugin, "__name__", ""))
             domain = module_domain(module_name)
             if domain in seen:
                 continue
@@ -235,6 +247,10 @@ class Bot:
             await self.send(fallback_room, OutgoingMessage(f"@{name} {rendered}"))
             return True
         return False
+
+    def now(self) -> float:
+        """Current time in seconds since the epoch, from the replaceable `clock`."""
+        return self.clock()
 
     def command(self, path: str) -> Command | None:
         return self.router.get(path)

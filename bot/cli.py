@@ -109,8 +109,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         _print_errors(errors)
         _err().print(f"[red]✗ {path or 'defaults'}: {len(errors.errors)} problem(s)[/]")
         return 1
-    for warning in config.warnings:
-        _err().print(f"[yellow]warning[/]: {warning}")
+    for warning in bot.config_warnings or config.warnings:
+        _err().print(f"[yellow]warning[/]: {warning}", markup=True)
     console.print(f"[green]✓[/] {path or 'built-in defaults'} is valid "
                   f"({len(bot.plugins)} plugins).")
     return 0
@@ -223,7 +223,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                 buf.write("\n")
             data = buf.getvalue()
         if args.output:
-            Path(args.output).write_text(data, encoding="utf-8")
+            await asyncio.to_thread(Path(args.output).write_text, data, encoding="utf-8")
             _out().print(f"[green]✓[/] {len(tables)} table(s) written to {args.output}")
         else:
             sys.stdout.write(data)

@@ -474,8 +474,9 @@ class _Builder:
         return _INVALID
 
     def mismatch(self, tp: Any, value: object, path: str) -> _Invalid:
-        """Record "expected X, got Y"."""
-        self.error(path, f"expected {_expected(tp)}, got {_describe(value)}")
+        """Record "expected X, got Y" (only the kind of value where a secret may be involved)."""
+        got = _kind(value) if _contains_secret(tp) else _describe(value)
+        self.error(path, f"expected {_expected(tp)}, got {got}")
         return _INVALID
 
     def literal(self, tp: Any, value: object, path: str) -> Any:

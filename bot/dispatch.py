@@ -42,13 +42,13 @@ class Dispatcher:
             if self._inflight == 0:
                 self._idle.set()
 
-    async def drain(self, timeout: float = 30.0) -> None:
+    async def drain(self, grace: float = 30.0) -> None:
         """Stop taking events and wait for the ones in flight (graceful shutdown)."""
         self.accepting = False
         try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
+            await asyncio.wait_for(self._idle.wait(), grace)
         except TimeoutError:
-            log.warning("shutdown: %d event(s) still running after %.0fs", self._inflight, timeout)
+            log.warning("shutdown: %d event(s) still running after %.0fs", self._inflight, grace)
 
     async def _fresh(self, platform: str, event_id: str) -> bool:
         adapter = self.bot.adapters.get(platform)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import timedelta
+from types import MappingProxyType
 
 __all__ = ["MAX_DURATION", "format_duration", "parse_duration"]
 
@@ -18,8 +20,8 @@ _UNITS: tuple[tuple[str, int], ...] = (
     ("m", 60),
     ("s", 1),
 )
-_UNIT_SECONDS = dict(_UNITS)
-_UNIT_RANK = {unit: rank for rank, (unit, _) in enumerate(_UNITS)}
+_UNIT_SECONDS: Mapping[str, int] = MappingProxyType(dict(_UNITS))
+_UNIT_RANK: Mapping[str, int] = MappingProxyType({unit: r for r, (unit, _) in enumerate(_UNITS)})
 # Units shown by format_duration: weeks are accepted on input but "9d" reads better than "1w 2d".
 _DISPLAY_UNITS = _UNITS[1:]
 

@@ -37,11 +37,11 @@ class Hooks:
             raise TypeError(f"hook {impl.function.__name__} needs {missing}")
         return impl.function(**args)
 
-    async def _await(self, value: Any, timeout: float | None) -> Any:
+    async def _await(self, value: Any, limit: float | None) -> Any:
         if inspect.isawaitable(value):
-            if timeout is None:
+            if limit is None:
                 return await value
-            return await asyncio.wait_for(value, timeout)
+            return await asyncio.wait_for(value, limit)
         return value
 
     async def collect(self, name: str, **kwargs: Any) -> list[Any]:

@@ -105,8 +105,8 @@ def load_plugins(
         if name in skip:
             continue
         pm.register(obj, name=name)
-        module = getattr(obj, "__module__", type(obj).__module__)
-        loaded.append(LoadedPlugin(name, str(module), "0", "test"))
+        origin = str(getattr(obj, "__module__", None) or type(obj).__module__)
+        loaded.append(LoadedPlugin(name, origin, "0", "test"))
     # Plugins may declare their own hookspecs; add them before checking implementations.
     pm.hook.register_hookspecs(pm=pm)
     pm.check_pending()

@@ -72,7 +72,7 @@ class Settings:
 
     def current(self, community_id: str, key: str) -> Any:
         """The effective value of a key for a community (override, else file, else default)."""
-        schema, field = self._schema_for(key)
+        _schema, field = self._schema_for(key)
         if key in CORE_KEYS:
             community = self.bot.communities.get(community_id)
             return community.locale if field == "locale" else community.prefix
@@ -85,7 +85,8 @@ class Settings:
         try:
             value = coerce_setting(schema, field, raw)
         except ValueError as exc:
-            raise UserError(_("Invalid value for {key}: {reason}", key=key, reason=str(exc)))
+            raise UserError(_("Invalid value for {key}: {reason}", key=key,
+                              reason=str(exc))) from None
         if key.startswith("plugins."):
             plugin = key.split(".")[1]
             candidate = dataclasses.replace(self.bot.plugin_config(plugin, community_id),

@@ -108,7 +108,7 @@ class Amount:
         if len(frac.rstrip("0")) > decimals:
             raise BadArgument(_("Amounts have at most {decimals} decimal places: “{raw}”.",
                                 decimals=decimals, raw=_clip(raw)))
-        value = int(whole) * 10**decimals + int((frac + "0" * decimals)[:decimals] or "0")
+        value: int = int(whole) * 10**decimals + int((frac + "0" * decimals)[:decimals] or "0")
         if value <= 0:
             raise BadArgument(_("The amount must be at least 1, not {raw}.", raw=_clip(raw)))
         if value > MAX_INT:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import asyncpg
@@ -111,6 +111,9 @@ class PostgresDatabase(Database):
         self.url_for_display = mask_url(url)
         self._pool: Any = pool
         self._closing: asyncio.Future[None] | None = None
+        self._busy = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     @classmethod
     async def open(cls, url: str) -> PostgresDatabase:
@@ -129,36 +132,49 @@ class PostgresDatabase(Database):
             raise
         return db
 
-    def _check_usable(self) -> None:
+    @contextlib.contextmanager
+    def _call(self) -> Iterator[None]:
+        """Refuse calls after close() and let close() wait for the calls already made."""
         if self._closing is not None:
             raise StorageError("database is closed")
         self._check_not_in_own_transaction()
+        self._busy += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._busy -= 1
+            if not self._busy:
+                self._idle.set()
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
-        self._check_usable()
         try:
-            rows: list[Row] = await self._pool.fetch(sql, *args)
+            with self._call():
+                rows: list[Row] = await self._pool.fetch(sql, *args)
         except _DRIVER_ERRORS as exc:
             raise _error(exc) from exc
         return rows
 
     async def execute(self, sql: str, *args: Any) -> int:
-        self._check_usable()
         try:
-            return pg_rowcount(await self._pool.execute(sql, *args))
+            with self._call():
+                return pg_rowcount(await self._pool.execute(sql, *args))
         except _DRIVER_ERRORS as exc:
             raise _error(exc) from exc
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        self._check_usable()
         try:
-            await self._pool.executemany(sql, list(rows))
+            with self._call():
+                await self._pool.executemany(sql, list(rows))
         except _DRIVER_ERRORS as exc:
             raise _error(exc) from exc
 
     async def atomic(self, op: Callable[[Tx], Awaitable[T]]) -> T:
         """Run `op(tx)` in one transaction, re-running it after a deadlock."""
-        self._check_usable()
+        with self._call():
+            return await self._atomic(op)
+
+    async def _atomic(self, op: Callable[[Tx], Awaitable[T]]) -> T:
         attempt = 1
         while True:
             try:
@@ -173,14 +189,14 @@ class PostgresDatabase(Database):
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """Exclusive against every other transaction() and atomic(), as on SQLite."""
-        self._check_usable()
-        async with self._pool.acquire() as conn, self._tx(conn, _BEGIN_EXCLUSIVE) as tx:
-            guard = ExclusiveGuard(self)
-            token = self._enter_exclusive(guard)
-            try:
-                yield tx
-            finally:
-                self._exit_exclusive(guard, token)
+        with self._call():
+            async with self._pool.acquire() as conn, self._tx(conn, _BEGIN_EXCLUSIVE) as tx:
+                guard = ExclusiveGuard(self)
+                token = self._enter_exclusive(guard)
+                try:
+                    yield tx
+                finally:
+                    self._exit_exclusive(guard, token)
 
     @contextlib.asynccontextmanager
     async def _tx(self, conn: Any, begin: str) -> AsyncIterator[Tx]:
@@ -211,5 +227,9 @@ class PostgresDatabase(Database):
     async def close(self) -> None:
         """Wait for borrowed connections to come back, then close the pool; idempotent."""
         if self._closing is None:
-            self._closing = asyncio.ensure_future(self._pool.close())
+            self._closing = asyncio.ensure_future(self._close())
         await asyncio.shield(self._closing)
+
+    async def _close(self) -> None:
+        await self._idle.wait()
+        await self._pool.close()

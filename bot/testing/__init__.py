@@ -80,13 +80,18 @@ class TestBot:
     async def restart(self) -> TestBot:
         """Stop and start a new bot on the same database (restart-safety tests)."""
         await self.bot.stop()
-        return await make_test_bot(self._path, raw=self._raw, plugins=self._plugins,
-                                   builtins=self._builtins)
+        new = await make_test_bot(self._path, raw=self._raw, plugins=self._plugins,
+                                  builtins=self._builtins)
+        new._made = self._made
+        if self._made is not None:
+            self._made.append(new)
+        return new
 
     _path: Path = Path(".")
     _raw: Mapping[str, Any] | None = None
     _plugins: Mapping[str, object] | None = None
     _builtins: Mapping[str, str] | None = None
+    _made: list[TestBot] | None = None  # the fixture's list, so restarts are closed too
 
 
 def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

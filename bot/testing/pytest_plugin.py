@@ -20,7 +20,10 @@ async def make_bot(tmp_path: Path) -> AsyncIterator[MakeBot]:
     made: list[TestBot] = []
 
     async def factory(**kwargs: Any) -> TestBot:
-        tb = await make_test_bot(tmp_path, **kwargs)
+        path = tmp_path / f"bot{len(made)}"
+        path.mkdir()
+        tb = await make_test_bot(path, **kwargs)
+        tb._made = made
         made.append(tb)
         return tb
 

@@ -1,7 +1,9 @@
 """Meta-test: every `_("…")` / `_n("…", "…", n)` in bot/ and plugins/ has a French translation.
 
 A module marks strings with `_ = translatable("DOMAIN")` / `_n = plural_translatable("DOMAIN")`
-(or imports those names from a module that does). The catalog is
+(or imports those names from a module that does). A command's help text is the first docstring
+line of a function decorated with `command(…)`, `group(…)`, `X.subcommand(…)` or `X.group(…)`,
+in the domain of its module (`bot.*` → core, `plugins.NAME.*` → NAME). The catalog is
 `<package>/locales/fr/LC_MESSAGES/DOMAIN.po`, where `<package>` is the nearest ancestor directory
 with an `__init__.py` and a `locales/` directory (bot/locales for the core).
 """
@@ -14,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
@@ -75,7 +78,13 @@ def marker_of(value: ast.expr) -> Marker | None:
     if not isinstance(value, ast.Call) or not value.args:
         return None
     func = value.func
-    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+    name = (
+        func.id
+        if isinstance(func, ast.Name)
+        else func.attr
+        if isinstance(func, ast.Attribute)
+        else None
+    )
     first = value.args[0]
     if name in MARKERS and isinstance(first, ast.Constant) and isinstance(first.value, str):
         return Marker(MARKERS[name], first.value)
@@ -163,6 +172,46 @@ def collect_uses(base: Path, roots: Iterable[str] = SCANNED) -> list[Use]:
                 if plural is None:
                     continue
             uses.append(Use(path, node.lineno, marker.domain, msgid, plural, locales))
+    for path, (name, _is_package, tree) in trees.items():
+        uses.extend(command_help_uses(path, name, tree, locales_dir_for(path, base)))
+    return uses
+
+
+COMMAND_DECORATORS = {"command", "group", "subcommand"}
+
+
+def command_domain(module: str) -> str:
+    """Same rule as bot.commands.model.module_domain (checked by a test below)."""
+    parts = module.split(".")
+    if parts[0] == "bot":
+        return "core"
+    if parts[0] == "plugins" and len(parts) > 1:
+        return parts[1]
+    return parts[0]
+
+
+def is_command_decorator(decorator: ast.expr) -> bool:
+    if not isinstance(decorator, ast.Call):
+        return False
+    func = decorator.func
+    name = func.id if isinstance(func, ast.Name) else None
+    if isinstance(func, ast.Attribute):
+        name = func.attr
+    return name in COMMAND_DECORATORS
+
+
+def command_help_uses(path: Path, module: str, tree: ast.Module, locales: Path | None) -> list[Use]:
+    """The help msgid (first docstring line) of every command defined in a module."""
+    uses = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        if not any(is_command_decorator(d) for d in node.decorator_list):
+            continue
+        doc = (ast.get_docstring(node) or "").strip()
+        if doc:
+            help_line = doc.splitlines()[0]
+            uses.append(Use(path, node.lineno, command_domain(module), help_line, None, locales))
     return uses
 
 
@@ -185,7 +234,9 @@ def problems_of(uses: Iterable[Use]) -> list[str]:
     problems: list[str] = []
     for use in uses:
         source_fields = placeholders(use.msgid)
-        plural_fields = placeholders(use.plural) if use.plural is not None else set()
+        plural_fields: set[str] | None = set()
+        if use.plural is not None:
+            plural_fields = placeholders(use.plural)
         if source_fields is None or plural_fields is None:
             problems.append(f"{use.where()}: malformed placeholders in msgid {use.msgid!r}")
             continue
@@ -209,13 +260,17 @@ def problems_of(uses: Iterable[Use]) -> list[str]:
             state = "missing" if message is None else "fuzzy"
             problems.append(f"{shown_po}: {state} msgid {use.msgid!r} (used at {use.where()})")
             continue
-        forms = list(message.string) if isinstance(message.string, tuple | list) else [message.string]
+        forms = (
+            list(message.string) if isinstance(message.string, tuple | list) else [message.string]
+        )
         expected_forms = catalog.num_plurals if use.plural is not None else 1
         if len(forms) < expected_forms or not all(forms):
-            problems.append(f"{shown_po}: empty translation for {use.msgid!r} (used at {use.where()})")
+            problems.append(
+                f"{shown_po}: empty translation for {use.msgid!r} (used at {use.where()})"
+            )
             continue
         for form in forms:
-            fields = placeholders(form)
+            fields = placeholders(str(form))
             if fields is None or not fields <= allowed:
                 problems.append(
                     f"{shown_po}: translation {form!r} of {use.msgid!r} uses placeholders "
@@ -227,6 +282,12 @@ def problems_of(uses: Iterable[Use]) -> list[str]:
 def test_every_marked_string_has_a_french_translation() -> None:
     problems = problems_of(collect_uses(ROOT))
     assert not problems, "untranslated or broken messages:\n" + "\n".join(problems)
+
+
+def test_command_domain_matches_the_command_framework() -> None:
+    model = pytest.importorskip("bot.commands.model")
+    for module in ("bot.commands.builtin", "plugins.tips.commands", "ruche_weather.cmds"):
+        assert command_domain(module) == model.module_domain(module)
 
 
 def test_core_catalog_parses() -> None:
@@ -269,6 +330,19 @@ from bot.i18n import plural_translatable, translatable
 _ = translatable("demo")
 _n = plural_translatable("demo")
 
+@command("ping")
+async def ping(ctx):
+    '''Translated {x}
+
+    Longer help is English only.
+    '''
+
+
+@grp.subcommand("sub")
+async def sub(ctx):
+    '''Help of a subcommand.'''
+
+
 def f(count, name):
     _("Translated {x}", x=1)
     _("Missing one")
@@ -306,7 +380,9 @@ def test_scanner_reports_each_kind_of_problem(tmp_path: Path) -> None:
     (pkg / "strings.py").write_text(DEMO_MODULE, encoding="utf-8")
     (pkg / "commands.py").write_text(IMPORTER_MODULE, encoding="utf-8")
     (pkg / "tests").mkdir()
-    (pkg / "tests" / "test_x.py").write_text(DEMO_MODULE.replace("demo", "skipped"), encoding="utf-8")
+    (pkg / "tests" / "test_x.py").write_text(
+        DEMO_MODULE.replace("demo", "skipped"), encoding="utf-8"
+    )
     other = tmp_path / "bot" / "nolocales"
     other.mkdir(parents=True)
     (other / "__init__.py").write_text(OTHER_DOMAIN_MODULE, encoding="utf-8")
@@ -324,6 +400,8 @@ def test_scanner_reports_each_kind_of_problem(tmp_path: Path) -> None:
             "{n} missing",
             "Imported but missing",
             "Orphan",
+            "Translated {x}",
+            "Help of a subcommand.",
         ]
     )
     report = "\n".join(problems_of(uses))
@@ -334,6 +412,8 @@ def test_scanner_reports_each_kind_of_problem(tmp_path: Path) -> None:
     assert "missing msgid '{n} missing'" in report
     assert "missing msgid 'Imported but missing'" in report
     assert "no <package>/locales/ for domain 'nolocales'" in report
+    assert "missing msgid 'Help of a subcommand.'" in report
+    assert "Longer help" not in report
     assert "Translated" not in report
     assert "'{n} idea'" not in report
     assert "skipped" not in report

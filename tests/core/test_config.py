@@ -475,7 +475,9 @@ def test_core_range_checks(raw: dict[str, Any], path: str, fragment: str) -> Non
 
 
 def test_room_in_two_communities() -> None:
-    raw = {"communities": {"a": {"rooms": ["console:console"]}, "b": {"rooms": ["console:console"]}}}
+    raw = {
+        "communities": {"a": {"rooms": ["console:console"]}, "b": {"rooms": ["console:console"]}}
+    }
     with pytest.raises(ConfigErrors) as info:
         Config(raw)
     assert only(info.value.errors, "communities.b.rooms").message == (
@@ -710,9 +712,9 @@ toml_scalars = st.one_of(
     st.floats(allow_nan=True),
     st.text(max_size=20),
 )
+_CORE_FIELDS = {f.name for schema in CORE_SCHEMAS.values() for f in dataclasses.fields(schema)}
 field_names = st.sampled_from(
-    sorted({f.name for schema in CORE_SCHEMAS.values() for f in dataclasses.fields(schema)})
-    + ["console", "disabled", "tips", "home", "env", "file"]
+    [*sorted(_CORE_FIELDS), "console", "disabled", "tips", "home", "env", "file"]
 )
 toml_values = st.recursive(
     toml_scalars,
@@ -830,3 +832,14 @@ def test_example_config_ends_with_plugins_marker() -> None:
     assert "# --- plugins ---" in text
     core_part = text.split("# --- plugins ---", 1)[0]
     assert "[plugins]" in core_part
+
+
+def test_union_with_secret_never_echoes_the_value() -> None:
+    @dataclass
+    class Either:
+        token: Secret | int = 0
+
+    _, problems = build(Either, {"token": [SECRET_VALUE]}, "p")
+    assert only(problems, "p.token").message.endswith("got array")
+    _, problems = build(Either, {"token": 1.5}, "p")
+    assert "1.5" not in str(problems)

@@ -213,7 +213,9 @@ def test_core_domain_is_loaded_from_bot_locales() -> None:
     assert i18n.translate(Text("Not a core string", CORE_DOMAIN), "fr") == "Not a core string"
 
 
-def test_broken_catalog_is_skipped_not_fatal(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_broken_catalog_is_skipped_not_fatal(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     root = tmp_path / "locales"
     target = root / "fr" / "LC_MESSAGES" / "bad.po"
     target.parent.mkdir(parents=True)

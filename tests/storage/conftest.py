@@ -8,7 +8,7 @@ here; if that fails (no useradd, noexec /tmp…) the tests fail with the server 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import asyncpg
 import pytest
@@ -45,6 +45,12 @@ async def reset_pg(url: str) -> None:
         await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     finally:
         await conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_reset() -> Callable[[str], Awaitable[None]]:
+    """`reset_pg` for tests that open databases themselves (test modules can't import conftest)."""
+    return reset_pg
 
 
 @pytest.fixture(params=BACKENDS)

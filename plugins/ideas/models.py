@@ -1,0 +1,64 @@
+"""Payloads of the ideas plugin's events: frozen, so handlers cannot change what happened."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.model import RoomRef
+
+STATUSES = ("pending", "open", "review", "voting", "accepted", "rejected", "implemented",
+            "withdrawn", "merged")
+
+
+@dataclass(frozen=True, slots=True)
+class Idea:
+    """An idea as other plugins see it; `author_id` is a member id even when anonymous."""
+
+    id: int
+    community: str
+    number: int  # the #N members see, per community
+    title: str
+    description: str
+    status: str
+    author_id: int
+    coauthor_ids: tuple[int, ...] = ()
+    anonymous: bool = False
+    campaign: str | None = None
+    supporters: int = 0
+    created_at: float = 0.0
+    room: RoomRef | None = None
+
+    @property
+    def subject(self) -> str:
+        """The key other plugins use to refer to this idea (`idea:<id>`), e.g. as a ledger ref."""
+        return f"idea:{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class IdeaStatusChange:
+    """An idea moved from `old` to `new` status (committed)."""
+
+    idea: Idea
+    old: str
+    new: str
+    by_member_id: int | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IdeaMerged:
+    """`source` was merged into `target`; supports, comments and co-authors moved."""
+
+    source: Idea
+    target: Idea
+    by_member_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignClosed:
+    """A campaign (open call) closed; its bounty goes to its accepted ideas."""
+
+    community: str
+    name: str
+    bounty: int
+    accepted_ideas: tuple[Idea, ...] = ()
