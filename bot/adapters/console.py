@@ -115,6 +115,10 @@ class ConsoleAdapter(LocalAdapter):
             raise
         except Exception:
             log.exception("console input failed")
+        if set(self.bot.adapters) - {self.platform}:
+            # A service under systemd has no stdin: the other platforms keep running.
+            log.info("console input closed; other platforms keep running")
+            return
         self.bot.request_stop()
 
     async def _scripted(self) -> None:

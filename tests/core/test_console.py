@@ -97,3 +97,55 @@ def test_python_m_bot_is_ruche(entry: list[str], tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, *entry, "--version"], capture_output=True, text=True,
                             cwd=tmp_path)
     assert "ruche 0.1.0" in result.stdout
+
+
+async def _run_console_bot(tmp_path: Path, with_other: bool) -> tuple[bool, str]:
+    """Run a Bot whose console reads a 1-line script; report whether it stopped by itself."""
+    import asyncio
+    import io
+    from dataclasses import dataclass
+
+    from bot import hookimpl
+    from bot.adapters.console import ConsoleAdapter
+    from bot.adapters.local import LocalAdapter
+    from bot.app import Bot
+    from bot.config import Config
+
+    out = io.StringIO()
+    console = ConsoleAdapter(["operator"], ["operator"], stdin=io.StringIO("!ping\n"), stdout=out,
+                             interactive=False, data_dir=tmp_path)
+
+    @dataclass
+    class OtherSection:
+        enabled: bool = True
+
+    class Adapters:
+        @hookimpl
+        def register_config(self) -> dict[str, type]:
+            return {"platforms.other": OtherSection}
+
+        @hookimpl
+        def register_adapters(self) -> list[object]:
+            return [console] + ([LocalAdapter("other", "room")] if with_other else [])
+
+    config = Config({"storage": {"url": f"sqlite:///{tmp_path / 'db.sqlite3'}"},
+                     "platforms": {"console": {"enabled": False}}})
+    bot = Bot(config, builtins={"core": "bot.commands.builtin"}, use_entry_points=False,
+              extra_plugins={"adapters": Adapters()})
+    task = asyncio.create_task(bot.run())
+    done, _pending = await asyncio.wait({task}, timeout=3)
+    stopped = bool(done)
+    if not stopped:
+        bot.request_stop()
+        await asyncio.wait_for(task, 10)
+    return stopped, out.getvalue()
+
+
+async def test_end_of_input_stops_a_console_only_bot(tmp_path: Path) -> None:
+    stopped, out = await _run_console_bot(tmp_path, with_other=False)
+    assert stopped and out == "ruche> [#1] Pong!\n"
+
+
+async def test_end_of_console_input_keeps_other_platforms_running(tmp_path: Path) -> None:
+    stopped, out = await _run_console_bot(tmp_path, with_other=True)
+    assert not stopped and out == "ruche> [#1] Pong!\n"

@@ -2,13 +2,19 @@
 
 pgserver under root: PostgreSQL refuses to run as root, so pgserver itself creates a system
 user `pgserver` (useradd), chowns the data folder to it and makes the folders above it
-world-traversable (go+rx) before running initdb/pg_ctl as that user. Nothing else is needed
-here; if that fails (no useradd, noexec /tmp…) the tests fail with the server log's reason.
+world-traversable (go+rx) before running initdb/pg_ctl as that user. The one trap: the data
+folder must not live under pytest's basetemp, because every pytest run on the machine resets
+/tmp/pytest-of-root to 0700 and so locks `pgserver` out of a server it is running (flaky
+"Permission denied" in initdb/pg_ctl when runs overlap). If starting fails anyway (no useradd,
+noexec /tmp…) the tests fail, never skip, with the server log's reason.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -19,23 +25,28 @@ BACKENDS = ["sqlite", "postgresql"]
 
 
 @pytest.fixture(scope="session")
-def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_url() -> Iterator[str]:
     """A throwaway PostgreSQL server for the whole session; fails loudly if it cannot start."""
     try:
         import pgserver
     except ImportError as exc:  # pragma: no cover - environment problem
         pytest.fail(f"pgserver is required for the PostgreSQL tests: {exc}")
-    pgdata = tmp_path_factory.mktemp("pg") / "data"
+    # Not under pytest's basetemp: every pytest run on the machine chmods /tmp/pytest-of-<user>
+    # back to 0700, which locks the `pgserver` user out of a server started by another run.
+    base = Path(tempfile.mkdtemp(prefix="ruche-pg-"))
+    pgdata = base / "data"
     try:
         server = pgserver.get_server(pgdata, cleanup_mode="delete")
     except Exception as exc:
         log = pgdata / "log"
         detail = log.read_text() if log.exists() else "(no server log)"
+        shutil.rmtree(base, ignore_errors=True)
         pytest.fail(f"could not start PostgreSQL with pgserver in {pgdata}: {exc!r}\n{detail}")
     try:
         yield server.get_uri()
     finally:
         server.cleanup()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 async def reset_pg(url: str) -> None:

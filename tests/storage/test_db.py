@@ -34,7 +34,9 @@ async def test_fetch_shapes(db: Database) -> None:
 async def test_execute_rowcounts_upsert_and_returning(db: Database) -> None:
     await db.execute("CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER NOT NULL)")
     assert await db.execute("INSERT INTO t (k, n) VALUES ($1, $2)", "a", 1) == 1
-    assert await db.execute("INSERT INTO t (k, n) VALUES ($1, $2) ON CONFLICT DO NOTHING", "a", 5) == 0
+    assert (
+        await db.execute("INSERT INTO t (k, n) VALUES ($1, $2) ON CONFLICT DO NOTHING", "a", 5) == 0
+    )
     assert await db.execute("INSERT INTO t (k, n) VALUES ($1, 2), ($2, 3)", "b", "c") == 2
     assert await db.execute("UPDATE t SET n = n + 1 WHERE n >= $1", 2) == 2
     assert await db.execute("DELETE FROM t WHERE k = $1", "zz") == 0
@@ -91,7 +93,9 @@ async def test_batch_of_200_ops_every_7th_fails_alone(db: Database) -> None:
 
         return op
 
-    results = await asyncio.gather(*(db.atomic(make(i)) for i in range(200)), return_exceptions=True)
+    results = await asyncio.gather(
+        *(db.atomic(make(i)) for i in range(200)), return_exceptions=True
+    )
     for i, result in enumerate(results):
         if i % 7 == 0:
             assert isinstance(result, IntegrityError), (i, result)
@@ -103,8 +107,12 @@ async def test_batch_of_200_ops_every_7th_fails_alone(db: Database) -> None:
 
 
 async def test_integrity_errors_unique_check_notnull_fk(db: Database) -> None:
-    await db.execute("CREATE TABLE p (id INTEGER PRIMARY KEY, code TEXT UNIQUE, n INTEGER CHECK (n >= 0))")
-    await db.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER NOT NULL REFERENCES p (id))")
+    await db.execute(
+        "CREATE TABLE p (id INTEGER PRIMARY KEY, code TEXT UNIQUE, n INTEGER CHECK (n >= 0))"
+    )
+    await db.execute(
+        "CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER NOT NULL REFERENCES p (id))"
+    )
     await db.execute("INSERT INTO p (id, code, n) VALUES (1, 'a', 0)")
     bad = [
         ("INSERT INTO p (id, code, n) VALUES (2, $1, 0)", "a"),  # UNIQUE
@@ -162,7 +170,9 @@ async def test_transaction_is_exclusive(db: Database) -> None:
             await db.atomic(lambda tx: tx.execute("UPDATE counter SET n = n + 1 WHERE id = 1"))
             await asyncio.sleep(0)
 
-    await asyncio.wait_for(asyncio.gather(read_modify_write(), read_modify_write(), increments()), 30)
+    await asyncio.wait_for(
+        asyncio.gather(read_modify_write(), read_modify_write(), increments()), 30
+    )
     assert await db.fetchval("SELECT n FROM counter WHERE id = 1") == 30
 
 
@@ -209,14 +219,19 @@ async def test_mark_event_dedups_and_prunes(db: Database) -> None:
     )
     db._next_prune = 0  # the next call prunes (normally at most once an hour)
     assert await db.mark_event("discord", "m2") is True
-    assert await db.fetchval("SELECT count(*) FROM core_processed_events WHERE event_id = 'ancient'") == 0
+    assert (
+        await db.fetchval("SELECT count(*) FROM core_processed_events WHERE event_id = 'ancient'")
+        == 0
+    )
     assert await db.fetchval("SELECT count(*) FROM core_processed_events") == 4
 
 
 async def test_close_is_idempotent_and_final(db: Database) -> None:
     await db.execute(ITEMS)
     pending = [
-        asyncio.ensure_future(db.atomic(lambda tx, i=i: tx.execute("INSERT INTO items (id, v) VALUES ($1, 1)", i)))
+        asyncio.ensure_future(
+            db.atomic(lambda tx, i=i: tx.execute("INSERT INTO items (id, v) VALUES ($1, 1)", i))
+        )
         for i in range(50)
     ]
     await asyncio.sleep(0)

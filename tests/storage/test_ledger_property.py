@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from bot.storage import Database, IntegrityError, Tx, open_database, serial_pk
 
 
-
 class Insufficient(Exception):
     """The guarded debit matched no row."""
 
@@ -30,7 +29,9 @@ async def setup(db: Database, balances: list[int]) -> None:
         " dst INTEGER NOT NULL, amount BIGINT NOT NULL, reason TEXT NOT NULL, ref TEXT NOT NULL,"
         " UNIQUE (reason, ref))"
     )
-    await db.executemany("INSERT INTO accounts (id, balance) VALUES ($1, $2)", list(enumerate(balances)))
+    await db.executemany(
+        "INSERT INTO accounts (id, balance) VALUES ($1, $2)", list(enumerate(balances))
+    )
 
 
 def transfer_op(src: int, dst: int, amount: int, ref: int):  # type: ignore[no-untyped-def]
@@ -46,7 +47,9 @@ def transfer_op(src: int, dst: int, amount: int, ref: int):  # type: ignore[no-u
                 if debited != 1:
                     raise Insufficient
             if account == dst:
-                await tx.execute("UPDATE accounts SET balance = balance + $1 WHERE id = $2", amount, dst)
+                await tx.execute(
+                    "UPDATE accounts SET balance = balance + $1 WHERE id = $2", amount, dst
+                )
         return int(
             await tx.fetchval(
                 "INSERT INTO transfers (src, dst, amount, reason, ref)"
@@ -111,7 +114,9 @@ transfer_lists = st.integers(2, 5).flatmap(
     lambda n: st.tuples(
         st.lists(st.integers(0, 50), min_size=n, max_size=n),
         st.lists(
-            st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), st.integers(1, 30), st.integers(0, 12)),
+            st.tuples(
+                st.integers(0, n - 1), st.integers(0, n - 1), st.integers(1, 30), st.integers(0, 12)
+            ),
             max_size=40,
         ),
     )

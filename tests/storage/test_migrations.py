@@ -68,8 +68,12 @@ async def test_apply_from_zero_then_noop(db: Database) -> None:
     assert await run_migrations(db, migrations) == {"tips": (2, 2), "votes": (1, 1)}
     assert calls == ["tips1", "tips2", "votes1"]
     # serial_pk really auto-increments on both dialects
-    first = await db.fetchval("INSERT INTO tips_accounts (member, balance) VALUES ('a', 1) RETURNING id")
-    second = await db.fetchval("INSERT INTO tips_accounts (member, balance) VALUES ('b', 1) RETURNING id")
+    first = await db.fetchval(
+        "INSERT INTO tips_accounts (member, balance) VALUES ('a', 1) RETURNING id"
+    )
+    second = await db.fetchval(
+        "INSERT INTO tips_accounts (member, balance) VALUES ('b', 1) RETURNING id"
+    )
     assert second > first
 
 

@@ -13,7 +13,10 @@ from bot.storage.sqlite import parse_sqlite_url
     [
         ("SELECT $1", "SELECT ?1"),
         ("SELECT * FROM t WHERE a = $1 AND b = $2", "SELECT * FROM t WHERE a = ?1 AND b = ?2"),
-        ("VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)", "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"),
+        (
+            "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
+            "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+        ),
         ("SELECT $10, $1", "SELECT ?10, ?1"),
         ("SELECT '$1', $1", "SELECT '$1', ?1"),
         ("SELECT 'it''s $2 here', $2", "SELECT 'it''s $2 here', ?2"),
@@ -65,7 +68,12 @@ def test_parse_sqlite_url() -> None:
     assert parse_sqlite_url("sqlite://:memory:").memory
     assert parse_sqlite_url("sqlite:///x.db?synchronous=normal").synchronous == "NORMAL"
     assert parse_sqlite_url("sqlite:///x.db?busy_timeout=100").busy_timeout_ms == 100
-    for bad in ("sqlite://", "sqlite://rel.db", "sqlite:///x.db?synchronous=fast", "sqlite:///x?y=1"):
+    for bad in (
+        "sqlite://",
+        "sqlite://rel.db",
+        "sqlite:///x.db?synchronous=fast",
+        "sqlite:///x?y=1",
+    ):
         with pytest.raises(ValueError):
             parse_sqlite_url(bad)
 

@@ -75,7 +75,10 @@ async def test_group_commit_batches(sdb: Database) -> None:
     assert isinstance(sdb, SqliteDatabase)
     before = sdb.batches
     await asyncio.gather(
-        *(sdb.atomic(lambda tx, i=i: tx.execute("INSERT INTO items (id, v) VALUES ($1, 1)", i)) for i in range(500))
+        *(
+            sdb.atomic(lambda tx, i=i: tx.execute("INSERT INTO items (id, v) VALUES ($1, 1)", i))
+            for i in range(500)
+        )
     )
     assert sdb.batches - before <= 50  # ≤ 100 ops per COMMIT, not one COMMIT each
     assert await sdb.fetchval("SELECT count(*) FROM items") == 500
@@ -94,7 +97,9 @@ async def test_pragmas_from_url(tmp_path: Path) -> None:
         await normal.close()
 
 
-async def test_relative_path_and_parent_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_relative_path_and_parent_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     db = await open_database("sqlite:///data/ruche.sqlite3")
     await db.close()
@@ -193,10 +198,12 @@ CHILD = textwrap.dedent(
 )
 
 
-async def test_durable_after_kill_9(tmp_path: Path) -> None:
+def test_durable_after_kill_9(tmp_path: Path) -> None:
     """Every atomic() that returned survives SIGKILL of the process right after."""
     url = f"sqlite:///{tmp_path}/durable.sqlite3"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
+    )
     proc = subprocess.Popen(
         [sys.executable, "-c", CHILD, url], stdout=subprocess.PIPE, text=True, env=env
     )
@@ -208,9 +215,12 @@ async def test_durable_after_kill_9(tmp_path: Path) -> None:
     finally:
         proc.kill()
         proc.wait()
+    assert set(acknowledged) <= asyncio.run(_stored_ids(url))
+
+
+async def _stored_ids(url: str) -> set[int]:
     db = await open_database(url)
     try:
-        present = {r["id"] for r in await db.fetch("SELECT id FROM d")}
+        return {r["id"] for r in await db.fetch("SELECT id FROM d")}
     finally:
         await db.close()
-    assert set(acknowledged) <= present
