@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 from typing import TYPE_CHECKING
 
 from bot.commands.errors import UserError
@@ -61,7 +60,7 @@ class Identity:
         member_id = await tx.fetchval(
             "INSERT INTO core_members (community, display_name, is_bot, created_at) "
             "VALUES ($1, $2, $3, $4) RETURNING id",
-            community, user.name, int(user.is_bot), time.time(),
+            community, user.name, int(user.is_bot), self.bot.now(),
         )
         await tx.execute(
             "INSERT INTO core_identities (platform, user_id, community, member_id, display_name) "
@@ -125,7 +124,7 @@ class Identity:
     async def create_link_code(self, member: Member, platform: str) -> str:
         """A one-time code, valid 10 minutes, to type on the other platform."""
         code = "".join(secrets.choice(LINK_ALPHABET) for _ in range(8))
-        now = time.time()
+        now = self.bot.now()
 
         async def op(tx: Tx) -> None:
             await tx.execute("DELETE FROM core_link_codes WHERE expires_at < $1 OR member_id = $2",
@@ -142,7 +141,7 @@ class Identity:
     async def redeem_link_code(self, code: str, member: Member, user: UserRef) -> int:
         """Point this platform account at the code's member; return the member id it joined."""
         code = code.strip().upper()
-        now = time.time()
+        now = self.bot.now()
 
         async def op(tx: Tx) -> int:
             row = await tx.fetchrow(

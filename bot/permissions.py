@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -80,7 +79,7 @@ class AuditLog:
         await self.bot.db.execute(
             "INSERT INTO core_audit (community, member_id, action, detail, at) "
             "VALUES ($1, $2, $3, $4, $5)",
-            community, member.id if member else None, action, detail[:500], time.time(),
+            community, member.id if member else None, action, detail[:500], self.bot.now(),
         )
 
     async def recent(self, community: str, limit: int = 10) -> list[AuditEntry]:

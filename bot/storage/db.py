@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import os
 import contextvars
 import functools
 import re
@@ -143,7 +144,7 @@ class Database(abc.ABC):
 
     # --- housekeeping ----------------------------------------------------------------------
     @abc.abstractmethod
-    async def backup(self, path: str) -> None:
+    async def backup(self, path: str | os.PathLike[str]) -> None:
         """Write a consistent copy of the database to `path`."""
 
     @abc.abstractmethod

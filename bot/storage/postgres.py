@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -220,7 +221,7 @@ class PostgresDatabase(Database):
         if status != "COMMIT":  # PostgreSQL answers ROLLBACK to COMMIT after a failed statement
             raise StorageError("transaction was rolled back: a statement in it had failed")
 
-    async def backup(self, path: str) -> None:
+    async def backup(self, path: str | os.PathLike[str]) -> None:
         """Consistent online backups of PostgreSQL are pg_dump's job, not the bot's."""
         raise StorageError("use pg_dump to back up a PostgreSQL database")
 

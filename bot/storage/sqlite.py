@@ -213,7 +213,7 @@ class _ManyJob(_Job):
 
 
 class _CallJob(_Job):
-    """Runs outside any transaction (":memory:" backup)."""
+    """Runs outside any transaction (VACUUM, ":memory:" backup)."""
 
     batchable = False
 
@@ -255,6 +255,9 @@ class _ExclusiveTx(Tx):
         return await fut
 
     async def execute(self, sql: str, *args: Any) -> int:
+        if sql.lstrip()[:6].upper() == "VACUUM":  # cannot run inside a transaction
+            fut = self._submit(_CallJob(self._loop.create_future(), lambda c: _vacuum(c, sql)))
+            return cast(int, await fut)
         return cast(int, await self._call(lambda cur: _execute(cur, sql, args)))
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
@@ -421,6 +424,8 @@ class SqliteDatabase(Database):
     def _run_batch(self, conn: sqlite3.Connection, cur: sqlite3.Cursor, batch: list[_Job]) -> None:
         """Group commit: each job in its savepoint, one COMMIT, then every caller is told."""
         jobs = [job for job in batch if not job.fut.cancelled()]
+        if not jobs:
+            return
         done: list[_Result] = []
         ok: list[tuple[_Job, Any]] = []
         try:
@@ -522,6 +527,9 @@ class SqliteDatabase(Database):
         return cast(T, await self._submit(_AtomicJob(self._loop.create_future(), op)))
 
     async def execute(self, sql: str, *args: Any) -> int:
+        if sql.lstrip()[:6].upper() == "VACUUM":  # cannot run inside a transaction
+            fut = self._submit(_CallJob(self._loop.create_future(), lambda c: _vacuum(c, sql)))
+            return cast(int, await fut)
         return cast(
             int, await self._submit(_StatementJob(self._loop.create_future(), sql, args, False))
         )
@@ -572,7 +580,7 @@ class SqliteDatabase(Database):
             inbox.put((end, finished))
             await finished
 
-    async def backup(self, path: str) -> None:
+    async def backup(self, path: str | os.PathLike[str]) -> None:
         """Online backup API into `path` (written to a temp file, then renamed)."""
         target = os.fspath(path)
         if self._readers is None:
@@ -600,6 +608,15 @@ class SqliteDatabase(Database):
             self._readers.shutdown(wait=True)
         for conn in self._reader_conns:
             conn.close()
+
+
+def _vacuum(conn: sqlite3.Connection, sql: str) -> int:
+    """VACUUM on the writer, between group commits."""
+    try:
+        conn.execute(sql)
+    except sqlite3.Error as exc:
+        raise _error(exc) from exc
+    return 0
 
 
 def _ensure_parent(path: str) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -28,7 +29,9 @@ BACKENDS = ["sqlite", "postgresql"]
 def pg_url() -> Iterator[str]:
     """A throwaway PostgreSQL server for the whole session; fails loudly if it cannot start."""
     try:
-        import pgserver
+        with warnings.catch_warnings():  # platformdirs: "XDG_RUNTIME_DIR is not set"
+            warnings.simplefilter("ignore")
+            import pgserver
     except ImportError as exc:  # pragma: no cover - environment problem
         pytest.fail(f"pgserver is required for the PostgreSQL tests: {exc}")
     # Not under pytest's basetemp: every pytest run on the machine chmods /tmp/pytest-of-<user>
