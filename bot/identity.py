@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from bot.commands.errors import UserError
 from bot.i18n import translatable
 from bot.model import Community, Member, Role, UserRef
+from bot.storage import IntegrityError
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -34,9 +35,15 @@ class Identity:
         key = (user.platform, user.id, community.id)
         cached = self._cache.get(key)
         if cached is None or cached[1] != user.name:
-            member_id = await self.bot.db.atomic(
-                lambda tx: self._get_or_create(tx, user, community.id)
-            )
+            try:
+                member_id = await self.bot.db.atomic(
+                    lambda tx: self._get_or_create(tx, user, community.id)
+                )
+            except IntegrityError:
+                # Two first messages raced (PostgreSQL runs ops concurrently): the other won.
+                member_id = await self.bot.db.atomic(
+                    lambda tx: self._get_or_create(tx, user, community.id)
+                )
             cached = (member_id, user.name, user.is_bot)
             self._cache[key] = cached
         return Member(cached[0], community.id, user.name, role, cached[2])

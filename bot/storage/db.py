@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import abc
-import os
 import contextvars
 import functools
+import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -177,7 +177,7 @@ class Database(abc.ABC):
 
     # --- helpers for backends ------------------------------------------------------------
     def _check_not_in_own_transaction(self) -> None:
-        """Refuse db-level writes while this task holds `transaction()`: they would deadlock."""
+        """Refuse db calls from the task holding `transaction()`: they would wait for it."""
         guard = _exclusive_owner.get()
         if guard is not None and guard.active and guard.db is self:
             raise StorageError(

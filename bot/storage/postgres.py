@@ -179,7 +179,7 @@ class PostgresDatabase(Database):
         attempt = 1
         while True:
             try:
-                async with self._pool.acquire() as conn, self._tx(conn, _BEGIN_SHARED) as tx:
+                async with self._connection(_BEGIN_SHARED) as tx:
                     return await op(tx)
             except StorageError as exc:
                 if attempt >= _ATTEMPTS or not isinstance(exc.__cause__, _RETRYABLE):
@@ -191,13 +191,26 @@ class PostgresDatabase(Database):
     async def transaction(self) -> AsyncIterator[Tx]:
         """Exclusive against every other transaction() and atomic(), as on SQLite."""
         with self._call():
-            async with self._pool.acquire() as conn, self._tx(conn, _BEGIN_EXCLUSIVE) as tx:
+            async with self._connection(_BEGIN_EXCLUSIVE) as tx:
                 guard = ExclusiveGuard(self)
                 token = self._enter_exclusive(guard)
                 try:
                     yield tx
                 finally:
                     self._exit_exclusive(guard, token)
+
+    @contextlib.asynccontextmanager
+    async def _connection(self, begin: str) -> AsyncIterator[Tx]:
+        """A pooled connection inside a transaction; pool errors become StorageErrors too."""
+        try:
+            conn = await self._pool.acquire()
+        except _DRIVER_ERRORS as exc:
+            raise _error(exc) from exc
+        try:
+            async with self._tx(conn, begin) as tx:
+                yield tx
+        finally:
+            await self._pool.release(conn)
 
     @contextlib.asynccontextmanager
     async def _tx(self, conn: Any, begin: str) -> AsyncIterator[Tx]:

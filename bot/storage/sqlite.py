@@ -255,9 +255,6 @@ class _ExclusiveTx(Tx):
         return await fut
 
     async def execute(self, sql: str, *args: Any) -> int:
-        if sql.lstrip()[:6].upper() == "VACUUM":  # cannot run inside a transaction
-            fut = self._submit(_CallJob(self._loop.create_future(), lambda c: _vacuum(c, sql)))
-            return cast(int, await fut)
         return cast(int, await self._call(lambda cur: _execute(cur, sql, args)))
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
@@ -325,8 +322,8 @@ class SqliteDatabase(Database):
     async def open(cls, url: str) -> SqliteDatabase:
         """Start the writer (which sets WAL and creates core tables), then the readers."""
         options = parse_sqlite_url(url)
-        if not options.memory:
-            _ensure_parent(options.path)
+        if not options.memory:  # absolute, so a later chdir cannot split writer and readers
+            options = options._replace(path=_ensure_parent(options.path))
         db = cls(url, options, asyncio.get_running_loop())
         db._thread.start()
         try:
@@ -422,7 +419,11 @@ class SqliteDatabase(Database):
                 self._loop.call_soon_threadsafe(_resolve, results)
 
     def _run_batch(self, conn: sqlite3.Connection, cur: sqlite3.Cursor, batch: list[_Job]) -> None:
-        """Group commit: each job in its savepoint, one COMMIT, then every caller is told."""
+        """Group commit: each job in its savepoint, one COMMIT, then every caller is told.
+
+        Deferred constraints (DEFERRABLE INITIALLY DEFERRED foreign keys) are only checked at
+        COMMIT, so if COMMIT refuses the batch, each op is re-run alone to fail only the guilty
+        one; any other COMMIT failure fails every op of the batch."""
         jobs = [job for job in batch if not job.fut.cancelled()]
         if not jobs:
             return
@@ -449,9 +450,17 @@ class SqliteDatabase(Database):
                 if job.savepoint:
                     cur.execute("RELEASE ruche_op")
                 ok.append((job, value))
-            cur.execute("COMMIT")
-            self.batches += 1
-            done.extend((job.fut, None, value) for job, value in ok)
+            try:
+                cur.execute("COMMIT")
+            except sqlite3.IntegrityError:
+                if len(jobs) == 1:
+                    raise
+                cur.execute("ROLLBACK")
+                isolate = True  # a deferred constraint failed: only its op must fail
+            else:
+                isolate = False
+                self.batches += 1
+                done.extend((job.fut, None, value) for job, value in ok)
         except BaseException as exc:  # BEGIN, SAVEPOINT or COMMIT failed: nothing committed
             err = _chained(exc)
             with contextlib.suppress(sqlite3.Error):
@@ -459,6 +468,11 @@ class SqliteDatabase(Database):
                     cur.execute("ROLLBACK")
             failed = {id(fut) for fut, _, _ in done}
             done.extend((job.fut, err, None) for job in jobs if id(job.fut) not in failed)
+            isolate = False
+        if isolate:
+            for job in jobs:  # re-run each op in its own transaction, first results discarded
+                self._run_batch(conn, cur, [job])
+            return
         self._deliver(done)
 
     def _serve_exclusive(
@@ -549,6 +563,7 @@ class SqliteDatabase(Database):
             raise StorageError("database is closed")
         if threading.get_ident() == self._writer_ident:
             raise StorageError("inside atomic(), use the op's tx, not db")
+        self._check_not_in_own_transaction()  # harmless here, but deadlocks on PostgreSQL
         fut = self._loop.run_in_executor(self._readers, fn, self._idle_readers, *args)
         self._inflight.add(fut)
         fut.add_done_callback(self._inflight.discard)
@@ -619,9 +634,11 @@ def _vacuum(conn: sqlite3.Connection, sql: str) -> int:
     return 0
 
 
-def _ensure_parent(path: str) -> None:
+def _ensure_parent(path: str) -> str:
     """Create the database's folder, so `sqlite:///data/ruche.sqlite3` works on a fresh tree."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    absolute = os.path.abspath(path)
+    os.makedirs(os.path.dirname(absolute), exist_ok=True)
+    return absolute
 
 
 def _fetch_with(

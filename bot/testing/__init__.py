@@ -81,7 +81,7 @@ class TestBot:
         """Stop and start a new bot on the same database (restart-safety tests)."""
         await self.bot.stop()
         new = await make_test_bot(self._path, raw=self._raw, plugins=self._plugins,
-                                  builtins=self._builtins)
+                                  builtins=self._builtins, storage_url=self._storage_url)
         new._made = self._made
         if self._made is not None:
             self._made.append(new)
@@ -92,6 +92,7 @@ class TestBot:
     _plugins: Mapping[str, object] | None = None
     _builtins: Mapping[str, str] | None = None
     _made: list[TestBot] | None = None  # the fixture's list, so restarts are closed too
+    _storage_url: str | None = None
 
 
 def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -131,6 +132,7 @@ async def make_test_bot(
     await bot.start()
     tb = TestBot(bot, Chat(adapter))
     tb._path, tb._raw, tb._plugins, tb._builtins = tmp_path, raw, plugins, builtins
+    tb._storage_url = storage_url
     return tb
 
 

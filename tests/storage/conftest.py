@@ -11,11 +11,7 @@ noexec /tmp…) the tests fail, never skip, with the server log's reason.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import pytest
@@ -26,30 +22,9 @@ BACKENDS = ["sqlite", "postgresql"]
 
 
 @pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A throwaway PostgreSQL server for the whole session; fails loudly if it cannot start."""
-    try:
-        with warnings.catch_warnings():  # platformdirs: "XDG_RUNTIME_DIR is not set"
-            warnings.simplefilter("ignore")
-            import pgserver
-    except ImportError as exc:  # pragma: no cover - environment problem
-        pytest.fail(f"pgserver is required for the PostgreSQL tests: {exc}")
-    # Not under pytest's basetemp: every pytest run on the machine chmods /tmp/pytest-of-<user>
-    # back to 0700, which locks the `pgserver` user out of a server started by another run.
-    base = Path(tempfile.mkdtemp(prefix="ruche-pg-"))
-    pgdata = base / "data"
-    try:
-        server = pgserver.get_server(pgdata, cleanup_mode="delete")
-    except Exception as exc:
-        log = pgdata / "log"
-        detail = log.read_text() if log.exists() else "(no server log)"
-        shutil.rmtree(base, ignore_errors=True)
-        pytest.fail(f"could not start PostgreSQL with pgserver in {pgdata}: {exc!r}\n{detail}")
-    try:
-        yield server.get_uri()
-    finally:
-        server.cleanup()
-        shutil.rmtree(base, ignore_errors=True)
+def pg_url(ruche_pg_url: str) -> str:
+    """The session's PostgreSQL server from the `bot.testing` plugin (started on first use)."""
+    return ruche_pg_url
 
 
 async def reset_pg(url: str) -> None:

@@ -199,6 +199,8 @@ async def test_db_calls_inside_own_transaction_fail_instead_of_deadlocking(db: D
                 await db.execute("INSERT INTO items (id, v) VALUES (2, 2)")
             with pytest.raises(StorageError, match="transaction"):
                 await db.atomic(lambda t: t.execute("INSERT INTO items (id, v) VALUES (3, 3)"))
+            with pytest.raises(StorageError, match="transaction"):
+                await db.fetch("SELECT * FROM items")
 
     await asyncio.wait_for(body(), 10)
     assert await db.fetchval("SELECT count(*) FROM items") == 1

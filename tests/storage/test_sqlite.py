@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import Database, StorageError, Tx, open_database
+from bot.storage import Database, IntegrityError, StorageError, Tx, open_database
 from bot.storage.sqlite import SqliteDatabase
 
 REPO = Path(__file__).resolve().parents[2]
@@ -224,3 +224,37 @@ async def _stored_ids(url: str) -> set[int]:
         return {r["id"] for r in await db.fetch("SELECT id FROM d")}
     finally:
         await db.close()
+
+
+async def test_vacuum_and_path_backup(sdb: Database, tmp_path: Path) -> None:
+    await sdb.executemany("INSERT INTO items (id, v) VALUES ($1, 1)", [(i,) for i in range(50)])
+    await sdb.execute("DELETE FROM items WHERE id < 40")
+    await sdb.execute("VACUUM")
+    await sdb.backup(tmp_path / "b.sqlite3")
+    assert len(_read_backup(tmp_path / "b.sqlite3")) == 10
+
+
+async def test_deferred_constraint_fails_only_its_op(sdb: Database) -> None:
+    """COMMIT checks deferred foreign keys; a violation must not sink the rest of the batch."""
+    await sdb.execute(
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL"
+        " REFERENCES items (id) DEFERRABLE INITIALLY DEFERRED)"
+    )
+
+    def make(i: int):  # type: ignore[no-untyped-def]
+        async def op(tx: Tx) -> int:
+            target = 10_000 + i if i == 13 else i  # note 13 points at no item
+            await tx.execute("INSERT INTO items (id, v) VALUES ($1, 1)", i)
+            await tx.execute("INSERT INTO notes (id, item_id) VALUES ($1, $2)", i, target)
+            return i
+
+        return op
+
+    results = await asyncio.gather(
+        *(sdb.atomic(make(i)) for i in range(30)), return_exceptions=True
+    )
+    failures = [i for i, r in enumerate(results) if isinstance(r, BaseException)]
+    assert failures == [13]
+    assert isinstance(results[13], IntegrityError)
+    assert await sdb.fetchval("SELECT count(*) FROM notes") == 29
+    assert await sdb.fetchval("SELECT count(*) FROM items") == 29

@@ -1,0 +1,94 @@
+"""After-commit side effects: the plugin's hook events and the authors' notifications."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from bot.i18n import Text, translatable
+from bot.model import OutgoingMessage
+from plugins.ideas import lifecycle
+from plugins.ideas.models import CampaignClosed, Idea, IdeaMerged, IdeaStatusChange
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+
+_ = translatable("ideas")
+log = logging.getLogger("ruche.ideas")
+
+_SPECIFIC = {"accepted": "on_idea_accepted", "implemented": "on_idea_implemented"}
+
+
+async def submitted(bot: Bot, idea: Idea) -> None:
+    await bot.hooks.notify("on_idea_submitted", bot=bot, idea=idea)
+
+
+async def status_changed(bot: Bot, change: IdeaStatusChange, *,
+                         message: Text | None = None) -> None:
+    """Emit the generic then the specific event, then tell the authors (never the actor)."""
+    await bot.hooks.notify("on_idea_status_changed", bot=bot, change=change)
+    idea = change.idea
+    if change.new == "rejected":
+        await bot.hooks.notify("on_idea_rejected", bot=bot, idea=idea, reason=change.reason)
+    elif change.new in _SPECIFIC:
+        await bot.hooks.notify(_SPECIFIC[change.new], bot=bot, idea=idea)
+    if message is None:
+        message = status_message(change)
+    await tell_authors(bot, idea, message, skip=change.by_member_id)
+
+
+def status_message(change: IdeaStatusChange) -> Text:
+    """What the authors read when their idea changes status."""
+    idea = change.idea
+    status = lifecycle.label(change.new)
+    if change.reason:
+        return _("Your idea #{number} “{title}” is now {status}: {reason}",
+                 number=idea.number, title=idea.title, status=status, reason=change.reason)
+    return _("Your idea #{number} “{title}” is now {status}.",
+             number=idea.number, title=idea.title, status=status)
+
+
+async def tell_authors(bot: Bot, idea: Idea, text: Text | str, *,
+                       skip: int | None = None) -> None:
+    """Author and co-authors, by direct message, else a mention in the idea's room.
+
+    An anonymous author is never mentioned in a room: only a direct message can reach them.
+    """
+    for member_id in dict.fromkeys((idea.author_id, *idea.coauthor_ids)):
+        if member_id == skip:
+            continue
+        room = None if idea.anonymous and member_id == idea.author_id else idea.room
+        try:
+            await bot.notify_member(idea.community, member_id, text, room)
+        except Exception:
+            log.exception("could not notify member %s about idea %s", member_id, idea.id,
+                          extra={"plugin": "ideas", "community": idea.community})
+
+
+async def merged(bot: Bot, merge: IdeaMerged, change: IdeaStatusChange) -> None:
+    """The source's status change, the merge event, and a word to both ideas' authors."""
+    source, target = merge.source, merge.target
+    await status_changed(bot, change, message=_(
+        "Your idea #{number} “{title}” was merged into idea #{target}; its supporters and "
+        "comments moved there.", number=source.number, title=source.title,
+        target=target.number))
+    await bot.hooks.notify("on_idea_merged", bot=bot, merge=merge)
+    await tell_authors(bot, target, _(
+        "Idea #{number} was merged into your idea #{target} “{title}”: it now has "
+        "{supporters} supporters.", number=source.number, target=target.number,
+        title=target.title, supporters=target.supporters), skip=merge.by_member_id)
+
+
+async def campaign_closed(bot: Bot, campaign: CampaignClosed) -> None:
+    await bot.hooks.notify("on_campaign_closed", bot=bot, campaign=campaign)
+
+
+async def announce(bot: Bot, idea: Idea, text: Text) -> None:
+    """A message in the idea's room for changes no command reply covers (poll results)."""
+    if idea.room is None or idea.room.platform not in bot.adapters:
+        return
+    locale = bot.communities.get(idea.community).locale
+    try:
+        await bot.send(idea.room, OutgoingMessage(bot.i18n.translate(text, locale)))
+    except Exception:
+        log.exception("could not announce idea %s", idea.id, extra={"plugin": "ideas"})

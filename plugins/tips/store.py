@@ -1,0 +1,426 @@
+"""SQL of the tips plugin, and nothing else: every statement lives here, written once for both
+SQLite and PostgreSQL (`$n` placeholders). `q` is a `Tx` inside an atomic op or the `Database`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from bot.storage import Row
+from plugins.tips.models import LedgerEntry
+
+
+class Queryable(Protocol):
+    """What both `Tx` and `Database` offer; reads take either."""
+
+    async def execute(self, sql: str, *args: Any) -> int: ...
+    async def fetch(self, sql: str, *args: Any) -> list[Row]: ...
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None: ...
+    async def fetchval(self, sql: str, *args: Any) -> Any: ...
+
+
+ENTRY_COLUMNS = "id, community, src, dst, amount, reason, ref, memo, link, at"
+
+
+def entry_of(row: Row) -> LedgerEntry:
+    """A ledger row as the frozen payload other plugins see."""
+    return LedgerEntry(
+        id=int(row["id"]), community=row["community"], src=row["src"], dst=row["dst"],
+        amount=int(row["amount"]), reason=row["reason"], ref=row["ref"], memo=row["memo"],
+        link=row["link"], at=float(row["at"]),
+    )
+
+
+# --- ledger writes (inside atomic ops) -------------------------------------------------------
+
+async def insert_entry(q: Queryable, community: str, src: str, dst: str, amount: int,
+                       reason: str, ref: str | None, memo: str, link: str,
+                       at: float) -> int | None:
+    """Append one entry; None when (community, reason, ref) is already in the ledger."""
+    value = await q.fetchval(
+        "INSERT INTO tips_entries (community, src, dst, amount, reason, ref, memo, link, at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING id",
+        community, src, dst, amount, reason, ref, memo, link, at,
+    )
+    return None if value is None else int(value)
+
+
+async def debit_guarded(q: Queryable, community: str, account: str, amount: int, floor: int,
+                        overdraft: bool) -> bool:
+    """Take `amount` only if the balance stays ≥ floor: the guard is the statement itself."""
+    sql = (
+        "UPDATE tips_accounts SET balance = balance - $1, overdraft = 1 "
+        "WHERE community = $2 AND account = $3 AND balance - $1 >= $4"
+        if overdraft else
+        "UPDATE tips_accounts SET balance = balance - $1 "
+        "WHERE community = $2 AND account = $3 AND balance - $1 >= $4"
+    )
+    return await q.execute(sql, amount, community, account, floor) == 1
+
+
+async def debit_unlimited(q: Queryable, community: str, account: str, amount: int) -> bool:
+    """Take `amount` with no floor (the mutual-credit treasury); False if the row is missing."""
+    return await q.execute(
+        "UPDATE tips_accounts SET balance = balance - $1, overdraft = 1 "
+        "WHERE community = $2 AND account = $3",
+        amount, community, account,
+    ) == 1
+
+
+async def open_overdrawn(q: Queryable, community: str, account: str, kind: str,
+                         member_id: int | None, balance: int) -> bool:
+    """Create an account that starts below zero (first debit in mutual credit)."""
+    return await q.execute(
+        "INSERT INTO tips_accounts (community, account, kind, member_id, balance, overdraft) "
+        "VALUES ($1, $2, $3, $4, $5, 1) ON CONFLICT DO NOTHING",
+        community, account, kind, member_id, balance,
+    ) == 1
+
+
+async def credit(q: Queryable, community: str, account: str, kind: str, member_id: int | None,
+                 amount: int) -> None:
+    """Add `amount`, creating the account on its first credit."""
+    await q.execute(
+        "INSERT INTO tips_accounts (community, account, kind, member_id, balance) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (community, account) "
+        "DO UPDATE SET balance = tips_accounts.balance + excluded.balance",
+        community, account, kind, member_id, amount,
+    )
+
+
+async def balance(q: Queryable, community: str, account: str) -> int | None:
+    """An account's balance, or None if it never held anything."""
+    value = await q.fetchval(
+        "SELECT balance FROM tips_accounts WHERE community = $1 AND account = $2",
+        community, account,
+    )
+    return None if value is None else int(value)
+
+
+async def find_entry(q: Queryable, community: str, reason: str, ref: str) -> LedgerEntry | None:
+    """The entry an idempotent movement already wrote."""
+    row = await q.fetchrow(
+        f"SELECT {ENTRY_COLUMNS} FROM tips_entries "
+        "WHERE community = $1 AND reason = $2 AND ref = $3",
+        community, reason, ref,
+    )
+    return None if row is None else entry_of(row)
+
+
+async def entry_exists(q: Queryable, community: str, reason: str, ref: str) -> bool:
+    return await q.fetchval(
+        "SELECT 1 FROM tips_entries WHERE community = $1 AND reason = $2 AND ref = $3",
+        community, reason, ref,
+    ) is not None
+
+
+# --- per-member counters ------------------------------------------------------------------
+
+async def book_given(q: Queryable, community: str, member_id: int, amount: int, day: str,
+                     now: float, cap: int, not_after: float) -> bool:
+    """Count a tip against the daily cap and cooldown; False (nothing written) if over either.
+
+    `cap` 0 means no cap; `not_after` is the latest previous tip time the cooldown allows.
+    """
+    return await q.execute(
+        "INSERT INTO tips_members (community, member_id, first_seen, last_seen, day, given_day,"
+        " last_tip_at) VALUES ($1, $2, $3, $3, $4, $5, $3) "
+        "ON CONFLICT (community, member_id) DO UPDATE SET "
+        " given_day = CASE WHEN tips_members.day = excluded.day"
+        "  THEN tips_members.given_day + excluded.given_day ELSE excluded.given_day END,"
+        " day = excluded.day, last_tip_at = excluded.last_tip_at, last_seen = excluded.last_seen "
+        "WHERE (CAST($6 AS BIGINT) = 0 OR CASE WHEN tips_members.day = excluded.day"
+        "  THEN tips_members.given_day ELSE 0 END + excluded.given_day <= CAST($6 AS BIGINT))"
+        " AND tips_members.last_tip_at <= $7",
+        community, member_id, now, day, amount, cap, not_after,
+    ) == 1
+
+
+async def giver_state(q: Queryable, community: str, member_id: int) -> Row | None:
+    return await q.fetchrow(
+        "SELECT day, given_day, last_tip_at FROM tips_members "
+        "WHERE community = $1 AND member_id = $2",
+        community, member_id,
+    )
+
+
+async def book_received(q: Queryable, community: str, member_id: int, amount: int, week: str,
+                        month: str, now: float) -> None:
+    """Add a tip to the receiver's week and month totals (the period leaderboards)."""
+    await q.execute(
+        "INSERT INTO tips_members (community, member_id, first_seen, week, week_received, month,"
+        " month_received) VALUES ($1, $2, $3, $4, $5, $6, $5) "
+        "ON CONFLICT (community, member_id) DO UPDATE SET "
+        " week_received = CASE WHEN tips_members.week = excluded.week"
+        "  THEN tips_members.week_received + excluded.week_received"
+        "  ELSE excluded.week_received END,"
+        " week = excluded.week,"
+        " month_received = CASE WHEN tips_members.month = excluded.month"
+        "  THEN tips_members.month_received + excluded.month_received"
+        "  ELSE excluded.month_received END,"
+        " month = excluded.month",
+        community, member_id, now, week, amount, month,
+    )
+
+
+async def mark_seen(q: Queryable, community: str, member_id: int, now: float) -> None:
+    """A member showed up: allowance eligibility is "seen within active_window"."""
+    await q.execute(
+        "INSERT INTO tips_members (community, member_id, first_seen, last_seen) "
+        "VALUES ($1, $2, $3, $3) ON CONFLICT (community, member_id) DO UPDATE SET "
+        "last_seen = excluded.last_seen WHERE tips_members.last_seen < excluded.last_seen",
+        community, member_id, now,
+    )
+
+
+async def record_activity(q: Queryable, community: str, member_id: int, kind: str, ref: str,
+                          now: float) -> None:
+    await q.execute(
+        "INSERT INTO tips_activity (community, member_id, kind, ref, at) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        community, member_id, kind, ref, now,
+    )
+
+
+# --- sweeps ----------------------------------------------------------------------------------
+
+async def communities(q: Queryable) -> list[str]:
+    """Every community the plugin has seen a member or an account in."""
+    rows = await q.fetch(
+        "SELECT community FROM tips_members UNION SELECT community FROM tips_accounts"
+    )
+    return sorted(r["community"] for r in rows)
+
+
+async def allowance_due(q: Queryable, community: str, period_start: float,
+                        seen_since: float) -> list[Row]:
+    """Members active in the window and not yet paid for the period starting at period_start."""
+    return await q.fetch(
+        "SELECT member_id, allowance_at, last_seen FROM tips_members "
+        "WHERE community = $1 AND last_seen >= $2 "
+        "AND (allowance_at IS NULL OR allowance_at < $3) ORDER BY member_id",
+        community, seen_since, period_start,
+    )
+
+
+async def set_allowance_at(q: Queryable, community: str, member_id: int, start: float) -> None:
+    await q.execute(
+        "UPDATE tips_members SET allowance_at = $1 WHERE community = $2 AND member_id = $3",
+        start, community, member_id,
+    )
+
+
+async def budget_due(q: Queryable, community: str, period_start: float,
+                     seen_since: float) -> list[Row]:
+    """Members whose giving budget belongs to an older period (to expire and/or refill)."""
+    return await q.fetch(
+        "SELECT m.member_id, m.last_seen, a.balance FROM tips_members m "
+        "LEFT JOIN tips_accounts a ON a.community = m.community "
+        " AND a.account = 'budget:' || CAST(m.member_id AS TEXT) "
+        "WHERE m.community = $1 AND (m.budget_at IS NULL OR m.budget_at < $2) "
+        "AND (m.last_seen >= $3 OR a.balance > 0) ORDER BY m.member_id",
+        community, period_start, seen_since,
+    )
+
+
+async def set_budget_at(q: Queryable, community: str, member_id: int, start: float) -> None:
+    await q.execute(
+        "UPDATE tips_members SET budget_at = $1 WHERE community = $2 AND member_id = $3",
+        start, community, member_id,
+    )
+
+
+async def demurrage_due(q: Queryable, community: str, period_start: float) -> list[Row]:
+    """Member accounts not yet charged for the period starting at period_start."""
+    return await q.fetch(
+        "SELECT account, balance, demurrage_at FROM tips_accounts "
+        "WHERE community = $1 AND kind = 'member' "
+        "AND (demurrage_at IS NULL OR demurrage_at < $2) ORDER BY account",
+        community, period_start,
+    )
+
+
+async def set_demurrage_at(q: Queryable, community: str, account: str, start: float) -> None:
+    await q.execute(
+        "UPDATE tips_accounts SET demurrage_at = $1 WHERE community = $2 AND account = $3",
+        start, community, account,
+    )
+
+
+async def sweep_state(q: Queryable, community: str, job: str) -> float | None:
+    value = await q.fetchval(
+        "SELECT last_start FROM tips_sweeps WHERE community = $1 AND job = $2", community, job
+    )
+    return None if value is None else float(value)
+
+
+async def set_sweep_state(q: Queryable, community: str, job: str, start: float) -> None:
+    await q.execute(
+        "INSERT INTO tips_sweeps (community, job, last_start) VALUES ($1, $2, $3) "
+        "ON CONFLICT (community, job) DO UPDATE SET last_start = excluded.last_start",
+        community, job, start,
+    )
+
+
+async def activity_counts(q: Queryable, community: str, start: float,
+                          end: float) -> list[Row]:
+    """(member_id, kind, count) of everything the activity reward scores in [start, end)."""
+    return await q.fetch(
+        "SELECT member_id, kind, COUNT(*) AS n FROM tips_activity "
+        "WHERE community = $1 AND at >= $2 AND at < $3 GROUP BY member_id, kind "
+        "UNION ALL "
+        "SELECT a.member_id, 'tip' AS kind, COUNT(*) AS n FROM tips_entries e "
+        "JOIN tips_accounts a ON a.community = e.community AND a.account = e.src "
+        "WHERE e.community = $1 AND e.at >= $2 AND e.at < $3 AND e.reason = 'tip' "
+        "AND a.member_id IS NOT NULL GROUP BY a.member_id",
+        community, start, end,
+    )
+
+
+# --- reads for commands -------------------------------------------------------------------
+
+def _history_sql(accounts: int) -> str:
+    """UNION ALL of one indexed query per (account, side): each reads at most `limit` rows."""
+    parts = []
+    for i in range(accounts):
+        for side in ("src", "dst"):
+            parts.append(
+                f"SELECT * FROM (SELECT {ENTRY_COLUMNS} FROM tips_entries "
+                f"WHERE community = $1 AND {side} = ${i + 3} ORDER BY id DESC LIMIT $2) "
+                f"AS h{i}{side}"
+            )
+    return " UNION ALL ".join(parts) + " ORDER BY id DESC LIMIT $2"
+
+
+async def history(q: Queryable, community: str, accounts: list[str],
+                  limit: int) -> list[LedgerEntry]:
+    """The latest entries touching any of `accounts`, newest first."""
+    rows = await q.fetch(_history_sql(len(accounts)), community, limit, *accounts)
+    seen: set[int] = set()
+    out: list[LedgerEntry] = []
+    for row in rows:
+        if int(row["id"]) not in seen:  # an entry between two listed accounts comes twice
+            seen.add(int(row["id"]))
+            out.append(entry_of(row))
+    return out[:limit]
+
+
+async def top_balances(q: Queryable, community: str, limit: int) -> list[tuple[int, int]]:
+    rows = await q.fetch(
+        "SELECT member_id, balance FROM tips_accounts "
+        "WHERE community = $1 AND kind = 'member' AND balance > 0 "
+        "ORDER BY balance DESC LIMIT $2",
+        community, limit,
+    )
+    return [(int(r["member_id"]), int(r["balance"])) for r in rows]
+
+
+async def top_received(q: Queryable, community: str, column: str, key: str,
+                       limit: int) -> list[tuple[int, int]]:
+    """Most tipped members of a week or month (`column` is `week` or `month`)."""
+    if column not in ("week", "month"):
+        raise ValueError(column)
+    rows = await q.fetch(
+        f"SELECT member_id, {column}_received AS amount FROM tips_members "
+        f"WHERE community = $1 AND {column} = $2 AND {column}_received > 0 "
+        f"ORDER BY {column}_received DESC LIMIT $3",
+        community, key, limit,
+    )
+    return [(int(r["member_id"]), int(r["amount"])) for r in rows]
+
+
+async def totals(q: Queryable, community: str) -> dict[str, int]:
+    """What `!treasury` shows: minted, burned, treasury and member holdings, account count."""
+    row = await q.fetchrow(
+        "SELECT "
+        "(SELECT COALESCE(SUM(amount), 0) FROM tips_entries WHERE community = $1"
+        " AND src = 'mint') AS minted, "
+        "(SELECT COALESCE(SUM(amount), 0) FROM tips_entries WHERE community = $1"
+        " AND dst = 'burn') AS burned, "
+        "(SELECT COALESCE(SUM(balance), 0) FROM tips_accounts WHERE community = $1"
+        " AND account = 'treasury') AS treasury, "
+        "(SELECT COALESCE(SUM(balance), 0) FROM tips_accounts WHERE community = $1"
+        " AND kind IN ('member', 'budget')) AS members, "
+        "(SELECT COALESCE(SUM(balance), 0) FROM tips_accounts WHERE community = $1)"
+        " AS total, "
+        "(SELECT COUNT(*) FROM tips_accounts WHERE community = $1 AND kind = 'member')"
+        " AS accounts",
+        community,
+    )
+    assert row is not None
+    return {k: int(row[k]) for k in ("minted", "burned", "treasury", "members", "total",
+                                     "accounts")}
+
+
+async def all_entries(q: Queryable, community: str) -> list[LedgerEntry]:
+    rows = await q.fetch(
+        f"SELECT {ENTRY_COLUMNS} FROM tips_entries WHERE community = $1 ORDER BY id",
+        community,
+    )
+    return [entry_of(r) for r in rows]
+
+
+async def all_accounts(q: Queryable, community: str) -> list[Row]:
+    return await q.fetch(
+        "SELECT account, kind, member_id, balance, overdraft FROM tips_accounts "
+        "WHERE community = $1 ORDER BY account",
+        community,
+    )
+
+
+# --- integrity -------------------------------------------------------------------------------
+
+async def balance_mismatches(q: Queryable) -> list[Row]:
+    """Accounts whose stored balance differs from the sum of their entries (any community)."""
+    return await q.fetch(
+        "SELECT f.community, f.account, COALESCE(a.balance, 0) AS balance, f.net FROM ("
+        " SELECT community, account, SUM(delta) AS net FROM ("
+        "  SELECT community, dst AS account, amount AS delta FROM tips_entries"
+        "  UNION ALL SELECT community, src AS account, -amount AS delta FROM tips_entries"
+        " ) AS moves WHERE account NOT IN ('mint', 'burn') GROUP BY community, account"
+        ") AS f LEFT JOIN tips_accounts a ON a.community = f.community AND a.account = f.account "
+        "WHERE COALESCE(a.balance, 0) <> f.net "
+        "UNION ALL "
+        "SELECT a.community, a.account, a.balance, 0 AS net FROM tips_accounts a "
+        "WHERE a.balance <> 0 AND NOT EXISTS (SELECT 1 FROM tips_entries e WHERE"
+        " e.community = a.community AND (e.src = a.account OR e.dst = a.account))"
+    )
+
+
+async def supply(q: Queryable) -> list[Row]:
+    """Per community: sum of balances, minted and burned."""
+    return await q.fetch(
+        "SELECT c.community, "
+        "(SELECT COALESCE(SUM(balance), 0) FROM tips_accounts a WHERE a.community = c.community)"
+        " AS total, "
+        "(SELECT COALESCE(SUM(amount), 0) FROM tips_entries e WHERE e.community = c.community"
+        " AND e.src = 'mint') AS minted, "
+        "(SELECT COALESCE(SUM(amount), 0) FROM tips_entries e WHERE e.community = c.community"
+        " AND e.dst = 'burn') AS burned "
+        "FROM (SELECT community FROM tips_accounts UNION SELECT community FROM tips_entries)"
+        " AS c ORDER BY c.community"
+    )
+
+
+async def negative_balances(q: Queryable) -> list[Row]:
+    """Accounts below zero, with whether they were ever allowed an overdraft."""
+    return await q.fetch(
+        "SELECT community, account, balance, overdraft FROM tips_accounts WHERE balance < 0"
+    )
+
+
+# --- linking ---------------------------------------------------------------------------------
+
+async def move_activity(q: Queryable, community: str, old: int, new: int) -> None:
+    await q.execute(
+        "UPDATE tips_activity SET member_id = $1 WHERE community = $2 AND member_id = $3",
+        new, community, old,
+    )
+
+
+async def forget_member(q: Queryable, community: str, member_id: int) -> None:
+    """Drop a linked-away member's counters so no allowance goes to an id nobody uses."""
+    await q.execute(
+        "DELETE FROM tips_members WHERE community = $1 AND member_id = $2",
+        community, member_id,
+    )
