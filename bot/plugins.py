@@ -22,6 +22,8 @@ ENTRY_POINT_GROUP = "ruche"
 DEFAULT_PLUGINS: dict[str, str] = {
     "core": "bot.commands.builtin",
     "console": "bot.adapters.console",
+    "matrix": "bot.adapters.matrix_plugin",
+    "discord": "bot.adapters.discord_plugin",
     "ideas": "plugins.ideas",
     "votes": "plugins.votes",
     "tips": "plugins.tips",

@@ -40,7 +40,7 @@ def ruche_pg_url() -> Iterator[str]:
     base = Path(tempfile.mkdtemp(prefix="ruche-pg-"))
     pgdata = base / "data"
     try:
-        server = pgserver.get_server(pgdata, cleanup_mode="delete")
+        server = pgserver.get_server(pgdata, cleanup_mode="delete")  # type: ignore[attr-defined]
     except Exception as exc:
         log = pgdata / "log"
         detail = log.read_text() if log.exists() else "(no server log)"

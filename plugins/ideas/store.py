@@ -287,12 +287,13 @@ async def refresh_supporters(tx: Tx, idea_id: int) -> int:
         " RETURNING supporters", idea_id))
 
 
-async def cross_threshold(tx: Tx, idea_id: int, threshold: int, now: float) -> bool:
-    """open → review once the count reaches the threshold; True only for the crossing write."""
+async def cross_threshold(tx: Tx, idea_id: int, old: str, new: str, threshold: int,
+                          now: float) -> bool:
+    """`old` → `new` once the count reaches the threshold; True only for the crossing write."""
     return await tx.execute(
-        "UPDATE ideas_ideas SET status = 'review', updated_at = $1"
-        " WHERE id = $2 AND status = 'open' AND supporters >= $3",
-        now, idea_id, threshold) == 1
+        "UPDATE ideas_ideas SET status = $1, updated_at = $2"
+        " WHERE id = $3 AND status = $4 AND supporters >= $5",
+        new, now, idea_id, old, threshold) == 1
 
 
 async def add_comment(tx: Tx, idea_id: int, member_id: int, text: str, now: float) -> int:

@@ -1,0 +1,503 @@
+"""The rules of ideas: who may do what, in which status, and what each action changes.
+
+Every write is one `bot.db.atomic` op that re-reads the idea, checks the transition table
+(`lifecycle.check`) and writes conditionally; events and notifications follow the commit.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bot.commands import UserError
+from bot.i18n import Text, translatable
+from bot.model import Community, Member, RoomRef
+from bot.storage import Tx
+from plugins.ideas import events, lifecycle, store, voting
+from plugins.ideas.config import IdeasConfig
+from plugins.ideas.models import STATUSES, IdeaMerged, IdeaStatusChange
+from plugins.ideas.store import IdeaRow
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+
+_ = translatable("ideas")
+
+MODERATE = "ideas.moderate"
+DAY = 86400.0
+MAX_COAUTHORS = 10
+MAX_SEARCH_WORDS = 10
+
+
+def config(bot: Bot, community_id: str) -> IdeasConfig:
+    """The community's effective `[plugins.ideas]` (file values plus `!config` overrides)."""
+    cfg: IdeasConfig = bot.plugin_config("ideas", community_id)
+    return cfg
+
+
+async def is_moderator(bot: Bot, member: Member, community: Community) -> bool:
+    """Moderators decide, merge, see pending ideas and (in private) anonymous authors."""
+    return await bot.permissions.allowed(member, MODERATE, community)
+
+
+# -- text -----------------------------------------------------------------------------------------
+
+def _clean(text: str) -> str:
+    """Drop control characters (newlines and tabs survive) so stored text displays safely."""
+    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
+
+
+def parse_text(text: str, cfg: IdeasConfig) -> tuple[str, str]:
+    """`Title | description` → (title, description), checked against the configured lengths."""
+    title, _sep, description = _clean(text).partition("|")
+    title = " ".join(title.split())
+    description = description.strip()
+    if not title:
+        raise UserError(_("An idea needs a title: write “title | description”."))
+    if len(title) > cfg.max_title_length:
+        raise UserError(_("The title is too long ({length} characters, at most {limit}).",
+                          length=len(title), limit=cfg.max_title_length))
+    if len(description) > cfg.max_description_length:
+        raise UserError(_("The description is too long ({length} characters, at most {limit}).",
+                          length=len(description), limit=cfg.max_description_length))
+    return title, description
+
+
+# -- shared pieces ----------------------------------------------------------------------------------
+
+async def _load(q: store.Q, community: str, number: int) -> IdeaRow:
+    row = await store.idea_by_number(q, community, number)
+    if row is None:
+        raise UserError(_("There is no idea #{number}.", number=number))
+    return row
+
+
+def _changed(number: int) -> UserError:
+    return UserError(_("Idea #{number} changed meanwhile; please try again.", number=number))
+
+
+async def _transition(tx: Tx, row: IdeaRow, action: str, member_id: int | None, reason: str,
+                      now: float, *, merged_into: int | None = None) -> IdeaStatusChange:
+    """Apply one row of the transition table, conditionally on the status just read."""
+    new = lifecycle.check(action, row.status, row.number)
+    if not await store.set_status(tx, row.id, row.status, new, reason=reason, now=now,
+                                  merged_into=merged_into):
+        raise _changed(row.number)
+    await store.add_history(tx, row.id, row.status, new, member_id, reason, now)
+    return IdeaStatusChange(await store.public_idea(tx, row.id), row.status, new, member_id,
+                            reason)
+
+
+async def _cross(tx: Tx, idea_id: int, cfg: IdeasConfig, member_id: int | None,
+                 now: float) -> IdeaStatusChange | None:
+    """The support count reached the threshold: open → review, for exactly one writer."""
+    act = lifecycle.ACTIONS["threshold"]
+    assert act.target is not None
+    for old in act.sources:
+        if await store.cross_threshold(tx, idea_id, old, act.target, cfg.support_threshold, now):
+            await store.add_history(tx, idea_id, old, act.target, member_id, "", now)
+            idea = await store.public_idea(tx, idea_id)
+            return IdeaStatusChange(idea, old, act.target, member_id, "")
+    return None
+
+
+async def _is_author(q: store.Q, row: IdeaRow, member_id: int) -> bool:
+    return member_id == row.author_id or member_id in await store.coauthor_ids(q, row.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Crossing:
+    """What happened after a support or a merge pushed an idea over the threshold."""
+
+    change: IdeaStatusChange
+    poll: voting.PollOutcome | None
+
+
+async def _after_crossing(bot: Bot, change: IdeaStatusChange | None,
+                          cfg: IdeasConfig) -> Crossing | None:
+    if change is None:
+        return None
+    await events.status_changed(bot, change)
+    poll = await voting.open_vote(bot, change.idea.id, None) if cfg.auto_poll else None
+    return Crossing(change, poll)
+
+
+# -- submit, edit, withdraw --------------------------------------------------------------------------
+
+async def submit(bot: Bot, community: Community, member: Member, room: RoomRef, text: str, *,
+                 campaign: str | None, anonymous: bool, moderator: bool) -> IdeaRow:
+    """Create idea #N (open, or pending under pre-moderation), within the submission limit."""
+    cfg = config(bot, community.id)
+    title, description = parse_text(text, cfg)
+    now = bot.now()
+
+    async def op(tx: Tx) -> int:
+        campaign_id = None
+        if campaign is not None:
+            found = await store.campaign_by_name(tx, community.id, campaign)
+            if found is None:
+                raise UserError(_("There is no campaign named {name}.", name=campaign))
+            if found.status != "open" or (found.closes_at is not None and found.closes_at <= now):
+                raise UserError(_("The campaign {name} is closed.", name=found.name))
+            campaign_id = found.id
+        limit = cfg.submissions_per_day
+        if limit and not moderator and await store.recent_submissions(
+                tx, community.id, member.id, now - DAY) >= limit:
+            raise UserError(_("You have reached the limit of {limit} ideas per day; "
+                              "try again tomorrow.", limit=limit))
+        number = await store.next_number(tx, community.id)
+        return await store.insert_idea(
+            tx, community=community.id, number=number, title=title, description=description,
+            status="pending" if cfg.premoderation else "open", author_id=member.id,
+            anonymous=anonymous, campaign_id=campaign_id, room=room, now=now)
+
+    idea_id = await bot.db.atomic(op)
+    row = await store.idea_by_id(bot.db, idea_id)
+    assert row is not None
+    await events.submitted(bot, row.public())
+    return row
+
+
+async def edit(bot: Bot, community: Community, member: Member, number: int, text: str, *,
+               moderator: bool) -> IdeaRow:
+    """New `title | description` (a title alone keeps the description), while pending/open."""
+    cfg = config(bot, community.id)
+    now = bot.now()
+
+    async def op(tx: Tx) -> IdeaRow:
+        row = await _load(tx, community.id, number)
+        if not moderator and not await _is_author(tx, row, member.id):
+            raise UserError(_("Only the authors of idea #{number} or a moderator can edit it.",
+                              number=number))
+        lifecycle.check("edit", row.status, row.number)
+        title, description = parse_text(text, cfg)
+        if "|" not in text:
+            description = row.description
+        await store.update_text(tx, row.id, title, description, now)
+        updated = await store.idea_by_id(tx, row.id)
+        assert updated is not None
+        return updated
+
+    return await bot.db.atomic(op)
+
+
+async def withdraw(bot: Bot, community: Community, member: Member,
+                   number: int) -> IdeaStatusChange:
+    """The author takes back an idea that is still pending or open."""
+    now = bot.now()
+
+    async def op(tx: Tx) -> IdeaStatusChange:
+        row = await _load(tx, community.id, number)
+        if member.id != row.author_id:
+            raise UserError(_("Only the author of idea #{number} can withdraw it.",
+                              number=number))
+        return await _transition(tx, row, "withdraw", member.id, "", now)
+
+    change = await bot.db.atomic(op)
+    await events.status_changed(bot, change)
+    return change
+
+
+# -- support -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Supported:
+    """A support was counted; `crossing` is set for the one support that crossed the threshold."""
+
+    number: int
+    supporters: int
+    threshold: int
+    crossing: Crossing | None = None
+
+
+async def support(bot: Bot, community: Community, member: Member, number: int) -> Supported:
+    """One support per member; insert, recount and threshold move happen in one transaction."""
+    cfg = config(bot, community.id)
+    now = bot.now()
+
+    async def op(tx: Tx) -> tuple[int, IdeaStatusChange | None]:
+        row = await _load(tx, community.id, number)
+        lifecycle.check("support", row.status, row.number)
+        if await _is_author(tx, row, member.id):
+            raise UserError(_("You cannot support your own idea #{number}.", number=number))
+        if not await store.add_support(tx, row.id, member.id, now):
+            raise UserError(_("You already support idea #{number}.", number=number))
+        count = await store.refresh_supporters(tx, row.id)
+        return count, await _cross(tx, row.id, cfg, member.id, now)
+
+    count, change = await bot.db.atomic(op)
+    crossing = await _after_crossing(bot, change, cfg)
+    return Supported(number, count, cfg.support_threshold, crossing)
+
+
+async def unsupport(bot: Bot, community: Community, member: Member, number: int) -> int:
+    """Withdraw one's support while the idea is still undecided; returns the new count."""
+    async def op(tx: Tx) -> int:
+        row = await _load(tx, community.id, number)
+        lifecycle.check("unsupport", row.status, row.number)
+        if not await store.remove_support(tx, row.id, member.id):
+            raise UserError(_("You do not support idea #{number}.", number=number))
+        return await store.refresh_supporters(tx, row.id)
+
+    return await bot.db.atomic(op)
+
+
+# -- discussion and co-creation ----------------------------------------------------------------------
+
+async def comment(bot: Bot, community: Community, member: Member, number: int,
+                  text: str) -> tuple[IdeaRow, int]:
+    """Add to the idea's discussion; returns the idea and its comment count."""
+    cfg = config(bot, community.id)
+    text = _clean(text).strip()
+    if len(text) > cfg.max_comment_length:
+        raise UserError(_("The comment is too long ({length} characters, at most {limit}).",
+                          length=len(text), limit=cfg.max_comment_length))
+    now = bot.now()
+
+    async def op(tx: Tx) -> tuple[IdeaRow, int]:
+        row = await _load(tx, community.id, number)
+        lifecycle.check("comment", row.status, row.number)
+        return row, await store.add_comment(tx, row.id, member.id, text, now)
+
+    return await bot.db.atomic(op)
+
+
+async def coauthor(bot: Bot, community: Community, member: Member, number: int,
+                   other: Member) -> IdeaRow:
+    """The author shares the idea (and its rewards) with another member."""
+    now = bot.now()
+
+    async def op(tx: Tx) -> IdeaRow:
+        row = await _load(tx, community.id, number)
+        if member.id != row.author_id:
+            raise UserError(_("Only the author of idea #{number} can add co-authors.",
+                              number=number))
+        lifecycle.check("coauthor", row.status, row.number)
+        if other.id == row.author_id:
+            raise UserError(_("You are already the author of idea #{number}.", number=number))
+        if len(await store.coauthor_ids(tx, row.id)) >= MAX_COAUTHORS:
+            raise UserError(_("Idea #{number} already has {limit} co-authors.",
+                              number=number, limit=MAX_COAUTHORS))
+        if not await store.add_coauthor(tx, row.id, other.id, now):
+            raise UserError(_("{name} is already a co-author of idea #{number}.",
+                              name=other.display_name, number=number))
+        return row
+
+    row = await bot.db.atomic(op)
+    await events.tell_authors(bot, row.public((other.id,)), _(
+        "You are now a co-author of idea #{number} “{title}”.", number=row.number,
+        title=row.title), skip=row.author_id)
+    return row
+
+
+async def feedback(bot: Bot, community: Community, member: Member, number: int, rating: int,
+                   text: str) -> tuple[int, float]:
+    """Rate an implemented idea (again replaces); returns the count and average rating."""
+    cfg = config(bot, community.id)
+    text = _clean(text).strip()
+    if len(text) > cfg.max_comment_length:
+        raise UserError(_("The comment is too long ({length} characters, at most {limit}).",
+                          length=len(text), limit=cfg.max_comment_length))
+    now = bot.now()
+
+    async def op(tx: Tx) -> tuple[int, float]:
+        row = await _load(tx, community.id, number)
+        lifecycle.check("feedback", row.status, row.number)
+        if await _is_author(tx, row, member.id):
+            raise UserError(_("Feedback comes from the people who use idea #{number}, not from "
+                              "its authors.", number=number))
+        await store.put_feedback(tx, row.id, member.id, rating, text, now)
+        return await store.feedback_summary(tx, row.id)
+
+    return await bot.db.atomic(op)
+
+
+# -- moderation ------------------------------------------------------------------------------------
+
+DECISIONS = ("approve", "accept", "reject", "implement")
+
+
+async def decide(bot: Bot, community: Community, member: Member, action: str, number: int,
+                 reason: str) -> IdeaStatusChange:
+    """approve / accept / reject / implement: a moderator moves the idea along the table."""
+    assert action in DECISIONS
+    if action == "reject" and not reason.strip():
+        raise UserError(_("Give a reason for the rejection: the authors will read it."))
+    reason = _clean(reason).strip()[:500]
+    now = bot.now()
+
+    async def op(tx: Tx) -> IdeaStatusChange:
+        row = await _load(tx, community.id, number)
+        return await _transition(tx, row, action, member.id, reason, now)
+
+    change = await bot.db.atomic(op)
+    await bot.audit.record(community.id, member, f"ideas.{action}",
+                           f"#{number} {reason}".strip())
+    await events.status_changed(bot, change)
+    return change
+
+
+@dataclass(frozen=True, slots=True)
+class Merged:
+    """Result of `!idea merge`."""
+
+    merge: IdeaMerged
+    crossing: Crossing | None = None
+
+
+async def merge(bot: Bot, community: Community, member: Member, source_no: int,
+                target_no: int) -> Merged:
+    """Duplicate `source` into `target`: supports (once each), comments, co-authors move."""
+    if source_no == target_no:
+        raise UserError(_("An idea cannot be merged into itself."))
+    cfg = config(bot, community.id)
+    now = bot.now()
+
+    async def op(tx: Tx) -> tuple[IdeaStatusChange, IdeaMerged, IdeaStatusChange | None]:
+        src = await _load(tx, community.id, source_no)
+        dst = await _load(tx, community.id, target_no)
+        lifecycle.check("merge_into", dst.status, dst.number)
+        change = await _transition(tx, src, "merge", member.id, f"#{dst.number}", now,
+                                   merged_into=dst.id)
+        owners = (dst.author_id, *await store.coauthor_ids(tx, dst.id))
+        await store.move_supports(tx, src.id, dst.id, owners, now)
+        if src.author_id not in owners:  # the duplicate's author backs the surviving idea
+            await store.add_support(tx, dst.id, src.author_id, now)
+        await store.move_comments(tx, src.id, dst.id)
+        await store.move_coauthors(tx, src.id, dst.id, owners, now)
+        await store.refresh_supporters(tx, dst.id)
+        crossed = await _cross(tx, dst.id, cfg, member.id, now)
+        source = await store.public_idea(tx, src.id)
+        target = await store.public_idea(tx, dst.id)
+        return change, IdeaMerged(source, target, member.id), crossed
+
+    change, merged, crossed = await bot.db.atomic(op)
+    await bot.audit.record(community.id, member, "ideas.merge", f"#{source_no} -> #{target_no}")
+    await events.merged(bot, merged, change)
+    return Merged(merged, await _after_crossing(bot, crossed, cfg))
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of ideas with their authors' names."""
+
+    rows: list[IdeaRow]
+    has_more: bool
+    names: dict[int, str] = field(default_factory=dict)
+
+
+def _visible_statuses(moderator: bool, mine: bool) -> list[str]:
+    return [s for s in STATUSES if s != "pending" or moderator or mine]
+
+
+async def visible_idea(bot: Bot, community: Community, member: Member, number: int, *,
+                       moderator: bool) -> IdeaRow:
+    """An idea the member may read: pending ones only for their authors and moderators."""
+    row = await _load(bot.db, community.id, number)
+    if row.status == "pending" and not moderator and not await _is_author(bot.db, row,
+                                                                         member.id):
+        raise UserError(_("Idea #{number} is waiting for a moderator's approval.",
+                          number=number))
+    return row
+
+
+async def list_page(bot: Bot, community: Community, member: Member, *, status: str | None,
+                    mine: bool, campaign: str | None, page: int, moderator: bool) -> Page:
+    """Newest first; default: the ideas still alive (not pending, withdrawn or merged)."""
+    cfg = config(bot, community.id)
+    if status is None:
+        statuses = list(STATUSES) if mine else list(lifecycle.ACTIVE)
+    elif status == "all":
+        statuses = _visible_statuses(moderator, mine)
+    elif status == "pending" and not (moderator or mine):
+        raise UserError(_("Only moderators can list pending ideas; add --mine for yours."))
+    else:
+        statuses = [status]
+    campaign_id = None
+    if campaign is not None:
+        found = await store.campaign_by_name(bot.db, community.id, campaign)
+        if found is None:
+            raise UserError(_("There is no campaign named {name}.", name=campaign))
+        campaign_id = found.id
+    rows = await store.list_ideas(
+        bot.db, community.id, statuses, member_id=member.id if mine else None,
+        campaign_id=campaign_id, limit=cfg.page_size + 1, offset=(page - 1) * cfg.page_size)
+    return await _page(bot, rows, cfg.page_size)
+
+
+async def _page(bot: Bot, rows: list[IdeaRow], size: int) -> Page:
+    rows, has_more = rows[:size], len(rows) > size
+    names = await bot.identity.names([r.author_id for r in rows])
+    return Page(rows, has_more, names)
+
+
+def search_terms(words: str) -> list[str]:
+    """The words of a query (letters and digits only, so no query syntax leaks through)."""
+    return re.findall(r"\w+", words)[:MAX_SEARCH_WORDS]
+
+
+async def search(bot: Bot, community: Community, words: str, *, page: int,
+                 moderator: bool) -> Page:
+    """Full-text (FTS5) where SQLite has it, else every word as a LIKE / ILIKE pattern."""
+    cfg = config(bot, community.id)
+    terms = search_terms(words)
+    if not terms:
+        raise UserError(_("Search for at least one word."))
+    statuses = _visible_statuses(moderator, False)
+    limit, offset = cfg.page_size + 1, (page - 1) * cfg.page_size
+    if await store.has_fts(bot.db):
+        match = " ".join('"' + t.replace('"', '""') + '"*' for t in terms)
+        rows = await store.search_fts(bot.db, community.id, match, statuses, limit=limit,
+                                      offset=offset)
+    else:
+        patterns = ["%" + re.sub(r"([\\%_])", r"\\\1", t) + "%" for t in terms]
+        rows = await store.search_like(bot.db, community.id, patterns, statuses, limit=limit,
+                                       offset=offset, dialect=bot.db.dialect)
+    return await _page(bot, rows, cfg.page_size)
+
+
+@dataclass(frozen=True, slots=True)
+class Details:
+    """Everything `!idea show` displays."""
+
+    row: IdeaRow
+    coauthors: tuple[int, ...]
+    names: dict[int, str]
+    comments: list[tuple[int, str, float]]
+    feedback: tuple[int, float]
+    merged_into: int | None
+    extra: Sequence[Text | str] = ()
+
+
+async def details(bot: Bot, community: Community, member: Member, number: int, *,
+                  moderator: bool) -> Details:
+    """The idea, its people, last comments, feedback and what other plugins add (funding)."""
+    row = await visible_idea(bot, community, member, number, moderator=moderator)
+    coauthors = await store.coauthor_ids(bot.db, row.id)
+    comments = await store.recent_comments(bot.db, row.id, 3)
+    names = await bot.identity.names([row.author_id, *coauthors, *(c[0] for c in comments)])
+    merged_into = None
+    if row.merged_into is not None:
+        target = await store.idea_by_id(bot.db, row.merged_into)
+        merged_into = target.number if target else None
+    extra = [x for x in await bot.hooks.collect("describe_idea", bot=bot,
+                                                  idea=row.public(coauthors))
+             if isinstance(x, str | Text)]
+    return Details(row, coauthors, names, comments, await store.feedback_summary(bot.db, row.id),
+                   merged_into, extra)
+
+
+# -- accounts ---------------------------------------------------------------------------------------
+
+async def relink(bot: Bot, community: Community, old: int, new: int) -> None:
+    """`!link` joined two members: their ideas, supports and feedback become one person's."""
+    async def op(tx: Tx) -> None:
+        for idea_id in await store.relink_member(tx, community.id, old, new):
+            await store.refresh_supporters(tx, idea_id)
+
+    await bot.db.atomic(op)
