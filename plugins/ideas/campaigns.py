@@ -82,6 +82,11 @@ async def open_campaign(bot: Bot, community: Community, member: Member, room: Ro
     return row
 
 
+async def list_all(bot: Bot, community: Community) -> list[CampaignRow]:
+    """Open campaigns (soonest deadline first), then the last closed ones."""
+    return await store.list_campaigns(bot.db, community.id, 20)
+
+
 async def close_by_name(bot: Bot, community: Community, member: Member,
                         name: str) -> CampaignClosed:
     """A moderator closes a campaign now; its accepted ideas share the bounty (tips pays)."""

@@ -10,11 +10,12 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.commands import UserError
 from bot.i18n import Text, translatable
-from bot.model import Community, Member, RoomRef
+from bot.model import Community, Member, MessageRef, RoomRef
 from bot.storage import Tx
 from plugins.ideas import events, lifecycle, store, voting
 from plugins.ideas.config import IdeasConfig
@@ -490,6 +491,33 @@ async def details(bot: Bot, community: Community, member: Member, number: int, *
              if isinstance(x, str | Text)]
     return Details(row, coauthors, names, comments, await store.feedback_summary(bot.db, row.id),
                    merged_into, extra)
+
+
+async def remember_message(bot: Bot, idea_id: int, message_id: str) -> None:
+    """The submission reply is the idea's message: comments are threaded under it."""
+    await store.set_message(bot.db, idea_id, message_id)
+
+
+def thread_of(row: IdeaRow, room: RoomRef) -> MessageRef | None:
+    """The idea's message, when the comment is made in the room that holds it."""
+    if row.message_id is None or row.room is None:
+        return None
+    if (row.room.platform, row.room.id) != (room.platform, room.id):
+        return None
+    return MessageRef(room.platform, room.id, row.message_id)
+
+
+async def put_to_vote(bot: Bot, community: Community, member: Member, number: int, *,
+                      duration: timedelta | None, method: str | None,
+                      room: RoomRef) -> voting.PollOutcome:
+    """A moderator asks the members: the votes plugin holds the poll, `on_poll_closed` decides."""
+    row = await visible_idea(bot, community, member, number, moderator=True)
+    outcome = await voting.open_vote(bot, row.id, member.id, duration=duration, method=method,
+                                     fallback_room=room)
+    if outcome.poll is not None:
+        await bot.audit.record(community.id, member, "ideas.poll",
+                               f"#{number} poll={getattr(outcome.poll, 'number', '?')}")
+    return outcome
 
 
 # -- accounts ---------------------------------------------------------------------------------------
