@@ -44,3 +44,8 @@ def on_idea_merged(bot: Bot, merge: IdeaMerged) -> Any:
 @hookspec
 def on_campaign_closed(bot: Bot, campaign: CampaignClosed) -> Any:
     """A campaign closed: tips shares its bounty among the accepted ideas' authors."""
+
+
+@hookspec
+def describe_idea(bot: Bot, idea: Idea) -> Any:
+    """Return extra lines (`str` or translatable `Text`) for `!idea show`, e.g. funding progress."""

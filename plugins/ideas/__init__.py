@@ -1,0 +1,84 @@
+"""The ideas plugin: open calls, supports, moderation, decisions by vote, co-creation.
+
+Thin hook implementations; the rules live in `service.py`, `voting.py` and `campaigns.py`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from bot import Community, Role, hookimpl
+from bot.permissions import Permission
+from bot.scheduler import Job
+from bot.storage import Migrations
+from plugins.ideas import campaigns, hookspecs, service, store, voting
+from plugins.ideas.commands import COMMANDS
+from plugins.ideas.config import IdeasConfig
+from plugins.ideas.migrations import migrations
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+    from bot.commands import Command
+
+__version__ = "1.0.0"
+
+PERMISSIONS = (
+    Permission("ideas.submit", Role.MEMBER, "submit, edit, withdraw ideas and add co-authors"),
+    Permission("ideas.support", Role.MEMBER, "support ideas"),
+    Permission("ideas.comment", Role.MEMBER, "comment on ideas"),
+    Permission("ideas.feedback", Role.MEMBER, "rate implemented ideas"),
+    Permission("ideas.moderate", Role.MODERATOR,
+               "approve, accept, reject, implement, merge and poll ideas; see anonymous authors"),
+    Permission("ideas.campaigns", Role.MODERATOR, "open and close campaigns"),
+)
+
+
+class IdeasPlugin:
+    """Registered as `ideas`; every method delegates to the plugin's modules."""
+
+    @hookimpl
+    def register_hookspecs(self, pm: pluggy.PluginManager) -> None:
+        pm.add_hookspecs(hookspecs)
+
+    @hookimpl
+    def register_config(self, bot: Bot) -> dict[str, type]:
+        return {"plugins.ideas": IdeasConfig}
+
+    @hookimpl
+    def register_migrations(self, bot: Bot) -> Migrations:
+        return migrations
+
+    @hookimpl
+    def register_permissions(self, bot: Bot) -> list[Permission]:
+        return list(PERMISSIONS)
+
+    @hookimpl
+    def register_commands(self, bot: Bot) -> list[Command]:
+        return list(COMMANDS)
+
+    @hookimpl
+    def register_jobs(self, bot: Bot) -> list[Job]:
+        return [Job("ideas.campaigns", campaigns.close_due, interval=60, plugin="ideas")]
+
+    @hookimpl(optionalhook=True)  # emitted by the votes plugin, which may be disabled
+    async def on_poll_closed(self, bot: Bot, poll: Any, result: Any) -> None:
+        await voting.poll_closed(bot, poll, result)
+
+    @hookimpl
+    async def on_member_linked(self, bot: Bot, community: Community, old_member_id: int,
+                               member_id: int) -> None:
+        await service.relink(bot, community, old_member_id, member_id)
+
+    @hookimpl
+    async def export_data(self, bot: Bot, community: Community,
+                          fmt: str) -> dict[str, list[dict[str, Any]]]:
+        return await store.export_rows(bot.db, community.id)
+
+    @hookimpl
+    async def check_integrity(self, bot: Bot) -> list[str]:
+        return await store.integrity_problems(bot.db)
+
+
+plugin = IdeasPlugin()

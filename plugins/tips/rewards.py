@@ -1,0 +1,90 @@
+"""Rewards paid from the treasury when ideas succeed and campaigns close; all idempotent.
+
+Each reward is one op whose first movement carries the claim ref (`idea:42` for an accepted
+idea's first author): a replayed event finds it in the ledger and pays nothing.
+"""
+
+from __future__ import annotations
+
+from plugins.ideas.models import CampaignClosed, Idea
+from plugins.tips.ledger import TREASURY, Movement, member_account
+from plugins.tips.models import LedgerEntry, TransferRequest
+from plugins.tips.service import TipsService, split
+
+WEIGHT_FIELDS = {
+    "idea": "activity_weight_idea",
+    "support": "activity_weight_support",
+    "ballot": "activity_weight_ballot",
+    "comment": "activity_weight_comment",
+    "tip": "activity_weight_tip",
+}
+
+
+def authors_of(idea: Idea) -> list[int]:
+    """Author first, then co-authors, each once."""
+    return list(dict.fromkeys([idea.author_id, *idea.coauthor_ids]))
+
+
+def idea_moves(idea: Idea, reason: str, total: int, claim: str,
+               ref_prefix: str | None = None) -> list[Movement]:
+    """`total` shared by the idea's authors; the first share carries the claim ref."""
+    authors = authors_of(idea)
+    prefix = ref_prefix or claim
+    moves = []
+    for i, (member_id, share) in enumerate(zip(authors, split(total, len(authors)),
+                                               strict=True)):
+        if share > 0:
+            ref = claim if i == 0 else f"{prefix}:member:{member_id}"
+            moves.append(Movement(TREASURY, member_account(member_id), share, reason, ref,
+                                  memo=idea.title[:100], link=idea.subject))
+    return moves
+
+
+async def _allowed(svc: TipsService, community: str, moves: list[Movement]) -> list[Movement]:
+    """Drop the shares another plugin vetoes (`validate_transfer`); the others are paid."""
+    kept = []
+    for mv in moves:
+        request = TransferRequest(community, mv.src, mv.dst, mv.amount, mv.reason, mv.ref,
+                                  mv.memo)
+        if not await svc.vetoed(request):
+            kept.append(mv)
+    return kept
+
+
+async def reward_idea(svc: TipsService, idea: Idea, reason: str,
+                      total: int) -> list[LedgerEntry]:
+    """Pay `total` to the idea's authors for `reason` (idea_accepted, idea_implemented)."""
+    if total <= 0 or svc.bot.hooks is None:
+        return []
+    moves = await _allowed(svc, idea.community, idea_moves(idea, reason, total, idea.subject))
+    return await svc.payout(idea.community, moves)
+
+
+async def campaign_bounty(svc: TipsService, campaign: CampaignClosed) -> list[LedgerEntry]:
+    """Share a closed campaign's bounty equally among its accepted ideas, then their authors."""
+    cfg = svc.config(campaign.community)
+    ideas = campaign.accepted_ideas
+    if not cfg.campaign_bounties or campaign.bounty <= 0 or not ideas:
+        return []
+    claim = f"campaign:{campaign.name}"
+    moves: list[Movement] = []
+    for idea, share in zip(ideas, split(campaign.bounty, len(ideas)), strict=True):
+        if share > 0:
+            prefix = f"{claim}:{idea.subject}"
+            moves += idea_moves(idea, "campaign_bounty", share, prefix, prefix)
+    if moves:  # the whole bounty is claimed by its first movement
+        first = moves[0]
+        moves[0] = Movement(first.src, first.dst, first.amount, first.reason, claim,
+                            first.memo, first.link)
+    moves = await _allowed(svc, campaign.community, moves)
+    return await svc.payout(campaign.community, moves)
+
+
+def top_members(counts: list[tuple[int, str, int]], weights: dict[str, int],
+                n: int) -> list[tuple[int, int]]:
+    """(member, score) of the `n` best positive scores; ties go to the lower member id."""
+    scores: dict[int, int] = {}
+    for member_id, kind, count in counts:
+        scores[member_id] = scores.get(member_id, 0) + weights.get(kind, 0) * count
+    ranked = sorted(((m, s) for m, s in scores.items() if s > 0), key=lambda p: (-p[1], p[0]))
+    return ranked[:n]
