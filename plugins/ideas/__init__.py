@@ -73,12 +73,13 @@ class IdeasPlugin:
 
     @hookimpl
     async def export_data(self, bot: Bot, community: Community,
-                          fmt: str) -> dict[str, list[dict[str, Any]]]:
-        return await store.export_rows(bot.db, community.id)
+                          fmt: str) -> dict[str, list[dict[str, Any]]] | None:
+        tables = await store.export_rows(bot.db, community.id)
+        return tables if any(tables.values()) else None  # nothing of this community
 
     @hookimpl
-    async def check_integrity(self, bot: Bot) -> list[str]:
-        return await store.integrity_problems(bot.db)
+    async def check_integrity(self, bot: Bot) -> list[str] | None:
+        return await store.integrity_problems(bot.db) or None  # None: healthy
 
 
 plugin = IdeasPlugin()

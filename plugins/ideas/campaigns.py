@@ -47,7 +47,9 @@ def deadline_of(bot: Bot, until: Until | None) -> float | None:
         zone = ZoneInfo(bot.config.bot.timezone)
     except Exception:
         zone = ZoneInfo("UTC")
-    moment = until.moment + timedelta(days=1) if until.date_only else until.moment
+    moment = until.moment
+    if until.date_only:  # "until June 30" includes June 30
+        moment += timedelta(days=1, seconds=-1)
     at = (moment if moment.tzinfo else moment.replace(tzinfo=zone)).timestamp()
     if at <= now:
         raise UserError(_("That deadline is already past."))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime
 from typing import Annotated, Literal
@@ -24,13 +25,14 @@ from bot.commands.builtin import describe
 from bot.durations import parse_duration
 from bot.i18n import Text, translatable
 from bot.model import OutgoingMessage
-from plugins.ideas import campaigns, lifecycle, render, service
+from plugins.ideas import campaigns, lifecycle, reading, render, service
 from plugins.ideas.campaigns import Until
 from plugins.ideas.models import STATUSES
 from plugins.ideas.service import Crossing
 from plugins.ideas.voting import PollOutcome
 
 _ = translatable("ideas")
+log = logging.getLogger("ruche.ideas")
 
 
 # -- converters ------------------------------------------------------------------------------------
@@ -93,6 +95,7 @@ IdeaNo = Annotated[int, IdeaNumberConverter()]
 Rating = Annotated[int, RatingConverter()]
 CampaignName = Annotated[str, CampaignNameConverter()]
 Deadline = Annotated[Until, UntilConverter()]
+Bounty = Annotated[int, Amount()]
 StatusFilter = Annotated[str, Choice(*STATUSES, "all")]
 Method = Literal["single", "approval", "ranked", "score", "quadratic"]
 
@@ -109,6 +112,8 @@ async def _reply_lines(ctx: Context, lines: list[Text | str | None]) -> None:
 
 def _poll_lines(ctx: Context, number: int, outcome: PollOutcome | None,
                 auto_poll: bool) -> list[Text | str | None]:
+    if outcome is not None and outcome.skipped:
+        return []
     if outcome is not None and outcome.poll is not None:
         poll = getattr(outcome.poll, "number", "?")
         return [_("Idea #{number} is now being voted on: poll #{poll} ({prefix}poll show {poll}).",
@@ -124,8 +129,8 @@ def _crossing_lines(ctx: Context, crossing: Crossing | None) -> list[Text | str 
         return []
     idea = crossing.change.idea
     cfg = service.config(ctx.bot, ctx.community.id)
-    return [_("Idea #{number} reached {threshold} supports and moves to review.",
-              number=idea.number, threshold=cfg.support_threshold),
+    return [_("Idea #{number} reached {supports} and moves to review.",
+              number=idea.number, supports=render.supports(cfg.support_threshold)),
             *_poll_lines(ctx, idea.number, crossing.poll, cfg.auto_poll)]
 
 
@@ -169,7 +174,7 @@ async def list_ideas(ctx: Context, status: StatusFilter | None = None, *, mine: 
                      campaign: CampaignName | None = None, page: Positive = 1) -> None:
     """List ideas, newest first: by status, your own, or a campaign's."""
     moderator = await _moderator(ctx)
-    result = await service.list_page(ctx.bot, ctx.community, ctx.member, status=status,
+    result = await reading.list_page(ctx.bot, ctx.community, ctx.member, status=status,
                                      mine=mine, campaign=campaign, page=page,
                                      moderator=moderator)
     if not result.rows:
@@ -191,7 +196,7 @@ async def list_ideas(ctx: Context, status: StatusFilter | None = None, *, mine: 
 async def show(ctx: Context, idea: IdeaNo) -> None:
     """Show an idea: status, authors, supports, comments, poll and feedback."""
     moderator = await _moderator(ctx)
-    d = await service.details(ctx.bot, ctx.community, ctx.member, idea, moderator=moderator)
+    d = await reading.details(ctx.bot, ctx.community, ctx.member, idea, moderator=moderator)
     row, names = d.row, d.names
     reveal = moderator and ctx.message.is_direct
     cfg = service.config(ctx.bot, ctx.community.id)
@@ -212,8 +217,8 @@ async def show(ctx: Context, idea: IdeaNo) -> None:
         _("Merged into idea #{target}.", target=d.merged_into) if d.merged_into else None,
         _("Reason: {reason}", reason=row.reason)
         if row.reason and row.status in ("accepted", "rejected", "implemented") else None,
-        _("Feedback: {average}/5 from {count} members", average=f"{d.feedback[1]:.1f}",
-          count=d.feedback[0]) if d.feedback[0] else None,
+        _("Feedback: {average}/5 ({ratings})", average=f"{d.feedback[1]:.1f}",
+          ratings=render.ratings(d.feedback[0])) if d.feedback[0] else None,
     ]
     if d.comments:
         lines.append(_("Latest comments:"))
@@ -224,14 +229,18 @@ async def show(ctx: Context, idea: IdeaNo) -> None:
     if row.anonymous and moderator and not ctx.message.is_direct:
         text = ctx.t(_("Idea #{number} was submitted anonymously by {name} (only moderators "
                        "see this).", number=row.number, name=names.get(row.author_id, "?")))
-        await ctx.adapter.send_direct(ctx.message.author, OutgoingMessage(text))
+        try:  # only ever in private: a failure leaves the moderator with "anonymous"
+            await ctx.adapter.send_direct(ctx.message.author, OutgoingMessage(text))
+        except Exception:
+            log.exception("could not tell moderator the author of idea %s", row.id,
+                          extra={"plugin": "ideas", "community": ctx.community.id})
 
 
 @idea_group.subcommand("search")
 async def search(ctx: Context, words: Rest, *, page: Positive = 1) -> None:
     """Find ideas by the words of their title or description."""
     moderator = await _moderator(ctx)
-    result = await service.search(ctx.bot, ctx.community, words, page=page, moderator=moderator)
+    result = await reading.search(ctx.bot, ctx.community, words, page=page, moderator=moderator)
     if not result.rows:
         await ctx.reply(_("No idea matches “{words}”.", words=render.clip(words, 60)))
         return
@@ -370,8 +379,8 @@ async def feedback(ctx: Context, idea: IdeaNo, rating: Rating, text: Rest | None
     """Rate an implemented idea from 1 to 5, with an optional comment."""
     count, average = await service.feedback(ctx.bot, ctx.community, ctx.member, idea, rating,
                                             text or "")
-    await ctx.reply(_("Thanks! Idea #{number} is rated {average}/5 by {count} members.",
-                      number=idea, average=f"{average:.1f}", count=count))
+    await ctx.reply(_("Thanks! Idea #{number} is rated {average}/5 ({ratings}).",
+                      number=idea, average=f"{average:.1f}", ratings=render.ratings(count)))
 
 
 # -- !campaign -------------------------------------------------------------------------------------
@@ -386,7 +395,7 @@ async def campaign_group(ctx: Context) -> None:
 @campaign_group.subcommand("open")
 @requires("ideas.campaigns")
 async def campaign_open(ctx: Context, name: CampaignName, description: Rest | None = None, *,
-                        bounty: Amount | None = None, until: Deadline | None = None) -> None:
+                        bounty: Bounty | None = None, until: Deadline | None = None) -> None:
     """Open a call for ideas, with an optional bounty and deadline."""
     row = await campaigns.open_campaign(
         ctx.bot, ctx.community, ctx.member, ctx.message.room, name, bounty=bounty or 0,

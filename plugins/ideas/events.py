@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from bot.i18n import Text, translatable
@@ -34,7 +35,7 @@ async def status_changed(bot: Bot, change: IdeaStatusChange, *,
         await bot.hooks.notify(_SPECIFIC[change.new], bot=bot, idea=idea)
     if message is None:
         message = status_message(change)
-    await tell_authors(bot, idea, message, skip=change.by_member_id)
+    await tell_authors(bot, idea, message, skip=(change.by_member_id,))
 
 
 def status_message(change: IdeaStatusChange) -> Text:
@@ -49,13 +50,14 @@ def status_message(change: IdeaStatusChange) -> Text:
 
 
 async def tell_authors(bot: Bot, idea: Idea, text: Text | str, *,
-                       skip: int | None = None) -> None:
+                       skip: Iterable[int | None] = ()) -> None:
     """Author and co-authors, by direct message, else a mention in the idea's room.
 
     An anonymous author is never mentioned in a room: only a direct message can reach them.
     """
+    skipped = set(skip)
     for member_id in dict.fromkeys((idea.author_id, *idea.coauthor_ids)):
-        if member_id == skip:
+        if member_id in skipped:
             continue
         room = None if idea.anonymous and member_id == idea.author_id else idea.room
         try:
@@ -76,7 +78,8 @@ async def merged(bot: Bot, merge: IdeaMerged, change: IdeaStatusChange) -> None:
     await tell_authors(bot, target, _(
         "Idea #{number} was merged into your idea #{target} “{title}”: it now has "
         "{supporters} supporters.", number=source.number, target=target.number,
-        title=target.title, supporters=target.supporters), skip=merge.by_member_id)
+        title=target.title, supporters=target.supporters),
+        skip=(merge.by_member_id, source.author_id, *source.coauthor_ids))
 
 
 async def campaign_closed(bot: Bot, campaign: CampaignClosed) -> None:

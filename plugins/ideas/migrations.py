@@ -30,6 +30,7 @@ async def _schema(tx: Tx) -> None:
         " last_number INTEGER NOT NULL)",
         f"CREATE TABLE ideas_ideas (id {pk}, community TEXT NOT NULL, number INTEGER NOT NULL,"
         " title TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', status TEXT NOT NULL,"
+        " search_text TEXT NOT NULL DEFAULT '',"
         " author_id BIGINT NOT NULL, anonymous INTEGER NOT NULL DEFAULT 0,"
         " campaign_id BIGINT REFERENCES ideas_campaigns (id),"
         " supporters INTEGER NOT NULL DEFAULT 0 CHECK (supporters >= 0),"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,10 @@ def supports(count: int) -> Text:
     return _n("{n} support", "{n} supports", count)
 
 
+def ratings(count: int) -> Text:
+    return _n("{n} rating", "{n} ratings", count)
+
+
 def idea_line(row: IdeaRow, names: dict[int, str], *, reveal: bool = False) -> Text:
     """One line of a list or search result."""
     return _("#{number} [{status}] {title} — {supports} · by {author}",
@@ -65,7 +70,9 @@ def when(timestamp: float, now: float, tz: str) -> Text:
     left = timestamp - now
     if left <= 0:
         return _("{date} (passed)", date=local)
-    return _("{date} (in {left})", date=local, left=format_duration(timedelta(seconds=left)))
+    minutes = math.ceil(left / 60)  # "7d", not "6d 23h", right after `--until 7d`
+    return _("{date} (in {left})", date=local,
+             left=format_duration(timedelta(minutes=minutes)))
 
 
 def campaign_line(row: CampaignRow, now: float, tz: str) -> Text:

@@ -6,20 +6,18 @@ Every write is one `bot.db.atomic` op that re-reads the idea, checks the transit
 
 from __future__ import annotations
 
-import re
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.commands import UserError
-from bot.i18n import Text, translatable
+from bot.i18n import translatable
 from bot.model import Community, Member, MessageRef, RoomRef
 from bot.storage import Tx
 from plugins.ideas import events, lifecycle, store, voting
 from plugins.ideas.config import IdeasConfig
-from plugins.ideas.models import STATUSES, IdeaMerged, IdeaStatusChange
+from plugins.ideas.models import IdeaMerged, IdeaStatusChange
 from plugins.ideas.store import IdeaRow
 
 if TYPE_CHECKING:
@@ -30,7 +28,6 @@ _ = translatable("ideas")
 MODERATE = "ideas.moderate"
 DAY = 86400.0
 MAX_COAUTHORS = 10
-MAX_SEARCH_WORDS = 10
 
 
 def config(bot: Bot, community_id: str) -> IdeasConfig:
@@ -51,6 +48,12 @@ def _clean(text: str) -> str:
     return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
 
 
+def fold(text: str) -> str:
+    """Lower case without accents (“Café” → “cafe”): the LIKE search's view of a text."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def parse_text(text: str, cfg: IdeasConfig) -> tuple[str, str]:
     """`Title | description` → (title, description), checked against the configured lengths."""
     title, _sep, description = _clean(text).partition("|")
@@ -67,9 +70,11 @@ def parse_text(text: str, cfg: IdeasConfig) -> tuple[str, str]:
     return title, description
 
 
-# -- shared pieces ----------------------------------------------------------------------------------
+# -- shared pieces ---------------------------------------------------------------------------------
 
 async def _load(q: store.Q, community: str, number: int) -> IdeaRow:
+    if isinstance(q, Tx):  # a write: hold the idea until the op commits
+        await store.lock_ideas(q, community, (number,))
     row = await store.idea_by_number(q, community, number)
     if row is None:
         raise UserError(_("There is no idea #{number}.", number=number))
@@ -122,11 +127,12 @@ async def _after_crossing(bot: Bot, change: IdeaStatusChange | None,
     if change is None:
         return None
     await events.status_changed(bot, change)
-    poll = await voting.open_vote(bot, change.idea.id, None) if cfg.auto_poll else None
+    poll = await voting.open_vote(bot, change.idea.id, None, auto=True) if cfg.auto_poll \
+        else None
     return Crossing(change, poll)
 
 
-# -- submit, edit, withdraw --------------------------------------------------------------------------
+# -- submit, edit, withdraw ------------------------------------------------------------------------
 
 async def submit(bot: Bot, community: Community, member: Member, room: RoomRef, text: str, *,
                  campaign: str | None, anonymous: bool, moderator: bool) -> IdeaRow:
@@ -152,6 +158,7 @@ async def submit(bot: Bot, community: Community, member: Member, room: RoomRef, 
         number = await store.next_number(tx, community.id)
         return await store.insert_idea(
             tx, community=community.id, number=number, title=title, description=description,
+            search_text=fold(f"{title}\n{description}"),
             status="pending" if cfg.premoderation else "open", author_id=member.id,
             anonymous=anonymous, campaign_id=campaign_id, room=room, now=now)
 
@@ -177,7 +184,8 @@ async def edit(bot: Bot, community: Community, member: Member, number: int, text
         title, description = parse_text(text, cfg)
         if "|" not in text:
             description = row.description
-        await store.update_text(tx, row.id, title, description, now)
+        await store.update_text(tx, row.id, title, description,
+                                fold(f"{title}\n{description}"), now)
         updated = await store.idea_by_id(tx, row.id)
         assert updated is not None
         return updated
@@ -246,7 +254,7 @@ async def unsupport(bot: Bot, community: Community, member: Member, number: int)
     return await bot.db.atomic(op)
 
 
-# -- discussion and co-creation ----------------------------------------------------------------------
+# -- discussion and co-creation --------------------------------------------------------------------
 
 async def comment(bot: Bot, community: Community, member: Member, number: int,
                   text: str) -> tuple[IdeaRow, int]:
@@ -290,7 +298,7 @@ async def coauthor(bot: Bot, community: Community, member: Member, number: int,
     row = await bot.db.atomic(op)
     await events.tell_authors(bot, row.public((other.id,)), _(
         "You are now a co-author of idea #{number} “{title}”.", number=row.number,
-        title=row.title), skip=row.author_id)
+        title=row.title), skip=(row.author_id,))
     return row
 
 
@@ -358,6 +366,7 @@ async def merge(bot: Bot, community: Community, member: Member, source_no: int,
     now = bot.now()
 
     async def op(tx: Tx) -> tuple[IdeaStatusChange, IdeaMerged, IdeaStatusChange | None]:
+        await store.lock_ideas(tx, community.id, (source_no, target_no))
         src = await _load(tx, community.id, source_no)
         dst = await _load(tx, community.id, target_no)
         lifecycle.check("merge_into", dst.status, dst.number)
@@ -381,20 +390,7 @@ async def merge(bot: Bot, community: Community, member: Member, source_no: int,
     return Merged(merged, await _after_crossing(bot, crossed, cfg))
 
 
-# -- reading ---------------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One page of ideas with their authors' names."""
-
-    rows: list[IdeaRow]
-    has_more: bool
-    names: dict[int, str] = field(default_factory=dict)
-
-
-def _visible_statuses(moderator: bool, mine: bool) -> list[str]:
-    return [s for s in STATUSES if s != "pending" or moderator or mine]
-
+# -- reading and polls -----------------------------------------------------------------------------
 
 async def visible_idea(bot: Bot, community: Community, member: Member, number: int, *,
                        moderator: bool) -> IdeaRow:
@@ -405,92 +401,6 @@ async def visible_idea(bot: Bot, community: Community, member: Member, number: i
         raise UserError(_("Idea #{number} is waiting for a moderator's approval.",
                           number=number))
     return row
-
-
-async def list_page(bot: Bot, community: Community, member: Member, *, status: str | None,
-                    mine: bool, campaign: str | None, page: int, moderator: bool) -> Page:
-    """Newest first; default: the ideas still alive (not pending, withdrawn or merged)."""
-    cfg = config(bot, community.id)
-    if status is None:
-        statuses = list(STATUSES) if mine else list(lifecycle.ACTIVE)
-    elif status == "all":
-        statuses = _visible_statuses(moderator, mine)
-    elif status == "pending" and not (moderator or mine):
-        raise UserError(_("Only moderators can list pending ideas; add --mine for yours."))
-    else:
-        statuses = [status]
-    campaign_id = None
-    if campaign is not None:
-        found = await store.campaign_by_name(bot.db, community.id, campaign)
-        if found is None:
-            raise UserError(_("There is no campaign named {name}.", name=campaign))
-        campaign_id = found.id
-    rows = await store.list_ideas(
-        bot.db, community.id, statuses, member_id=member.id if mine else None,
-        campaign_id=campaign_id, limit=cfg.page_size + 1, offset=(page - 1) * cfg.page_size)
-    return await _page(bot, rows, cfg.page_size)
-
-
-async def _page(bot: Bot, rows: list[IdeaRow], size: int) -> Page:
-    rows, has_more = rows[:size], len(rows) > size
-    names = await bot.identity.names([r.author_id for r in rows])
-    return Page(rows, has_more, names)
-
-
-def search_terms(words: str) -> list[str]:
-    """The words of a query (letters and digits only, so no query syntax leaks through)."""
-    return re.findall(r"\w+", words)[:MAX_SEARCH_WORDS]
-
-
-async def search(bot: Bot, community: Community, words: str, *, page: int,
-                 moderator: bool) -> Page:
-    """Full-text (FTS5) where SQLite has it, else every word as a LIKE / ILIKE pattern."""
-    cfg = config(bot, community.id)
-    terms = search_terms(words)
-    if not terms:
-        raise UserError(_("Search for at least one word."))
-    statuses = _visible_statuses(moderator, False)
-    limit, offset = cfg.page_size + 1, (page - 1) * cfg.page_size
-    if await store.has_fts(bot.db):
-        match = " ".join('"' + t.replace('"', '""') + '"*' for t in terms)
-        rows = await store.search_fts(bot.db, community.id, match, statuses, limit=limit,
-                                      offset=offset)
-    else:
-        patterns = ["%" + re.sub(r"([\\%_])", r"\\\1", t) + "%" for t in terms]
-        rows = await store.search_like(bot.db, community.id, patterns, statuses, limit=limit,
-                                       offset=offset, dialect=bot.db.dialect)
-    return await _page(bot, rows, cfg.page_size)
-
-
-@dataclass(frozen=True, slots=True)
-class Details:
-    """Everything `!idea show` displays."""
-
-    row: IdeaRow
-    coauthors: tuple[int, ...]
-    names: dict[int, str]
-    comments: list[tuple[int, str, float]]
-    feedback: tuple[int, float]
-    merged_into: int | None
-    extra: Sequence[Text | str] = ()
-
-
-async def details(bot: Bot, community: Community, member: Member, number: int, *,
-                  moderator: bool) -> Details:
-    """The idea, its people, last comments, feedback and what other plugins add (funding)."""
-    row = await visible_idea(bot, community, member, number, moderator=moderator)
-    coauthors = await store.coauthor_ids(bot.db, row.id)
-    comments = await store.recent_comments(bot.db, row.id, 3)
-    names = await bot.identity.names([row.author_id, *coauthors, *(c[0] for c in comments)])
-    merged_into = None
-    if row.merged_into is not None:
-        target = await store.idea_by_id(bot.db, row.merged_into)
-        merged_into = target.number if target else None
-    extra = [x for x in await bot.hooks.collect("describe_idea", bot=bot,
-                                                  idea=row.public(coauthors))
-             if isinstance(x, str | Text)]
-    return Details(row, coauthors, names, comments, await store.feedback_summary(bot.db, row.id),
-                   merged_into, extra)
 
 
 async def remember_message(bot: Bot, idea_id: int, message_id: str) -> None:
@@ -520,7 +430,7 @@ async def put_to_vote(bot: Bot, community: Community, member: Member, number: in
     return outcome
 
 
-# -- accounts ---------------------------------------------------------------------------------------
+# -- accounts --------------------------------------------------------------------------------------
 
 async def relink(bot: Bot, community: Community, old: int, new: int) -> None:
     """`!link` joined two members: their ideas, supports and feedback become one person's."""

@@ -35,14 +35,16 @@ class PollOutcome:
 
     poll: Any | None
     change: IdeaStatusChange | None = None
+    skipped: bool = False  # an automatic request found the idea already moved on (no poll)
 
 
 async def open_vote(bot: Bot, idea_id: int, by_member_id: int | None, *,
                     duration: timedelta | None = None, method: str | None = None,
-                    fallback_room: RoomRef | None = None) -> PollOutcome:
+                    fallback_room: RoomRef | None = None, auto: bool = False) -> PollOutcome:
     """Claim the idea (→ voting), ask for a poll, then confirm it or give the status back.
 
-    Claiming first means two simultaneous requests (threshold + moderator) open one poll.
+    Claiming first means two simultaneous requests (threshold + moderator) open one poll;
+    an automatic request that lost the race is `skipped` instead of refused.
     """
     now = bot.now()
 
@@ -56,7 +58,12 @@ async def open_vote(bot: Bot, idea_id: int, by_member_id: int | None, *,
         await store.set_poll(tx, idea_id, None, None)
         return row, row.status
 
-    row, old = await bot.db.atomic(claim)
+    try:
+        row, old = await bot.db.atomic(claim)
+    except UserError:
+        if not auto:
+            raise
+        return PollOutcome(None, skipped=True)
     cfg: IdeasConfig = bot.plugin_config("ideas", row.community)
     poll = None
     room = row.room or fallback_room

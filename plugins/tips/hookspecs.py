@@ -36,3 +36,8 @@ def on_ledger_entry(bot: Bot, entry: LedgerEntry) -> Any:
 @hookspec
 def on_tip_sent(bot: Bot, tip: Tip) -> Any:
     """A member tipped another (committed)."""
+
+
+@hookspec
+def get_balance(bot: Bot, community: str, member_id: int) -> Any:
+    """A member's balance as an int (called with `first`), so others never read our tables."""

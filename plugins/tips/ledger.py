@@ -95,6 +95,25 @@ async def credit(tx: Tx, community: str, account: str, amount: int) -> None:
     await store.credit(tx, community, account, kind, member_id, amount)
 
 
+async def _move(tx: Tx, community: str, mv: Movement, floor: int) -> None:
+    """Debit and credit in one statement (the hot path); when a row was missing or the guard
+    refused, finish step by step from what that statement did."""
+    changed = await store.move_balances(tx, community, mv.src, mv.dst, mv.amount, floor,
+                                        floor < 0)
+    if changed == 2:
+        return
+    src_held = await store.balance(tx, community, mv.src)
+    dst_held = await store.balance(tx, community, mv.dst)
+    if dst_held is None:  # the debit applied iff a row changed
+        if changed == 0:
+            await debit(tx, community, mv.src, mv.amount, floor)
+        await credit(tx, community, mv.dst, mv.amount)
+    elif src_held is None:  # the credit applied; open the debited account (or refuse)
+        await debit(tx, community, mv.src, mv.amount, floor)
+    else:  # both exist, so the guard refused the debit (the op rolls the credit back)
+        raise Insufficient(mv.src, src_held, mv.amount, floor)
+
+
 async def apply(tx: Tx, community: str, mv: Movement, at: float, *,
                 floor: int | None = 0) -> LedgerEntry | None:
     """Write `mv`: the entry first (None if its (reason, ref) is already in the ledger, and then
@@ -106,7 +125,9 @@ async def apply(tx: Tx, community: str, mv: Movement, at: float, *,
                                         mv.ref, mv.memo, mv.link, at)
     if entry_id is None:
         return None
-    if mv.src < mv.dst:
+    if floor is not None and mv.src != MINT and mv.dst != BURN:
+        await _move(tx, community, mv, floor)
+    elif mv.src < mv.dst:
         await debit(tx, community, mv.src, mv.amount, floor)
         await credit(tx, community, mv.dst, mv.amount)
     else:

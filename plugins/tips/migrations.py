@@ -37,9 +37,12 @@ async def _initial(tx: Tx) -> None:
     await tx.execute(
         "CREATE INDEX tips_accounts_rank ON tips_accounts (community, kind, balance)"
     )
+    # Entries are never deleted (triggers below), so SQLite's rowid is never reused and the
+    # AUTOINCREMENT bookkeeping (a sqlite_sequence write per insert) buys nothing.
+    entry_pk = "INTEGER PRIMARY KEY" if tx.dialect == "sqlite" else pk
     await tx.execute(
         f"""CREATE TABLE tips_entries (
-            id {pk},
+            id {entry_pk},
             community TEXT NOT NULL,
             src TEXT NOT NULL,
             dst TEXT NOT NULL,
@@ -49,13 +52,19 @@ async def _initial(tx: Tx) -> None:
             memo TEXT NOT NULL DEFAULT '',
             link TEXT NOT NULL DEFAULT '',
             at DOUBLE PRECISION NOT NULL,
-            CHECK (src <> dst),
-            UNIQUE (community, reason, ref)
+            CHECK (src <> dst)
         )"""
     )
-    await tx.execute("CREATE INDEX tips_entries_src ON tips_entries (community, src, id)")
-    await tx.execute("CREATE INDEX tips_entries_dst ON tips_entries (community, dst, id)")
-    await tx.execute("CREATE INDEX tips_entries_at ON tips_entries (community, at)")
+    # UNIQUE (community, reason, ref): what makes every reward idempotent. Partial, because a
+    # NULL ref (a plain tip) never conflicts anyway and need not cost an index write.
+    await tx.execute(
+        "CREATE UNIQUE INDEX tips_entries_reason_ref ON tips_entries (community, reason, ref) "
+        "WHERE ref IS NOT NULL"
+    )
+    # History: one indexed query per side (member ids are per community, so no prefix needed).
+    await tx.execute("CREATE INDEX tips_entries_src ON tips_entries (src, id)")
+    await tx.execute("CREATE INDEX tips_entries_dst ON tips_entries (dst, id)")
+    await tx.execute("CREATE INDEX tips_entries_at ON tips_entries (at)")
     if tx.dialect == "postgresql":
         await tx.execute(_PG_APPEND_ONLY)
         await tx.execute(

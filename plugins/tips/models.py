@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Ledger account kinds: a member's wallet, the community treasury, escrow, and burns.
-ACCOUNT_KINDS = ("member", "treasury", "escrow", "burn", "project")
+# Ledger account kinds: a member's wallet, the community treasury, escrow, and burns; `mint`
+# (where issued tokens come from) and `budget` (a member's expiring giving budget) were added.
+ACCOUNT_KINDS = ("member", "treasury", "escrow", "burn", "project", "mint", "budget")
 
 
 @dataclass(frozen=True, slots=True)

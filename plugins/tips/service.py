@@ -27,7 +27,7 @@ from plugins.tips.ledger import (
     member_account,
 )
 from plugins.tips.models import LedgerEntry, Tip, TransferRequest
-from plugins.tips.periods import calendar
+from plugins.tips.periods import Calendar, calendar
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -98,6 +98,8 @@ class TipsService:
         self._recipients: dict[tuple[str, str, str], tuple[Member, float]] = {}
         self._seen: dict[tuple[str, int], float] = {}
         self._treasury_ready: set[str] = set()
+        self._calendar: tuple[float, Calendar] = (-1.0, calendar(0.0))
+        self._listened: dict[str, bool] = {}
 
     def config(self, community: str) -> TipsConfig:
         return self.bot.plugin_config(PLUGIN, community)  # type: ignore[no-any-return]
@@ -125,13 +127,25 @@ class TipsService:
     async def atomic(self, op: Callable[[Tx], Awaitable[T]]) -> T:
         return await self.bot.db.atomic(op)
 
+    def listened(self, hook: str) -> bool:
+        """Whether any plugin implements `hook` (plugins are all registered before startup),
+        so the tip hot path skips building payloads nobody reads."""
+        known = self._listened.get(hook)
+        if known is None:
+            known = self._listened[hook] = bool(list(self.bot.hooks.implementers(hook)))
+        return known
+
     async def emit(self, entries: Iterable[LedgerEntry]) -> None:
         """`on_ledger_entry` for each committed entry (after the commit, never before)."""
+        if not self.listened("on_ledger_entry"):
+            return
         for entry in entries:
             await self.bot.hooks.notify("on_ledger_entry", bot=self.bot, entry=entry)
 
     async def validate(self, request: TransferRequest) -> None:
         """Ask `validate_transfer` implementations; the first veto refuses the transfer."""
+        if not self.listened("validate_transfer"):
+            return
         for veto in await self.bot.hooks.collect("validate_transfer", bot=self.bot,
                                                  transfer=request):
             if isinstance(veto, Text | str) and str(veto):
@@ -174,7 +188,7 @@ class TipsService:
         src, dst = member_account(sender.id), member_account(receiver.id)
         await self.validate(TransferRequest(community, src, dst, amount, "tip", ref, memo))
         now = float(self.bot.now())
-        cal = calendar(now)
+        cal = self.calendar(now)
         cap = cfg.daily_cap
         cooldown = cfg.cooldown.total_seconds() if cfg.cooldown else 0.0
         limits = cap > 0 or cooldown > 0
@@ -185,19 +199,12 @@ class TipsService:
         async def op(tx: Tx) -> LedgerEntry:
             if ref is not None and await store.entry_exists(tx, community, "tip", ref):
                 raise Replayed
-            # member rows in id order, then accounts in name order: no deadlock on PostgreSQL
-            if receiver.id < sender.id:
-                await store.book_received(tx, community, receiver.id, amount, cal.week,
-                                          cal.month, now)
-            if limits and not await store.book_given(
-                tx, community, sender.id, amount, cal.day, now, cap,
-                now - cooldown if cooldown else _FAR_FUTURE,
+            if not await store.book_tip(
+                tx, community, sender.id, receiver.id, amount, cal.day, cal.week, cal.month,
+                now, limits=limits, cap=cap, not_after=now - cooldown if cooldown else _FAR_FUTURE,
             ):
                 raise await self._limit_error(tx, cfg, community, sender.id, amount, cal.day,
                                               now, cooldown)
-            if receiver.id > sender.id:
-                await store.book_received(tx, community, receiver.id, amount, cal.week,
-                                          cal.month, now)
             if budget is not None and await store.debit_guarded(tx, community, budget, amount,
                                                                 0, False):
                 entry_id = await store.insert_entry(tx, community, budget, dst, amount, "tip",
@@ -220,12 +227,13 @@ class TipsService:
             raise self._insufficient(cfg, exc) from None
         tip = Tip(entry, sender.id, receiver.id, via_reaction)
         await self.emit((entry,))
-        await self.bot.hooks.notify("on_tip_sent", bot=self.bot, tip=tip)
+        if self.listened("on_tip_sent"):
+            await self.bot.hooks.notify("on_tip_sent", bot=self.bot, tip=tip)
         return tip
 
     async def _limit_error(self, tx: Tx, cfg: TipsConfig, community: str, member_id: int,
                            amount: int, day: str, now: float, cooldown: float) -> UserError:
-        """Why book_given refused: the daily cap, else the cooldown."""
+        """Why book_tip refused: the daily cap, else the cooldown."""
         row = await store.giver_state(tx, community, member_id)
         given = int(row["given_day"]) if row is not None and row["day"] == day else 0
         if cfg.daily_cap and given + amount > cfg.daily_cap:
@@ -414,17 +422,25 @@ class TipsService:
 
     # -- presence, activity, linking --------------------------------------------------------
 
-    async def seen(self, community: str, member_id: int) -> None:
-        """Note that a member is active (allowance eligibility), at most every few minutes."""
+    def seen(self, community: str, member_id: int) -> Awaitable[None] | None:
+        """Note that a member is active (allowance eligibility): a write at most every few
+        minutes per member, and None (nothing to await) in between — the hot path's case."""
         now = float(self.bot.now())
         key = (community, member_id)
         last = self._seen.get(key)
         if last is not None and 0 <= now - last < SEEN_RESOLUTION:
-            return
+            return None
         if len(self._seen) > 100_000:
             self._seen.clear()
         self._seen[key] = now
-        await self.atomic(lambda tx: store.mark_seen(tx, community, member_id, now))
+        return self.atomic(lambda tx: store.mark_seen(tx, community, member_id, now))
+
+    def calendar(self, now: float) -> Calendar:
+        """Day, week and month keys of `now`, recomputed once per UTC day."""
+        day = now // 86400
+        if self._calendar[0] != day:
+            self._calendar = (day, calendar(now))
+        return self._calendar[1]
 
     async def activity(self, community: str, member_id: int, kind: str, ref: str) -> None:
         """Count one scored action for the activity reward (idempotent on kind + ref)."""

@@ -58,6 +58,22 @@ async def debit_guarded(q: Queryable, community: str, account: str, amount: int,
     return await q.execute(sql, amount, community, account, floor) == 1
 
 
+async def move_balances(q: Queryable, community: str, src: str, dst: str, amount: int,
+                        floor: int, overdraft: bool) -> int:
+    """Debit `src` (guarded: the balance stays ≥ `floor`) and credit `dst` in one statement;
+    returns the rows changed: 2 is done, fewer means a missing row or a refused debit."""
+    sql = (
+        "UPDATE tips_accounts SET balance = balance + CASE WHEN account = $3 THEN -$1 ELSE $1 "
+        "END, overdraft = CASE WHEN account = $3 THEN 1 ELSE overdraft END "
+        "WHERE community = $2 AND account IN ($3, $4) AND (account <> $3 OR balance - $1 >= $5)"
+        if overdraft else
+        "UPDATE tips_accounts SET balance = balance + CASE WHEN account = $3 THEN -$1 ELSE $1 "
+        "END WHERE community = $2 AND account IN ($3, $4) "
+        "AND (account <> $3 OR balance - $1 >= $5)"
+    )
+    return await q.execute(sql, amount, community, src, dst, floor)
+
+
 async def debit_unlimited(q: Queryable, community: str, account: str, amount: int) -> bool:
     """Take `amount` with no floor (the mutual-credit treasury); False if the row is missing."""
     return await q.execute(
@@ -116,24 +132,69 @@ async def entry_exists(q: Queryable, community: str, reason: str, ref: str) -> b
 
 # --- per-member counters ------------------------------------------------------------------
 
-async def book_given(q: Queryable, community: str, member_id: int, amount: int, day: str,
-                     now: float, cap: int, not_after: float) -> bool:
-    """Count a tip against the daily cap and cooldown; False (nothing written) if over either.
+_GIVER_ROW = "($1, $2, $3, $3, $4, $5, $3, '', 0, '', 0)"
+_RECEIVER_ROW = "($1, $6, $3, 0, '', 0, 0, $7, $5, $8, $5)"
+_BOOK_UPDATE = (
+    " ON CONFLICT (community, member_id) DO UPDATE SET"
+    # the giver's row (last_tip_at > 0): daily total and cooldown; the receiver's row
+    # (week <> ''): this week's and month's tips received; each leaves the other's columns be
+    " given_day = CASE WHEN excluded.last_tip_at = 0 THEN tips_members.given_day"
+    "  WHEN tips_members.day = excluded.day THEN tips_members.given_day + excluded.given_day"
+    "  ELSE excluded.given_day END,"
+    " day = CASE WHEN excluded.last_tip_at = 0 THEN tips_members.day ELSE excluded.day END,"
+    " last_tip_at = CASE WHEN excluded.last_tip_at = 0 THEN tips_members.last_tip_at"
+    "  ELSE excluded.last_tip_at END,"
+    " last_seen = CASE WHEN excluded.last_seen > tips_members.last_seen"
+    "  THEN excluded.last_seen ELSE tips_members.last_seen END,"
+    " week_received = CASE WHEN excluded.week = '' THEN tips_members.week_received"
+    "  WHEN tips_members.week = excluded.week"
+    "  THEN tips_members.week_received + excluded.week_received"
+    "  ELSE excluded.week_received END,"
+    " week = CASE WHEN excluded.week = '' THEN tips_members.week ELSE excluded.week END,"
+    " month_received = CASE WHEN excluded.month = '' THEN tips_members.month_received"
+    "  WHEN tips_members.month = excluded.month"
+    "  THEN tips_members.month_received + excluded.month_received"
+    "  ELSE excluded.month_received END,"
+    " month = CASE WHEN excluded.month = '' THEN tips_members.month ELSE excluded.month END"
+    # the guard, on the giver's row only: daily cap ($9, 0 = none) and cooldown ($10)
+    " WHERE excluded.last_tip_at = 0 OR ((CAST($9 AS BIGINT) = 0"
+    "  OR CASE WHEN tips_members.day = excluded.day THEN tips_members.given_day ELSE 0 END"
+    "  + excluded.given_day <= CAST($9 AS BIGINT)) AND tips_members.last_tip_at <= $10)"
+)
+_BOOK_COLUMNS = (
+    "INSERT INTO tips_members (community, member_id, first_seen, last_seen, day, given_day,"
+    " last_tip_at, week, week_received, month, month_received) VALUES "
+)
+# Rows in member-id order, so that concurrent tips lock them in one order on PostgreSQL.
+_BOOK_GIVER_FIRST = _BOOK_COLUMNS + _GIVER_ROW + ", " + _RECEIVER_ROW + _BOOK_UPDATE
+_BOOK_RECEIVER_FIRST = _BOOK_COLUMNS + _RECEIVER_ROW + ", " + _GIVER_ROW + _BOOK_UPDATE
+_BOOK_RECEIVER = (
+    "INSERT INTO tips_members (community, member_id, first_seen, week, week_received, month,"
+    " month_received) VALUES ($1, $2, $3, $4, $5, $6, $5) "
+    "ON CONFLICT (community, member_id) DO UPDATE SET "
+    " week_received = CASE WHEN tips_members.week = excluded.week"
+    "  THEN tips_members.week_received + excluded.week_received"
+    "  ELSE excluded.week_received END,"
+    " week = excluded.week,"
+    " month_received = CASE WHEN tips_members.month = excluded.month"
+    "  THEN tips_members.month_received + excluded.month_received"
+    "  ELSE excluded.month_received END,"
+    " month = excluded.month"
+)
 
-    `cap` 0 means no cap; `not_after` is the latest previous tip time the cooldown allows.
-    """
-    return await q.execute(
-        "INSERT INTO tips_members (community, member_id, first_seen, last_seen, day, given_day,"
-        " last_tip_at) VALUES ($1, $2, $3, $3, $4, $5, $3) "
-        "ON CONFLICT (community, member_id) DO UPDATE SET "
-        " given_day = CASE WHEN tips_members.day = excluded.day"
-        "  THEN tips_members.given_day + excluded.given_day ELSE excluded.given_day END,"
-        " day = excluded.day, last_tip_at = excluded.last_tip_at, last_seen = excluded.last_seen "
-        "WHERE (CAST($6 AS BIGINT) = 0 OR CASE WHEN tips_members.day = excluded.day"
-        "  THEN tips_members.given_day ELSE 0 END + excluded.given_day <= CAST($6 AS BIGINT))"
-        " AND tips_members.last_tip_at <= $7",
-        community, member_id, now, day, amount, cap, not_after,
-    ) == 1
+
+async def book_tip(q: Queryable, community: str, giver: int, receiver: int, amount: int,
+                   day: str, week: str, month: str, now: float, *, limits: bool, cap: int,
+                   not_after: float) -> bool:
+    """One statement for a tip's counters: the receiver's week/month totals (leaderboards)
+    and, with `limits`, the giver's daily total and last tip time — refused (False, nothing
+    written) when that would pass the daily `cap` (0 = none) or tip again after `not_after`."""
+    if not limits:
+        await q.execute(_BOOK_RECEIVER, community, receiver, now, week, amount, month)
+        return True
+    sql = _BOOK_GIVER_FIRST if giver < receiver else _BOOK_RECEIVER_FIRST
+    return await q.execute(sql, community, giver, now, day, amount, receiver, week, month,
+                           cap, not_after) == 2
 
 
 async def giver_state(q: Queryable, community: str, member_id: int) -> Row | None:
@@ -141,25 +202,6 @@ async def giver_state(q: Queryable, community: str, member_id: int) -> Row | Non
         "SELECT day, given_day, last_tip_at FROM tips_members "
         "WHERE community = $1 AND member_id = $2",
         community, member_id,
-    )
-
-
-async def book_received(q: Queryable, community: str, member_id: int, amount: int, week: str,
-                        month: str, now: float) -> None:
-    """Add a tip to the receiver's week and month totals (the period leaderboards)."""
-    await q.execute(
-        "INSERT INTO tips_members (community, member_id, first_seen, week, week_received, month,"
-        " month_received) VALUES ($1, $2, $3, $4, $5, $6, $5) "
-        "ON CONFLICT (community, member_id) DO UPDATE SET "
-        " week_received = CASE WHEN tips_members.week = excluded.week"
-        "  THEN tips_members.week_received + excluded.week_received"
-        "  ELSE excluded.week_received END,"
-        " week = excluded.week,"
-        " month_received = CASE WHEN tips_members.month = excluded.month"
-        "  THEN tips_members.month_received + excluded.month_received"
-        "  ELSE excluded.month_received END,"
-        " month = excluded.month",
-        community, member_id, now, week, amount, month,
     )
 
 
@@ -192,14 +234,27 @@ async def communities(q: Queryable) -> list[str]:
     return sorted(r["community"] for r in rows)
 
 
-async def allowance_due(q: Queryable, community: str, period_start: float,
-                        seen_since: float) -> list[Row]:
-    """Members active in the window and not yet paid for the period starting at period_start."""
+async def allowance_due(q: Queryable, community: str, current: float, previous: float,
+                        active_since: float, seen_since: float) -> list[Row]:
+    """Members owed an allowance: unpaid for the current period and active, or behind by
+    more than one period (catch-up) and seen recently enough to be owed anything."""
     return await q.fetch(
         "SELECT member_id, allowance_at, last_seen FROM tips_members "
-        "WHERE community = $1 AND last_seen >= $2 "
-        "AND (allowance_at IS NULL OR allowance_at < $3) ORDER BY member_id",
-        community, seen_since, period_start,
+        "WHERE community = $1 AND last_seen >= $5 AND (allowance_at IS NULL "
+        " OR allowance_at < $3 OR (allowance_at < $2 AND last_seen >= $4)) "
+        "ORDER BY member_id",
+        community, current, previous, active_since, seen_since,
+    )
+
+
+async def skip_allowance(q: Queryable, community: str, previous: float,
+                         seen_before: float) -> None:
+    """Long-inactive members owe nothing: mark them done up to the previous period, so a
+    member who comes back is paid from the current period on, never for the absence."""
+    await q.execute(
+        "UPDATE tips_members SET allowance_at = $1 WHERE community = $2 AND last_seen < $3 "
+        "AND (allowance_at IS NULL OR allowance_at < $1)",
+        previous, community, seen_before,
     )
 
 
@@ -210,16 +265,25 @@ async def set_allowance_at(q: Queryable, community: str, member_id: int, start: 
     )
 
 
-async def budget_due(q: Queryable, community: str, period_start: float,
-                     seen_since: float) -> list[Row]:
-    """Members whose giving budget belongs to an older period (to expire and/or refill)."""
+async def budget_due(q: Queryable, community: str, current: float,
+                     active_since: float) -> list[Row]:
+    """Members whose giving budget is from an older period: to expire, and refill if active."""
     return await q.fetch(
-        "SELECT m.member_id, m.last_seen, a.balance FROM tips_members m "
+        "SELECT m.member_id, m.last_seen, COALESCE(a.balance, 0) AS budget FROM tips_members m "
         "LEFT JOIN tips_accounts a ON a.community = m.community "
         " AND a.account = 'budget:' || CAST(m.member_id AS TEXT) "
         "WHERE m.community = $1 AND (m.budget_at IS NULL OR m.budget_at < $2) "
         "AND (m.last_seen >= $3 OR a.balance > 0) ORDER BY m.member_id",
-        community, period_start, seen_since,
+        community, current, active_since,
+    )
+
+
+async def positive_budgets(q: Queryable, community: str) -> list[Row]:
+    """Giving budgets still holding tokens (to expire once the feature is turned off)."""
+    return await q.fetch(
+        "SELECT member_id, balance AS budget FROM tips_accounts "
+        "WHERE community = $1 AND kind = 'budget' AND balance > 0 ORDER BY member_id",
+        community,
     )
 
 
@@ -230,13 +294,23 @@ async def set_budget_at(q: Queryable, community: str, member_id: int, start: flo
     )
 
 
-async def demurrage_due(q: Queryable, community: str, period_start: float) -> list[Row]:
-    """Member accounts not yet charged for the period starting at period_start."""
+async def demurrage_due(q: Queryable, community: str, current: float) -> list[Row]:
+    """Positive member balances not yet charged for the current period."""
     return await q.fetch(
         "SELECT account, balance, demurrage_at FROM tips_accounts "
-        "WHERE community = $1 AND kind = 'member' "
+        "WHERE community = $1 AND kind = 'member' AND balance > 0 "
         "AND (demurrage_at IS NULL OR demurrage_at < $2) ORDER BY account",
-        community, period_start,
+        community, current,
+    )
+
+
+async def skip_demurrage(q: Queryable, community: str, current: float) -> None:
+    """Accounts with nothing to melt are done for the current period too (so a later balance
+    is never charged for periods it was not held)."""
+    await q.execute(
+        "UPDATE tips_accounts SET demurrage_at = $1 WHERE community = $2 AND kind = 'member' "
+        "AND (demurrage_at IS NULL OR demurrage_at < $1)",
+        current, community,
     )
 
 

@@ -140,10 +140,11 @@ async def test_every_core_hook_is_exercised(make_bot: Any) -> None:
     await other.start(tb.bot)
     code = (await chat.say("alice", "!link")).split("code is ")[1].split(".")[0]
     assert "Linked" in "\n".join(m.text for m in await other.say("alice2", f"!link {code}"))
-    assert await tb.bot.hooks.collect("check_integrity", bot=tb.bot) == [[]]
+    checks = await tb.bot.hooks.collect("check_integrity", bot=tb.bot)
+    assert [] in checks and all(c == [] for c in checks)
     exported = await tb.bot.hooks.collect("export_data", bot=tb.bot,
                                           community=tb.bot.communities.get("main"), fmt="json")
-    assert exported == [{"recorder": [{"community": "main", "fmt": "json"}]}]
+    assert {"recorder": [{"community": "main", "fmt": "json"}]} in exported
     await tb.stop()
     specs = set(_spec_functions(__import__("bot.hookspecs", fromlist=["x"])))
     assert specs - set(rec.calls) == set()

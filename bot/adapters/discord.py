@@ -1,0 +1,322 @@
+"""The Discord adapter: the only place (with its discord_* helpers) that talks to discord.py."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import discord
+
+from bot.adapters.base import BaseAdapter, Capabilities
+from bot.adapters.discord_client import EventSink, GatewayClient, make_intents
+from bot.adapters.discord_commands import Interactions
+from bot.adapters.discord_inbound import Inbound
+from bot.adapters.discord_people import People
+from bot.adapters.discord_render import renderable, send_kwargs
+from bot.adapters.discord_sync import command_payload, push, sync_targets
+from bot.adapters.discord_translate import (
+    PLATFORM,
+    Recent,
+    RoleConfig,
+    clip,
+    parse_mention,
+    split_text,
+)
+from bot.model import MessageRef, OutgoingMessage, Role, RoomRef, UserRef
+
+if TYPE_CHECKING:
+    from bot.adapters.discord_plugin import DiscordConfig
+    from bot.app import Bot
+
+log = logging.getLogger("ruche.discord")
+
+RECONNECT_MAX = 60.0
+STOP_GRACE = 5.0
+
+
+class DiscordAdapter(BaseAdapter, EventSink):
+    """Gateway in, REST out; slash commands and clicks become text commands (see docs/discord.md)."""
+
+    platform = PLATFORM
+    capabilities = Capabilities(reactions=True, edits=True, threads=True, buttons=True,
+                                slash_commands=True, files=True, direct_messages=True)
+    dedupe_events = True  # message ids, interaction ids and session:sequence for reactions
+
+    def __init__(self, config: DiscordConfig) -> None:
+        self.config = config
+        self.roles = RoleConfig(frozenset(config.moderator_role_ids),
+                                frozenset(config.admin_role_ids))
+        self.inbound = Inbound(self)
+        self.interactions = Interactions(self)
+        self._texts: Recent[str, str] = Recent(2000)  # our message id → text (thread names)
+        self._threads: set[str] = set()
+        self._runner: asyncio.Task[None] | None = None
+        self._synced = False
+        self._client: GatewayClient | None = None
+        self._people: People | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    @property
+    def client(self) -> GatewayClient:
+        if self._client is None:
+            raise RuntimeError("the Discord adapter is not set up")
+        return self._client
+
+    @property
+    def people(self) -> People:
+        if self._people is None:
+            raise RuntimeError("the Discord adapter is not set up")
+        return self._people
+
+    def _make_client(self, bot: Bot) -> GatewayClient:
+        cfg = self.config
+        options: dict[str, Any] = {
+            "intents": make_intents(cfg.intents),
+            "guild_ready_timeout": cfg.guild_ready_timeout,
+            "max_messages": cfg.max_messages or None,
+            "chunk_guilds_at_startup": False,
+            "allowed_mentions": discord.AllowedMentions(everyone=False, roles=False,
+                                                        users=True, replied_user=False),
+        }
+        if cfg.application_id:
+            options["application_id"] = cfg.application_id
+        if cfg.shard_count is not None:
+            options["shard_count"] = cfg.shard_count
+        if cfg.shard_ids is not None:
+            options["shard_ids"] = list(cfg.shard_ids)
+        client = GatewayClient(self, **options)
+        self._people = People(bot, client, self.roles, cfg.dm_guild_id)
+        return client
+
+    async def start(self, bot: Bot) -> None:
+        """Connect in the background: a Discord outage must not hold the other platforms."""
+        self.bot = bot
+        self._client = self._make_client(bot)
+        self._runner = asyncio.create_task(self._run(), name="discord")
+
+    async def _run(self) -> None:
+        delay = 1.0
+        while True:
+            try:
+                if self.client.user is None:
+                    await self.client.login(self.config.token.reveal())
+                await self.client.connect(reconnect=True)
+                return
+            except asyncio.CancelledError:
+                raise
+            except discord.LoginFailure:
+                log.error("discord: the bot token was refused; check [platforms.discord] token")
+                return
+            except discord.PrivilegedIntentsRequired:
+                log.error("discord: enable the privileged intents %s for this bot in the "
+                          "Developer Portal (Bot → Privileged Gateway Intents)",
+                          ", ".join(self.config.intents))
+                return
+            except (discord.HTTPException, discord.GatewayNotFound, discord.ConnectionClosed,
+                    aiohttp.ClientError, OSError) as exc:
+                if self.client.is_closed():
+                    return
+                log.warning("discord: connection failed (%s); retrying in %.0fs", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECONNECT_MAX)
+
+    async def wait_until_ready(self, within: float = 30.0) -> None:
+        """Until every shard of this process is ready; raises the connection's own failure."""
+        ready = asyncio.ensure_future(self.client.wait_until_ready())
+        waiting: set[asyncio.Future[Any]] = {ready}
+        if self._runner is not None:
+            waiting.add(self._runner)
+        try:
+            await asyncio.wait(waiting, timeout=within, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ready.cancel()
+        if self._runner is not None and self._runner.done() and not self.client.is_ready():
+            self._runner.result()
+            raise RuntimeError("discord: the connection ended before the bot was ready")
+        if not self.client.is_ready():
+            raise TimeoutError(f"discord: not ready within {within:.1f}s")
+
+    async def stop(self) -> None:
+        """Let running handlers answer, then close the gateway and the HTTP session."""
+        await self.inbound.drain(STOP_GRACE)
+        if self._client is not None:
+            await self._client.close()
+        if self._runner is not None:
+            try:
+                await asyncio.wait_for(self._runner, STOP_GRACE)
+            except (TimeoutError, asyncio.CancelledError):
+                self._runner.cancel()
+            except Exception:
+                log.exception("discord: the connection task failed")
+            self._runner = None
+
+    # -- events from the client (EventSink) -----------------------------------------------------
+
+    def on_gateway_event(self, name: str, data: Mapping[str, Any], event_id: str) -> None:
+        self.inbound.event(name, data, event_id)
+
+    async def on_client_interaction(self, interaction: discord.Interaction) -> None:
+        await self.interactions.handle(interaction)
+
+    async def on_client_ready(self) -> None:
+        if self.config.sync_on_start and not self._synced:
+            self._synced = True
+            try:
+                await self.sync_commands()
+            except discord.HTTPException as exc:
+                log.error("discord: slash command sync failed: %s", exc)
+
+    async def sync_commands(self, *, force: bool = False) -> int:
+        """Push the command tree (guild or global per config); returns the commands pushed."""
+        client = self.client
+        opened = False
+        if client.user is None:
+            await client.login(self.config.token.reveal())
+            opened = True
+        try:
+            payload = command_payload(self.bot)
+            app_id = self.config.application_id or client.application_id
+            if app_id is None:
+                raise RuntimeError("discord: unknown application id")
+            targets = await sync_targets(client, self.config)
+            changed = await push(client, app_id, payload, targets, force=force)
+            return len(payload) if changed else 0
+        finally:
+            if opened:
+                await client.close()
+
+    # -- sending --------------------------------------------------------------------------------
+
+    def _channel(self, channel_id: str) -> discord.abc.Messageable:
+        channel = self.client.get_channel(int(channel_id))
+        if isinstance(channel, discord.abc.Messageable):
+            return channel
+        return self.client.get_partial_messageable(int(channel_id))
+
+    def _message(self, ref: MessageRef) -> discord.PartialMessage:
+        return self.client.get_partial_messageable(int(ref.room_id)).get_partial_message(
+            int(ref.id))
+
+    async def send(self, room: RoomRef, message: OutgoingMessage) -> MessageRef:
+        """A reply to an interaction goes through it; anything else is a channel message."""
+        if message.reply_to is not None:
+            pending = self.interactions.pending.get(message.reply_to.id)
+            if pending is not None and not pending.closed:
+                try:
+                    return await pending.answer(message)
+                except discord.HTTPException as exc:
+                    log.warning("discord: interaction reply failed (%s); posting instead", exc)
+                    if message.ephemeral or pending.component:
+                        return MessageRef(PLATFORM, room.id, "")
+        target = self._channel(room.id)
+        if message.thread_of is not None:
+            target = await self._thread(message.thread_of, message.text)
+        shown, dropped = renderable(message.buttons)
+        text = message.text
+        if dropped:
+            text += "\n" + "  ".join(f"{b.emoji} {b.label}".strip() for b in dropped)
+        reference = None
+        reply = message.reply_to
+        if reply is not None and reply.id.isdigit() and message.thread_of is None \
+                and reply.room_id == room.id:
+            reference = discord.MessageReference(message_id=int(reply.id),
+                                                 channel_id=int(reply.room_id),
+                                                 fail_if_not_exists=False)
+        chunks = split_text(text)
+        sent: discord.Message | None = None
+        for index, chunk in enumerate(chunks):
+            kwargs = send_kwargs(chunk, shown if index == len(chunks) - 1 else [])
+            if index == 0 and reference is not None:
+                kwargs["reference"] = reference
+            sent = await target.send(**kwargs)
+        assert sent is not None
+        ref = MessageRef(PLATFORM, str(sent.channel.id), str(sent.id))
+        self._texts.put(ref.id, message.text)
+        for emoji in message.reactions:
+            await self.react(ref, emoji)
+        return ref
+
+    async def _thread(self, parent: MessageRef, text: str) -> discord.abc.Messageable:
+        """The thread under `parent` (a thread started from a message shares its id)."""
+        thread = self.client.get_partial_messageable(int(parent.id))
+        if parent.id in self._threads or isinstance(self.client.get_channel(int(parent.id)),
+                                                    discord.Thread):
+            return thread
+        name = clip((self._texts.get(parent.id) or text).strip().splitlines()[0]
+                    if (self._texts.get(parent.id) or text).strip() else "discussion", 100)
+        try:
+            await self.client.http.start_thread_with_message(
+                int(parent.room_id), int(parent.id), name=name,
+                auto_archive_duration=self.config.thread_archive_minutes)
+        except discord.HTTPException as exc:
+            if exc.code != 160004:  # "a thread has already been created for this message"
+                raise
+        self._threads.add(parent.id)
+        return thread
+
+    async def edit(self, ref: MessageRef, message: OutgoingMessage) -> MessageRef:
+        """Edit in place (keeping the buttons unless new ones are given); gone → post anew."""
+        pending = self.interactions.sent.get(ref.id)
+        shown, _dropped = renderable(message.buttons)
+        try:
+            if pending is not None:
+                await pending.edit(ref.id, message)
+                return ref
+            kwargs: dict[str, Any] = {"content": split_text(message.text)[0] or "\u200b"}
+            if shown:
+                kwargs["view"] = send_kwargs("", shown)["view"]
+            await self._message(ref).edit(**kwargs)
+            self._texts.put(ref.id, message.text)
+            return ref
+        except discord.NotFound:
+            return await self.send(RoomRef(PLATFORM, ref.room_id), message)
+
+    async def react(self, ref: MessageRef, emoji: str) -> None:
+        """Our own reaction (poll options); failures are logged, never raised."""
+        if not ref.id.isdigit():
+            return
+        try:
+            await self._message(ref).add_reaction(emoji)
+        except (discord.HTTPException, ValueError) as exc:
+            log.warning("discord: cannot react %r on %s: %s", emoji, ref.id, exc)
+
+    async def send_file(self, room: RoomRef, filename: str, data: bytes,
+                        caption: str = "") -> MessageRef:
+        """Exports as attachments; too large or refused → the text fallback of the base class."""
+        try:
+            sent = await self._channel(room.id).send(
+                content=clip(caption, 2000) or None,
+                file=discord.File(io.BytesIO(data), filename=filename))
+        except discord.HTTPException as exc:
+            log.warning("discord: upload of %s failed: %s", filename, exc)
+            return await super().send_file(room, filename, data, caption)
+        return MessageRef(PLATFORM, str(sent.channel.id), str(sent.id))
+
+    async def send_direct(self, user: UserRef, message: OutgoingMessage) -> MessageRef | None:
+        """A DM; None when the member closed their DMs, so the core falls back to a room."""
+        if not user.id.isdigit():
+            return None
+        try:
+            channel = await self.client.create_dm(discord.Object(int(user.id)))
+            shown, _dropped = renderable(message.buttons)
+            sent = await channel.send(**send_kwargs(split_text(message.text)[0], shown))
+        except discord.HTTPException as exc:
+            log.info("discord: no DM to %s: %s", user.id, exc)
+            return None
+        return MessageRef(PLATFORM, str(channel.id), str(sent.id))
+
+    # -- people ---------------------------------------------------------------------------------
+
+    def parse_mention(self, token: str) -> UserRef | None:
+        user_id = parse_mention(token)
+        if user_id is None:
+            return None
+        return self.people.names.get(user_id) or UserRef(PLATFORM, user_id, user_id)
+
+    async def resolve_role(self, user: UserRef, room: RoomRef) -> Role:
+        return await self.people.role(user.id, room.guild or self.people.dm_guild())

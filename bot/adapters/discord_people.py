@@ -1,0 +1,133 @@
+"""Who a Discord user is (name, bot or not) and what they may do (role), from what we know."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Hashable, Iterable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.adapters.discord_translate import PLATFORM, Recent, RoleConfig, role_for, room_ref
+from bot.model import Role, UserRef
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+
+log = logging.getLogger("ruche.discord")
+
+
+class People:
+    """Names and roles: payloads first, discord.py's caches next, the database, then REST.
+
+    A wrong name is worse than a late one: the core renames a member to whatever we pass.
+    """
+
+    def __init__(self, bot: Bot, client: discord.Client, roles: RoleConfig,
+                 dm_guild_id: int | None) -> None:
+        self.bot = bot
+        self.client = client
+        self.roles = roles
+        self.dm_guild_id = dm_guild_id
+        self.names: Recent[str, UserRef] = Recent()
+
+    @property
+    def bot_user_id(self) -> str:
+        user = self.client.user
+        return str(user.id) if user is not None else ""
+
+    def remember(self, user: UserRef) -> None:
+        self.names.put(user.id, user)
+
+    def dm_guild(self) -> str:
+        """The guild a DM counts in: configured, else the only guild the bot is in."""
+        if self.dm_guild_id:
+            return str(self.dm_guild_id)
+        guilds = self.client.guilds
+        return str(guilds[0].id) if len(guilds) == 1 else ""
+
+    def role_in_guild(self, guild_id: str, user_id: str, role_ids: Iterable[int]) -> Role:
+        """Role from the member's roles and the guild's cached role permissions."""
+        ids = tuple(role_ids)
+        guild = self.client.get_guild(int(guild_id)) if guild_id else None
+        if guild is None:
+            return role_for(0, ids, self.roles)
+        bits = guild.default_role.permissions.value
+        for rid in ids:
+            role = guild.get_role(rid)
+            if role is not None:
+                bits |= role.permissions.value
+        return role_for(bits, ids, self.roles, owner=guild.owner_id == int(user_id))
+
+    async def role(self, user_id: str, guild_id: str) -> Role:
+        """Role of a member we have no payload for: the member cache, else one REST lookup."""
+        guild = self.client.get_guild(int(guild_id)) if guild_id else None
+        if guild is None:
+            return Role.MEMBER
+        member = guild.get_member(int(user_id))
+        if member is None:
+            try:
+                member = await guild.fetch_member(int(user_id))
+            except discord.HTTPException:
+                return Role.MEMBER
+        return self.role_in_guild(guild_id, user_id, [r.id for r in member.roles])
+
+    async def user(self, user_id: str, guild_id: str = "") -> UserRef:
+        """A user known by id only (reaction removals, message authors)."""
+        if user_id == self.bot_user_id:
+            return UserRef(PLATFORM, user_id, self.client.user.name if self.client.user else "",
+                           True)
+        known = self.names.get(user_id)
+        if known is not None:
+            return known
+        guild = self.client.get_guild(int(guild_id)) if guild_id else None
+        cached = (guild.get_member(int(user_id)) if guild else None) or \
+            self.client.get_user(int(user_id))
+        if cached is not None:
+            ref = UserRef(PLATFORM, user_id, cached.display_name, cached.bot or cached.system)
+            self.remember(ref)
+            return ref
+        ref = await self._stored_or_fetched(user_id, guild_id)
+        self.remember(ref)
+        return ref
+
+    async def _stored_or_fetched(self, user_id: str, guild_id: str) -> UserRef:
+        guild = guild_id or self.dm_guild()
+        community = self.bot.communities.for_room(room_ref(guild, guild))
+        member = await self.bot.identity.find(community, PLATFORM, user_id)
+        if member is not None:
+            return UserRef(PLATFORM, user_id, member.display_name, member.is_bot)
+        try:
+            fetched = await self.client.fetch_user(int(user_id))
+        except discord.HTTPException:
+            log.warning("discord: user %s unknown", user_id)
+            return UserRef(PLATFORM, user_id, user_id)
+        return UserRef(PLATFORM, user_id, fetched.display_name, fetched.bot or fetched.system)
+
+
+class KeyedLocks:
+    """One FIFO lock per key: a member's add-then-remove on a message is handled in order."""
+
+    def __init__(self) -> None:
+        self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: Hashable) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)

@@ -1,0 +1,62 @@
+"""Pushing the slash command payload: per development guild, or globally; only when it changed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.adapters.discord_slash import application_commands, same_commands
+from bot.i18n import translatable
+
+if TYPE_CHECKING:
+    from bot.adapters.discord_plugin import DiscordConfig
+    from bot.app import Bot
+
+log = logging.getLogger("ruche.discord")
+
+
+def command_payload(bot: Bot) -> list[dict[str, Any]]:
+    """The bot's current command tree as application commands, with French descriptions."""
+    locales = [loc for loc in sorted(bot.i18n.locales) if loc != "en"]
+
+    def localize(domain: str, msgid: str) -> dict[str, str]:
+        text = translatable(domain)(msgid)
+        return {loc: bot.i18n.translate(text, loc) for loc in locales}
+
+    return application_commands(bot.router.commands(), localize)
+
+
+async def sync_targets(client: discord.Client, config: DiscordConfig) -> list[int | None]:
+    """None for global; else the development guilds, or every guild the bot is in."""
+    if config.sync == "global":
+        return [None]
+    if config.dev_guild_ids:
+        return list(config.dev_guild_ids)
+    if client.is_ready():
+        return [g.id for g in client.guilds]
+    return [g.id async for g in client.fetch_guilds(limit=None)]
+
+
+async def push(client: discord.Client, application_id: int, payload: Sequence[dict[str, Any]],
+               targets: Sequence[int | None], *, force: bool) -> int:
+    """Bulk-overwrite each target whose commands differ; returns how many targets changed."""
+    http = client.http
+    changed = 0
+    for guild in targets:
+        where = "global" if guild is None else f"guild {guild}"
+        if not force:
+            current = (await http.get_global_commands(application_id) if guild is None
+                       else await http.get_guild_commands(application_id, guild))
+            if same_commands(payload, current):
+                log.info("discord: slash commands up to date (%s)", where)
+                continue
+        if guild is None:
+            await http.bulk_upsert_global_commands(application_id, payload=list(payload))
+        else:
+            await http.bulk_upsert_guild_commands(application_id, guild, payload=list(payload))
+        changed += 1
+        log.info("discord: %d slash commands synced (%s)", len(payload), where)
+    return changed

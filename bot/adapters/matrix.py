@@ -1,0 +1,656 @@
+"""The Matrix adapter on matrix-nio: login, E2EE, the sync loop, and events handed to the core.
+
+Sync loop: one `/sync` at a time; each batch's rooms are processed in tasks (in order within a
+room) while the next `/sync` already runs, so a command that waits for the homeserver (a new
+DM room) never blocks the loop. `next_batch` is saved once every earlier batch has been fully
+handed to the core, so a restart resumes after it; anything replayed is dropped by the core's
+event-id de-duplication. The loop never raises: errors are logged and retried with backoff, so a
+homeserver outage never takes the other platforms down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from nio import (
+    AsyncClient,
+    InviteMemberEvent,
+    MatrixRoom,
+    MegolmEvent,
+    SpaceGetHierarchyResponse,
+    SyncResponse,
+)
+from nio.exceptions import EncryptionError
+
+from bot.adapters.base import BaseAdapter, Capabilities
+from bot.adapters.matrix_crypto import Trust, housekeeping
+from bot.adapters.matrix_plugin import MatrixConfig
+from bot.adapters.matrix_sender import MatrixSendError, Sender
+from bot.adapters.matrix_session import LoginFailed, login, make_client
+from bot.adapters.matrix_store import MatrixStore
+from bot.adapters.matrix_text import pill_user
+from bot.adapters.matrix_translate import (
+    PLATFORM,
+    Invite,
+    MatrixRaw,
+    Policy,
+    ReactionRecord,
+    RoomView,
+    ballot_reactions,
+    event_kind,
+    invite_for,
+    parse_poll_response,
+    parse_poll_start,
+    poll_reference,
+    privileged_creators,
+    reaction_record,
+    redacted_id,
+    role_for,
+    selection,
+    to_join,
+    to_message,
+    to_reaction,
+)
+from bot.model import MessageRef, OutgoingMessage, Role, RoomRef, UserRef
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+
+log = logging.getLogger("ruche.matrix")
+
+#: Uncommitted batches allowed while handlers run; beyond it the loop waits (backpressure).
+MAX_INFLIGHT_BATCHES = 8
+#: An undecryptable event is retried after each sync this long (its key may come late).
+UNDECRYPTED_TTL = 600.0
+
+
+class _Names(Mapping[str, str]):
+    """Display names of a room's members, read on demand from nio's room state."""
+
+    def __init__(self, room: MatrixRoom | None) -> None:
+        self.room = room
+
+    def __getitem__(self, user_id: str) -> str:
+        user = self.room.users.get(user_id) if self.room is not None else None
+        if user is None or not user.display_name or user.display_name == user_id:
+            raise KeyError(user_id)
+        return str(user.display_name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.room.users if self.room is not None else ())
+
+    def __len__(self) -> int:
+        return len(self.room.users) if self.room is not None else 0
+
+
+@dataclass
+class _Batch:
+    """One sync response being handed to the core; its token is saved when it completes."""
+
+    token: str
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    complete: bool = True  # False if the core stopped accepting before every event was handed
+
+
+class MatrixAdapter(BaseAdapter):
+    """One bot account on one homeserver, in plain and encrypted rooms alike."""
+
+    platform = PLATFORM
+    capabilities = Capabilities(reactions=True, edits=True, threads=True, polls=True,
+                                files=True, direct_messages=True)
+    dedupe_events = True
+
+    def __init__(self, config: MatrixConfig, data_dir: str = "data") -> None:
+        self.config = config
+        self.store_path: Path = config.store_path(data_dir)
+        self.policy = Policy(config.user_id, config.moderator_power_level,
+                             config.admin_power_level, frozenset(config.ignore_users))
+        self.trust = Trust(config.trust, config.trusted_devices)
+        self.sender = Sender(config, self.trust)
+        self.sender.aliases = self._aliases
+        self.client: AsyncClient | None = None
+        self.store: MatrixStore | None = None
+        #: Set after the first successful sync (tests and health checks wait on it).
+        self.ready = asyncio.Event()
+        #: False while the homeserver cannot be reached.
+        self.connected = False
+        self._task: asyncio.Task[None] | None = None
+        self._token: str | None = None
+        self._known_rooms: set[str] = set()
+        self._direct: set[str] = set()
+        self._space_of: dict[str, str] = {}
+        self._creators: dict[str, frozenset[str]] = {}
+        self._tails: dict[str, asyncio.Task[None]] = {}
+        self._batches: list[_Batch] = []
+        self._undecrypted: dict[str, tuple[str, MegolmEvent, float]] = {}
+        self._requested_keys: set[str] = set()
+        self._commit_lock = asyncio.Lock()
+        self._background: set[asyncio.Future[None]] = set()
+        self._session_ok = False
+        self._stopping = False
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self, bot: Bot) -> None:
+        """Begin the sync loop in the background: a dead homeserver must not delay startup."""
+        self.bot = bot
+        self.store = MatrixStore(bot.db, self.config.user_id)
+        self.sender.store = self.store
+        self._alias_space_communities()
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="matrix-sync")
+
+    async def stop(self) -> None:
+        """Stop syncing, let handed-over events finish, save the token, close the client."""
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        pending = [t for batch in self._batches for t in batch.tasks]
+        if pending:
+            await asyncio.wait(pending, timeout=10)
+        await self._commit_batches()
+        if self.client is not None:
+            await self.client.close()
+        self.connected = False
+
+    def _alias_space_communities(self) -> None:
+        """Rooms of a space carry it as guild; let `matrix-space:ID` community specs match them.
+
+        Workaround until the core's room map knows `matrix-space:` (docs/matrix.md, "Spaces").
+        """
+        room_map = getattr(self.bot.communities, "_room_map", None)
+        if isinstance(room_map, dict):
+            for spec, cid in list(room_map.items()):
+                if spec.startswith("matrix-space:"):
+                    room_map.setdefault("matrix:" + spec.split(":", 1)[1], cid)
+
+    def _space_ids(self) -> list[str]:
+        specs = [spec.split(":", 1)[1] for section in self.bot.config.communities.values()
+                 for spec in section.rooms if spec.startswith("matrix-space:")]
+        return list(dict.fromkeys([*self.config.spaces, *specs]))
+
+    # -- the sync loop --------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        """Connect, then sync forever; every failure is logged and retried with backoff."""
+        failures = 0
+        while not self._stopping:
+            try:
+                if not self._session_ok:
+                    await self._connect()
+                else:
+                    await self._sync(first=False)
+                if not self.connected:
+                    log.info("matrix: connected to %s", self.config.homeserver)
+                self.connected = True
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except SyncFailed as exc:
+                self.connected = False
+                failures += 1
+                if exc.status_code in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
+                    self._session_ok = False  # log in again (password) or report the bad token
+                delay = self._backoff(failures, exc)
+                log.warning("matrix: sync refused (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+            except LoginFailed as exc:
+                self.connected = False
+                log.error("matrix: login failed: %s; retrying in %.0fs", exc,
+                          self.config.max_backoff.total_seconds())
+                await asyncio.sleep(self.config.max_backoff.total_seconds())
+            except Exception as exc:
+                self.connected = False
+                failures += 1
+                delay = self._backoff(failures, exc)
+                log.warning("matrix: sync failed (%s: %s); retrying in %.1fs",
+                            type(exc).__name__, exc, delay)
+                await asyncio.sleep(delay)
+
+    def _backoff(self, failures: int, exc: BaseException) -> float:
+        """1 s, 2 s, 4 s… up to max_backoff, with jitter; a 429 waits what the server asks."""
+        asked = getattr(exc, "retry_after", None)
+        if isinstance(asked, float):
+            return asked
+        cap = self.config.max_backoff.total_seconds()
+        return min(cap, 2.0 ** (failures - 1)) * random.uniform(0.8, 1.0)
+
+    async def _connect(self) -> None:
+        """Log in (or restore the device), check the first sync, then join configured rooms."""
+        assert self.store is not None
+        if self.client is not None:
+            await self.client.close()
+        self.client = make_client(self.config, self.store_path)
+        self.sender.client = self.client
+        await login(self.client, self.config, self.store_path)
+        if self.client.olm is not None and self.client.should_upload_keys:
+            await self.client.keys_upload()
+        self._token = await self.store.next_batch()
+        self._direct = await self.store.direct_rooms()
+        await self._sync(first=True)
+        for room in self.config.rooms:
+            if room not in self.client.rooms:
+                await self.sender.call(lambda room=room: self._client().join(room))  # type: ignore[misc]
+        await self._refresh_spaces()
+        self._session_ok = True
+        self.ready.set()
+
+    def _client(self) -> AsyncClient:
+        if self.client is None:
+            raise MatrixSendError("not connected")
+        return self.client
+
+    async def _sync(self, *, first: bool) -> None:
+        """One /sync; its events go to tasks; the loop goes on without waiting for them."""
+        client = self._client()
+        while len(self._batches) >= MAX_INFLIGHT_BATCHES:
+            await asyncio.wait(self._batches[0].tasks)
+            await self._commit_batches()
+        timeout = 0 if first else int(self.config.sync_timeout.total_seconds() * 1000)
+        sync_filter = {"room": {"timeline": {"limit": self.config.timeline_limit}}}
+        response = await client.sync(timeout=timeout, since=self._token, full_state=first or None,
+                                     sync_filter=sync_filter)
+        if not isinstance(response, SyncResponse):
+            raise SyncFailed(response)
+        history = first and self._token is None  # a brand-new account: the past is not ours
+        if first:
+            self._known_rooms = set(client.rooms)
+        self._token = response.next_batch
+        self._note_creators(response)
+        batch = _Batch(response.next_batch)
+        for invite in self._invites(response):
+            batch.tasks.append(asyncio.create_task(self._on_invite(invite)))
+        if not history:
+            for room_id, info in response.rooms.join.items():
+                events = self._new_events(room_id, list(info.timeline.events))
+                batch.tasks.append(self._room_task(room_id, events, batch))
+            retry = self._retry_undecrypted()
+            for room_id, events in retry.items():
+                batch.tasks.append(self._room_task(room_id, events, batch))
+        self._batches.append(batch)
+        if not batch.tasks:
+            await self._commit_batches()
+        else:
+            for task in batch.tasks:
+                task.add_done_callback(self._on_task_done)
+        await housekeeping(client)
+
+    def _note_creators(self, response: SyncResponse) -> None:
+        """Remember each room's creators (nio keeps no m.room.create): they outrank everyone."""
+        for room_id, info in response.rooms.join.items():
+            for event in (*info.state, *info.timeline.events):
+                source = getattr(event, "source", None)
+                if isinstance(source, dict) and source.get("type") == "m.room.create":
+                    self._creators[room_id] = privileged_creators(source)
+
+    def _on_task_done(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("matrix: event task failed", exc_info=task.exception())
+        if self._batches and all(t.done() for t in self._batches[0].tasks):
+            self._spawn(self._commit_batches())
+
+    async def _commit_batches(self) -> None:
+        """Save the token of every leading batch whose events were all handed to the core."""
+        assert self.store is not None
+        async with self._commit_lock:  # saves in batch order, never an older token last
+            token = None
+            while self._batches and all(t.done() for t in self._batches[0].tasks):
+                batch = self._batches[0]
+                if not batch.complete or any(t.cancelled() for t in batch.tasks):
+                    break
+                self._batches.pop(0)
+                token = batch.token
+            if token is not None:
+                try:
+                    await self.store.save_next_batch(token)
+                except Exception:  # database closing at shutdown: a replay is de-duplicated
+                    log.warning("matrix: could not save the sync token", exc_info=True)
+
+    def _new_events(self, room_id: str, events: list[Any]) -> list[Any]:
+        """In a room joined since the last sync, only what follows the bot's own join is new."""
+        if room_id in self._known_rooms:
+            return events
+        self._known_rooms.add(room_id)
+        for index in range(len(events) - 1, -1, -1):
+            source = getattr(events[index], "source", None)
+            if (isinstance(source, dict) and source.get("type") == "m.room.member"
+                    and source.get("state_key") == self.config.user_id
+                    and isinstance(source.get("content"), dict)
+                    and source["content"].get("membership") == "join"):
+                return events[index + 1:]
+        return []
+
+    def _room_task(self, room_id: str, events: list[Any], batch: _Batch) -> asyncio.Task[None]:
+        """Events of one room in order, after that room's previous batch."""
+        previous = self._tails.get(room_id)
+        task = asyncio.create_task(self._room_events(room_id, events, batch, previous),
+                                   name=f"matrix-room-{room_id}")
+        self._tails[room_id] = task
+        return task
+
+    async def _room_events(self, room_id: str, events: list[Any], batch: _Batch,
+                           previous: asyncio.Task[None] | None) -> None:
+        if previous is not None and not previous.done():
+            await asyncio.wait([previous])
+        for event in events:
+            if not self.bot.dispatcher.accepting:
+                batch.complete = False
+                return
+            try:
+                await self._event(room_id, event)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("matrix: event %s in %s failed",
+                               getattr(event, "event_id", "?"), room_id)
+        if self._tails.get(room_id) is asyncio.current_task():
+            del self._tails[room_id]
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def view(self, room_id: str) -> RoomView:
+        """What translation needs about a room, from nio's current state."""
+        room = self.client.rooms.get(room_id) if self.client is not None else None
+        if room is None:
+            return RoomView(room_id, space=self._space_of.get(room_id, ""),
+                            is_direct=room_id in self._direct)
+        levels = room.power_levels
+        return RoomView(
+            room_id, name=room.display_name, space=self._space_of.get(room_id, ""),
+            is_direct=room_id in self._direct, levels=levels.users,
+            default_level=int(levels.defaults.users_default), names=_Names(room),
+            encrypted=bool(room.encrypted), creators=self._creators.get(room_id, frozenset()),
+        )
+
+    async def _event(self, room_id: str, event: Any) -> None:
+        """One timeline event: translated, then handed to the core (or kept for our own maps)."""
+        if isinstance(event, MegolmEvent):
+            self._defer_undecrypted(room_id, event)
+            return
+        source = getattr(event, "source", None)
+        if not isinstance(source, dict):
+            return
+        sender, event_id = source.get("sender"), source.get("event_id")
+        if isinstance(sender, str) and isinstance(event_id, str):
+            self.sender.senders.remember(event_id, sender)
+        if sender == self.config.user_id:
+            return
+        if (self.config.trust == "verified-only" and getattr(event, "decrypted", False)
+                and not getattr(event, "verified", False)):
+            log.info("matrix: ignoring %s from an untrusted device of %s", event_id, sender)
+            return
+        kind = event_kind(source)
+        handler = self._handlers.get(kind)
+        if handler is not None:
+            await handler(self, room_id, source)
+
+    async def _on_message(self, room_id: str, source: dict[str, Any]) -> None:
+        message = to_message(source, self.view(room_id), self.policy)
+        if message is None:
+            return
+        raw = message.raw
+        if isinstance(raw, MatrixRaw):
+            if raw.thread_root:
+                self.sender.threads.remember(message.ref.id, raw.thread_root)
+            prefix = self.bot.communities.for_room(message.room).prefix
+            if raw.msgtype == "m.notice" and message.text.lstrip().startswith(prefix):
+                return  # notices come from bots; answering them makes bot loops
+        await self.bot.dispatch_message(message)
+
+    async def _on_reaction(self, room_id: str, source: dict[str, Any]) -> None:
+        record = reaction_record(source, room_id)
+        if record is None or self.store is None:
+            return
+        target_sender = await self.sender.sender_of(room_id, record.target_id)
+        record = ReactionRecord(record.event_id, room_id, record.target_id, record.emoji,
+                                record.sender, target_sender)
+        await self.store.add_reaction(record)
+        await self.bot.dispatch_reaction(to_reaction(record, self.view(room_id), self.policy))
+
+    async def _on_redaction(self, room_id: str, source: dict[str, Any]) -> None:
+        target = redacted_id(source)
+        if target is None or self.store is None:
+            return
+        record = await self.store.pop_reaction(target)
+        if record is not None:
+            await self.bot.dispatch_reaction(to_reaction(
+                record, self.view(room_id), self.policy, added=False,
+                event_id=str(source.get("event_id", ""))))
+
+    async def _on_poll_start(self, room_id: str, source: dict[str, Any]) -> None:
+        poll = parse_poll_start(source, room_id)
+        if poll is not None and self.store is not None:
+            await self.store.save_poll(poll)
+
+    async def _on_poll_response(self, room_id: str, source: dict[str, Any]) -> None:
+        """A ballot from a native poll: reported as the keycap reactions it adds and removes."""
+        response = parse_poll_response(source)
+        if response is None or self.store is None:
+            return
+        known = await self.store.poll(response.poll_id)
+        if known is None or known[1]:  # unknown poll, or ended: responses no longer count
+            return
+        poll = known[0]
+        previous = await self.store.swap_ballot(response, selection(response, poll))
+        if previous is None:
+            return
+        for reaction in ballot_reactions(response, poll, previous, self.view(room_id),
+                                         self.policy):
+            await self.bot.dispatch_reaction(reaction)
+
+    async def _on_poll_end(self, room_id: str, source: dict[str, Any]) -> None:
+        poll_id = poll_reference(source)
+        if poll_id is None or self.store is None:
+            return
+        known = await self.store.poll(poll_id)
+        if known is not None and known[0].sender == source.get("sender"):
+            await self.store.end_poll(poll_id)
+
+    async def _on_member(self, room_id: str, source: dict[str, Any]) -> None:
+        join = to_join(source, self.view(room_id), self.policy)
+        if join is not None:
+            await self.bot.dispatch_join(join)
+
+    _handlers: ClassVar[dict[str, Callable[[MatrixAdapter, str, dict[str, Any]], Awaitable[None]]]] = {
+        "message": _on_message,
+        "reaction": _on_reaction,
+        "redaction": _on_redaction,
+        "poll.start": _on_poll_start,
+        "poll.response": _on_poll_response,
+        "poll.end": _on_poll_end,
+        "member": _on_member,
+    }
+
+    # -- undecryptable events -------------------------------------------------------------------
+
+    def _defer_undecrypted(self, room_id: str, event: MegolmEvent) -> None:
+        """Its room key may arrive in a later sync: keep it, and ask the sender's devices."""
+        self._undecrypted.setdefault(event.event_id, (room_id, event, time.monotonic()))
+        client = self.client
+        if client is not None and event.session_id not in self._requested_keys:
+            self._requested_keys.add(event.session_id)
+            self._spawn(self._request_key(client, event))
+
+    async def _request_key(self, client: AsyncClient, event: MegolmEvent) -> None:
+        try:
+            await client.request_room_key(event)
+        except Exception:  # already requested, or the homeserver is away: the TTL covers it
+            log.debug("matrix: room key request failed", exc_info=True)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """A fire-and-forget task kept referenced until it ends."""
+        future = asyncio.ensure_future(coro)
+        self._background.add(future)
+        future.add_done_callback(self._background.discard)
+
+    def _retry_undecrypted(self) -> dict[str, list[Any]]:
+        """Events whose keys came since: decrypted now, grouped by room."""
+        client = self.client
+        found: dict[str, list[Any]] = {}
+        if client is None or client.olm is None:
+            return found
+        now = time.monotonic()
+        for event_id, (room_id, event, since) in list(self._undecrypted.items()):
+            try:
+                decrypted = client.decrypt_event(event)
+            except EncryptionError:
+                if now - since > UNDECRYPTED_TTL:
+                    log.warning("matrix: no key arrived for %s in %s; dropped", event_id, room_id)
+                    del self._undecrypted[event_id]
+                continue
+            del self._undecrypted[event_id]
+            found.setdefault(room_id, []).append(decrypted)
+        return found
+
+    # -- invites and spaces ---------------------------------------------------------------------
+
+    def _invites(self, response: SyncResponse) -> list[Invite]:
+        invites = []
+        for room_id, info in response.rooms.invite.items():
+            for event in info.invite_state:
+                if isinstance(event, InviteMemberEvent):
+                    source = {"type": "m.room.member", "state_key": event.state_key,
+                              "sender": event.sender, "content": event.content}
+                    invite = invite_for(source, room_id, self.config.user_id)
+                    if invite is not None:
+                        invites.append(invite)
+        return invites
+
+    async def _on_invite(self, invite: Invite) -> None:
+        """Join when the inviter matches `auto_join`; a direct invite marks the room as a DM."""
+        if not any(fnmatchcase(invite.inviter, pattern) for pattern in self.config.auto_join):
+            log.info("matrix: invite to %s from %s ignored (not in auto_join)",
+                     invite.room_id, invite.inviter)
+            return
+        client = self._client()
+        response = await self.sender.call(lambda: client.join(invite.room_id))
+        if getattr(response, "room_id", None) != invite.room_id:
+            log.warning("matrix: could not join %s: %s", invite.room_id, response)
+            return
+        log.info("matrix: joined %s (invited by %s)", invite.room_id, invite.inviter)
+        if invite.is_direct and self.store is not None:
+            self._direct.add(invite.room_id)
+            await self.store.save_direct_room(invite.inviter, invite.room_id)
+
+    async def _refresh_spaces(self) -> None:
+        """Which joined rooms belong to a configured space (RoomRef.guild)."""
+        client = self._client()
+        mapping: dict[str, str] = {}
+        for space in self._space_ids():
+            response = await self.sender.call(lambda space=space: client.space_get_hierarchy(  # type: ignore[misc]
+                space, max_depth=1))
+            if not isinstance(response, SpaceGetHierarchyResponse):
+                log.warning("matrix: cannot read space %s: %s", space, response)
+                continue
+            for room in response.rooms:
+                room_id = room.get("room_id") if isinstance(room, dict) else None
+                if isinstance(room_id, str) and room_id != space:
+                    mapping[room_id] = space
+        self._space_of = mapping
+
+    # -- Adapter protocol -----------------------------------------------------------------------
+
+    async def send(self, room: RoomRef, message: OutgoingMessage) -> MessageRef:
+        reply = message.reply_to.id if message.reply_to else None
+        thread = message.thread_of.id if message.thread_of else None
+        event_id = await self.sender.send_text(room.id, message.text, reply_to=reply,
+                                               thread_of=thread)
+        ref = MessageRef(PLATFORM, room.id, event_id)
+        for emoji in message.reactions:
+            await self.react(ref, emoji)
+        return ref
+
+    async def edit(self, ref: MessageRef, message: OutgoingMessage) -> MessageRef:
+        """An m.replace edit; the original event id stays the message's handle."""
+        await self.sender.edit(ref.room_id, ref.id, message.text)
+        return ref
+
+    async def react(self, ref: MessageRef, emoji: str) -> None:
+        await self.sender.react(ref.room_id, ref.id, emoji)
+
+    async def send_file(self, room: RoomRef, filename: str, data: bytes,
+                        caption: str = "") -> MessageRef:
+        event_id = await self.sender.send_file(room.id, filename, data, caption)
+        return MessageRef(PLATFORM, room.id, event_id)
+
+    async def send_direct(self, user: UserRef, message: OutgoingMessage) -> MessageRef | None:
+        """A notification in the DM room with that user (made on first use)."""
+        room_id = await self.sender.direct_room(user.id)
+        self._direct.add(room_id)
+        return await self.send(RoomRef(PLATFORM, room_id), OutgoingMessage(message.text))
+
+    async def send_poll(self, room: RoomRef, question: str, options: list[str],
+                        max_selections: int = 1) -> MessageRef:
+        """A native poll; members' answers reach `on_reaction` as keycap reactions on it."""
+        event_id = await self.sender.send_poll(room.id, question, options, max_selections)
+        return MessageRef(PLATFORM, room.id, event_id)
+
+    def parse_mention(self, token: str) -> UserRef | None:
+        """A pill URL, `@user:server`, `@user` on the bot's server, or a unique display name."""
+        token = token.strip()
+        user = pill_user(token)
+        if user is None and token.startswith("@") and ":" in token:
+            user = token
+        server = self.config.user_id.split(":", 1)[1]
+        if user is None and token.startswith("@") and token[1:] and all(
+                c.isalnum() or c in "._=-/+" for c in token[1:]):
+            candidate = f"{token.lower()}:{server}"
+            if self._known_user(candidate):
+                user = candidate
+            else:
+                user = self._by_display_name(token[1:])
+        elif user is None and token:
+            user = self._by_display_name(token.lstrip("@"))
+        if user is None:
+            return None
+        name = next((n for r in self._rooms() if (n := _Names(r).get(user))), "")
+        return UserRef(PLATFORM, user, name or user.split(":", 1)[0].lstrip("@"),
+                       is_bot=user == self.config.user_id or user in self.policy.bots)
+
+    def _rooms(self) -> list[MatrixRoom]:
+        return list(self.client.rooms.values()) if self.client is not None else []
+
+    def _known_user(self, user_id: str) -> bool:
+        return any(user_id in room.users for room in self._rooms()) or not self._rooms()
+
+    def _by_display_name(self, name: str) -> str | None:
+        matches = {uid for room in self._rooms() for uid, u in room.users.items()
+                   if u.display_name == name}
+        return matches.pop() if len(matches) == 1 else None
+
+    def _aliases(self, room_id: str) -> dict[str, str]:
+        """`@Display Name` → user id for the room's members (names shared by two are left out)."""
+        room = self.client.rooms.get(room_id) if self.client is not None else None
+        if room is None:
+            return {}
+        seen: dict[str, str | None] = {}
+        for uid, user in room.users.items():
+            name = user.display_name
+            if name and name != uid and uid != self.config.user_id:
+                seen[name] = None if name in seen else uid
+        return {name: uid for name, uid in seen.items() if uid is not None}
+
+    async def resolve_role(self, user: UserRef, room: RoomRef) -> Role:
+        view = self.view(room.id)
+        return role_for(view.level(user.id), self.policy.moderator_level,
+                        self.policy.admin_level)
+
+
+class SyncFailed(Exception):
+    """A /sync answered with an error (the loop backs off, honouring a 429's delay)."""
+
+    def __init__(self, response: object) -> None:
+        super().__init__(str(response))
+        self.status_code = str(getattr(response, "status_code", "") or "")
+        wait = getattr(response, "retry_after_ms", None)
+        self.retry_after = wait / 1000 if isinstance(wait, int) and wait > 0 else None

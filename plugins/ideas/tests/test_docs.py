@@ -1,0 +1,42 @@
+"""The plugin's contract documents stay in step with the code (merged into docs/ by the lead)."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+
+from bot.durations import parse_duration
+from plugins.ideas import hookspecs
+from plugins.ideas.config import IdeasConfig
+
+HERE = Path(__file__).resolve().parents[1]
+
+
+def test_every_hookspec_is_documented_with_its_exact_signature() -> None:
+    doc = (HERE / "HOOKS.md").read_text(encoding="utf-8")
+    specs = {name: inspect.signature(f) for name, f in vars(hookspecs).items()
+             if inspect.isfunction(f) and hasattr(f, "ruche_spec")}
+    assert len(specs) == 8
+    for name, sig in specs.items():
+        assert f"### `{name}({', '.join(sig.parameters)})`" in doc, name
+    documented = set(re.findall(r"^### `(\w+)\(", doc, re.M))
+    assert documented == set(specs)
+
+
+def test_example_toml_lists_every_key_with_its_default_and_a_comment() -> None:
+    text = (HERE / "example.toml").read_text(encoding="utf-8")
+    values = tomllib.loads(text)["plugins"]["ideas"]
+    defaults = IdeasConfig()
+    fields = [f.name for f in dataclasses.fields(IdeasConfig)]
+    assert list(values) == fields
+    for name in fields:
+        value, default = values[name], getattr(defaults, name)
+        if isinstance(default, timedelta):
+            value = parse_duration(value)
+        assert value == default, name
+    for line in text.splitlines()[1:]:
+        assert "#" in line and line.split("#", 1)[1].strip(), line

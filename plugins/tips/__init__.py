@@ -1,0 +1,170 @@
+"""Tips: the community currency — double-entry ledger, tips, allowance, demurrage, rewards.
+
+Thin hook implementations; the rules live in `service.py`, the SQL in `store.py`, the
+movements in `ledger.py`, the scheduled sweeps in `sweeps.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from bot import hookimpl
+from bot.model import Community, IncomingMessage, Member, ReactionEvent, Role
+from bot.permissions import Permission
+from bot.scheduler import Job
+from bot.storage import Migrations
+from plugins.tips import hookspecs, integrity, reactions, rewards, sweeps
+from plugins.tips.commands import COMMANDS
+from plugins.tips.config import TipsConfig
+from plugins.tips.migrations import migrations
+from plugins.tips.models import LedgerEntry
+from plugins.tips.service import service_for
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+    from bot.commands import Command, Context
+    from plugins.ideas.models import CampaignClosed, Idea
+    from plugins.votes.models import BallotCast
+
+SWEEP_INTERVAL = 60.0  # seconds; sweeps are idempotent, so running often only costs a query
+ACTIVITY_COMMANDS = {"idea support": "support", "idea comment": "comment"}
+
+
+class TipsPlugin:
+    """The built-in currency plugin, registered like any third-party plugin."""
+
+    @hookimpl
+    def register_hookspecs(self, pm: pluggy.PluginManager) -> None:
+        pm.add_hookspecs(hookspecs)
+
+    @hookimpl
+    def register_config(self, bot: Bot) -> dict[str, type]:
+        return {"plugins.tips": TipsConfig}
+
+    @hookimpl
+    def register_migrations(self, bot: Bot) -> Migrations:
+        return migrations
+
+    @hookimpl
+    def register_permissions(self, bot: Bot) -> list[Permission]:
+        return [
+            Permission("tips.tip", Role.MEMBER, "tip members (command and reaction)"),
+            Permission("tips.view", Role.MEMBER, "see balances, histories and leaderboards"),
+            Permission("tips.grant", Role.MODERATOR, "pay members from the treasury"),
+            Permission("tips.treasury", Role.MODERATOR, "see the treasury and money supply"),
+            Permission("tips.export", Role.MODERATOR, "download the whole ledger"),
+        ]
+
+    @hookimpl
+    def register_commands(self, bot: Bot) -> list[Command]:
+        return list(COMMANDS)
+
+    @hookimpl
+    def register_jobs(self, bot: Bot) -> list[Job]:
+        return [
+            Job("tips.allowance", sweeps.allowance_job, SWEEP_INTERVAL, plugin="tips"),
+            Job("tips.demurrage", sweeps.demurrage_job, SWEEP_INTERVAL, plugin="tips"),
+            Job("tips.activity", sweeps.activity_job, SWEEP_INTERVAL, plugin="tips"),
+        ]
+
+    # -- presence and activity ----------------------------------------------------------------
+
+    # Presence is noted on every message and command; these return None (nothing for the core
+    # to await, so no task and no timeout) unless a write is due: they sit on the tip hot path.
+
+    @hookimpl
+    def on_message(self, bot: Bot, message: IncomingMessage, community: Community,
+                   member: Member) -> Awaitable[None] | None:
+        return service_for(bot).seen(community.id, member.id)
+
+    @hookimpl
+    async def on_reaction(self, bot: Bot, event: ReactionEvent, community: Community,
+                          member: Member) -> None:
+        await reactions.on_reaction(bot, event, community, member)
+
+    @hookimpl
+    def on_command_completed(self, ctx: Context, command: Command) -> Awaitable[None] | None:
+        svc = service_for(ctx.bot)
+        seen = svc.seen(ctx.community.id, ctx.member.id)
+        kind = ACTIVITY_COMMANDS.get(command.qualified_name)
+        if kind is None:
+            return seen
+        if kind == "support":  # one support per member and idea, however often repeated
+            words = ctx.message.text.split()[2:]
+            ref = f"{ctx.member.id}:{' '.join(words).lower()[:100]}"
+        else:
+            ref = f"{ctx.message.ref.platform}:{ctx.message.ref.id}"
+        return _both(seen, svc.activity(ctx.community.id, ctx.member.id, kind, ref))
+
+    @hookimpl(optionalhook=True)
+    async def on_idea_submitted(self, bot: Bot, idea: Idea) -> None:
+        await service_for(bot).activity(idea.community, idea.author_id, "idea", idea.subject)
+
+    @hookimpl(optionalhook=True)
+    async def on_ballot_cast(self, bot: Bot, ballot: BallotCast) -> None:
+        if ballot.member_id is None or ballot.withdrawn:
+            return
+        await service_for(bot).activity(ballot.poll.community, ballot.member_id, "ballot",
+                                        f"poll:{ballot.poll.id}:member:{ballot.member_id}")
+
+    @hookimpl
+    async def on_member_linked(self, bot: Bot, community: Community, old_member_id: int,
+                               member_id: int) -> None:
+        await service_for(bot).link(community.id, old_member_id, member_id)
+
+    # -- rewards --------------------------------------------------------------------------------
+
+    @hookimpl(optionalhook=True)
+    async def on_idea_accepted(self, bot: Bot, idea: Idea) -> None:
+        svc = service_for(bot)
+        total = svc.config(idea.community).idea_accepted_reward
+        await rewards.reward_idea(svc, idea, "idea_accepted", total)
+
+    @hookimpl(optionalhook=True)
+    async def on_idea_implemented(self, bot: Bot, idea: Idea) -> None:
+        svc = service_for(bot)
+        total = svc.config(idea.community).idea_implemented_reward
+        await rewards.reward_idea(svc, idea, "idea_implemented", total)
+
+    @hookimpl(optionalhook=True)
+    async def on_campaign_closed(self, bot: Bot, campaign: CampaignClosed) -> None:
+        await rewards.campaign_bounty(service_for(bot), campaign)
+
+    # -- the API other plugins call -----------------------------------------------------------
+
+    @hookimpl
+    async def award_tokens(self, bot: Bot, community: str, member_id: int, amount: int,
+                           reason: str, ref: str) -> LedgerEntry:
+        return await service_for(bot).award(community, member_id, amount, reason, ref)
+
+    @hookimpl
+    async def charge_tokens(self, bot: Bot, community: str, member_id: int, amount: int,
+                            reason: str, ref: str) -> LedgerEntry:
+        return await service_for(bot).charge(community, member_id, amount, reason, ref)
+
+    @hookimpl
+    async def get_balance(self, bot: Bot, community: str, member_id: int) -> int:
+        return (await service_for(bot).holdings(community, member_id)).balance
+
+    # -- operations -----------------------------------------------------------------------------
+
+    @hookimpl
+    async def check_integrity(self, bot: Bot) -> list[str]:
+        return await integrity.check(bot)
+
+    @hookimpl
+    async def export_data(self, bot: Bot, community: Community,
+                          fmt: str) -> dict[str, list[dict[str, Any]]]:
+        return await integrity.export(bot, community.id)
+
+
+async def _both(first: Awaitable[None] | None, second: Awaitable[None]) -> None:
+    if first is not None:
+        await first
+    await second
+
+
+plugin = TipsPlugin()

@@ -1,0 +1,221 @@
+"""Scheduled sweeps: allowance (+ giving budget), demurrage and the activity reward.
+
+Each runs every minute and at startup, and pays each period exactly once: the period key is
+part of every entry's ref (`allowance`, `2026-11-25:member:12`), progress markers say which
+periods are done, and after downtime the missed periods are caught up (at most `max_catch_up`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from decimal import ROUND_FLOOR, Decimal
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from bot.storage import Row, Tx
+from plugins.tips import ledger, store
+from plugins.tips.ledger import TREASURY, Movement, budget_account, member_account
+from plugins.tips.models import LedgerEntry
+from plugins.tips.periods import label, missed, period_start
+from plugins.tips.rewards import WEIGHT_FIELDS, top_members
+from plugins.tips.service import TipsService, issuer, service_for, sink
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+
+CHUNK = 200  # members per atomic op: one op per chunk keeps the writer responsive
+ACTIVITY_JOB = "activity"
+R = TypeVar("R")
+
+
+async def _chunked(svc: TipsService, rows: Sequence[R],
+                   work: Callable[[Tx, R], Awaitable[list[LedgerEntry]]]) -> int:
+    """Run `work` for each row, CHUNK rows per op; emit each chunk's entries after its commit."""
+    total = 0
+    for i in range(0, len(rows), CHUNK):
+        part = rows[i:i + CHUNK]
+
+        async def op(tx: Tx, part: Sequence[R] = part) -> list[LedgerEntry]:
+            written: list[LedgerEntry] = []
+            for row in part:
+                written += await work(tx, row)
+            return written
+
+        written = await svc.atomic(op)
+        total += len(written)
+        await svc.emit(written)
+    return total
+
+
+async def _each_community(bot: Bot, sweep: Callable[[TipsService, str, float],
+                                                    Awaitable[Any]]) -> None:
+    svc = service_for(bot)
+    now = float(bot.now())
+    for community in await store.communities(bot.db):
+        await sweep(svc, community, now)
+
+
+# -- allowance and giving budget -----------------------------------------------------------
+
+async def allowance_job(bot: Bot) -> None:
+    """Pay the universal dividend and refresh giving budgets in every community."""
+    await _each_community(bot, allowance)
+    await _each_community(bot, budgets)
+
+
+async def allowance(svc: TipsService, community: str, now: float) -> int:
+    """Pay each active member `allowance_amount` for every period owed (catch-up included)."""
+    cfg = svc.config(community)
+    if cfg.allowance_amount <= 0:
+        return 0
+    span = cfg.allowance_period.total_seconds()
+    window = cfg.active_window.total_seconds()
+    current = period_start(now, span)
+    previous = current - span
+    oldest = current - span * (cfg.max_catch_up - 1)
+    rows = await store.allowance_due(svc.bot.db, community, current, previous,
+                                     current - window, oldest - window)
+    source = issuer(cfg)
+
+    async def pay(tx: Tx, row: Row) -> list[LedgerEntry]:
+        member_id, last_seen = int(row["member_id"]), float(row["last_seen"])
+        owed = [s for s in missed(row["allowance_at"], now, span, cfg.max_catch_up)
+                if s - window <= last_seen]
+        written: list[LedgerEntry] = []
+        for start in owed:
+            entry = await ledger.apply(tx, community, Movement(
+                source, member_account(member_id), cfg.allowance_amount, "allowance",
+                f"{label(start, span)}:member:{member_id}"), now, floor=None)
+            if entry is not None:
+                written.append(entry)
+        done = current if current in owed else previous
+        await store.set_allowance_at(tx, community, member_id, done)
+        return written
+
+    total = await _chunked(svc, rows, pay)
+    await svc.atomic(lambda tx: store.skip_allowance(tx, community, previous, oldest - window))
+    return total
+
+
+async def budgets(svc: TipsService, community: str, now: float) -> int:
+    """Expire last period's giving budgets and refill active members' for this period."""
+    cfg = svc.config(community)
+    span = cfg.allowance_period.total_seconds()
+    current = period_start(now, span)
+    key = label(current, span)
+    refill = cfg.giving_budget
+    if refill > 0:
+        rows = await store.budget_due(svc.bot.db, community, current,
+                                      current - cfg.active_window.total_seconds())
+    else:
+        rows = await store.positive_budgets(svc.bot.db, community)
+    active_since = current - cfg.active_window.total_seconds()
+
+    async def renew(tx: Tx, row: Row) -> list[LedgerEntry]:
+        member_id = int(row["member_id"])
+        account = budget_account(member_id)
+        ref = f"{key}:member:{member_id}"
+        written: list[LedgerEntry] = []
+        left = int(row["budget"])
+        if left > 0:
+            entry = await ledger.apply(tx, community, Movement(
+                account, sink(cfg), left, "budget_expired", ref), now, floor=0)
+            written += [entry] if entry else []
+        if refill > 0:
+            if float(row["last_seen"]) >= active_since:
+                entry = await ledger.apply(tx, community, Movement(
+                    issuer(cfg), account, refill, "budget", ref), now, floor=None)
+                written += [entry] if entry else []
+            await store.set_budget_at(tx, community, member_id, current)
+        return written
+
+    return await _chunked(svc, rows, renew)
+
+
+# -- demurrage ----------------------------------------------------------------------------------
+
+def melt(balance: int, rate: float) -> int:
+    """Demurrage on a balance, rounded down (exact decimal maths: 0.29 × 100 is 29, not 28)."""
+    if balance <= 0:
+        return 0
+    fee = (Decimal(balance) * Decimal(str(rate))).to_integral_value(rounding=ROUND_FLOOR)
+    return min(balance, int(fee))
+
+
+async def demurrage_job(bot: Bot) -> None:
+    """Melt positive balances by `demurrage_rate` per period in every community."""
+    await _each_community(bot, demurrage)
+
+
+async def demurrage(svc: TipsService, community: str, now: float) -> int:
+    """Charge each positive member balance once per period owed, compounding over a catch-up."""
+    cfg = svc.config(community)
+    span = cfg.demurrage_period.total_seconds()
+    current = period_start(now, span)
+    if cfg.demurrage_rate <= 0:
+        await svc.atomic(lambda tx: store.skip_demurrage(tx, community, current))
+        return 0
+    rows = await store.demurrage_due(svc.bot.db, community, current)
+    to = sink(cfg, cfg.demurrage_destination)
+
+    async def charge(tx: Tx, row: Row) -> list[LedgerEntry]:
+        account = row["account"]
+        written: list[LedgerEntry] = []
+        if row["demurrage_at"] is not None:  # a new holder starts with the next period
+            held = await store.balance(tx, community, account) or 0
+            for start in missed(row["demurrage_at"], now, span, cfg.max_catch_up):
+                fee = melt(held, cfg.demurrage_rate)
+                if fee <= 0:
+                    break
+                entry = await ledger.apply(tx, community, Movement(
+                    account, to, fee, "demurrage", f"{label(start, span)}:{account}",
+                    memo=f"{cfg.demurrage_rate:g} per period"), now, floor=0)
+                if entry is not None:
+                    written.append(entry)
+                    held -= fee
+        await store.set_demurrage_at(tx, community, account, current)
+        return written
+
+    total = await _chunked(svc, rows, charge)
+    await svc.atomic(lambda tx: store.skip_demurrage(tx, community, current))
+    return total
+
+
+# -- activity reward ----------------------------------------------------------------------------
+
+async def activity_job(bot: Bot) -> None:
+    """Reward the most active members of every completed activity period."""
+    await _each_community(bot, activity)
+
+
+async def activity(svc: TipsService, community: str, now: float) -> int:
+    """For each completed period not yet rewarded: pay `activity_reward` to the top_n."""
+    cfg = svc.config(community)
+    span = cfg.activity_period.total_seconds()
+    db = svc.bot.db
+    last = await store.sweep_state(db, community, ACTIVITY_JOB)
+    if last is None:  # start counting now: nothing before the plugin ran is rewarded
+        first = period_start(now, span) - span
+        await svc.atomic(lambda tx: store.set_sweep_state(tx, community, ACTIVITY_JOB, first))
+        return 0
+    weights = {kind: getattr(cfg, name) for kind, name in WEIGHT_FIELDS.items()}
+    total = 0
+    for start in missed(last, now, span, cfg.max_catch_up, include_current=False):
+        winners: list[tuple[int, int]] = []
+        if cfg.activity_reward > 0:
+            rows = await store.activity_counts(db, community, start, start + span)
+            counts = [(int(r["member_id"]), r["kind"], int(r["n"])) for r in rows]
+            winners = top_members(counts, weights, cfg.activity_top_n)
+        key = label(start, span)
+        moves = [Movement(TREASURY, member_account(m), cfg.activity_reward, "activity",
+                          f"{key}:member:{m}", memo=f"score {score}") for m, score in winners]
+
+        async def op(tx: Tx, moves: list[Movement] = moves,
+                     start: float = start) -> list[LedgerEntry]:
+            written = await svc.payout_op(tx, community, cfg, moves, now)
+            await store.set_sweep_state(tx, community, ACTIVITY_JOB, start)
+            return written
+
+        written = await svc.atomic(op)
+        total += len(written)
+        await svc.emit(written)
+    return total

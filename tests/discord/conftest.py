@@ -1,0 +1,62 @@
+"""Fixtures: a fresh loopback Discord per test, and Ruche bots connected to it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+import pytest_asyncio
+import yarl
+from discord_env import Env, MakeEnv, discord_section, start_bot
+from discord_recorder import Recorder
+from fake_discord import FakeDiscord
+
+from bot.adapters.discord_client import GatewayClient
+
+
+async def _no_identify_delay(self: Any, shard_id: int | None, *, initial: bool = False) -> None:
+    """discord.py sleeps 5 s before every IDENTIFY but the first (recipe pitfall 7)."""
+    return None
+
+
+@pytest_asyncio.fixture
+async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
+    server = FakeDiscord()
+    await server.start()
+    monkeypatch.setattr(discord.http.Route, "BASE", f"http://{server.host}/api/v10")
+    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY",
+                        yarl.URL(server.ws_url))
+    monkeypatch.setattr(GatewayClient, "before_identify_hook", _no_identify_delay)
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+
+@pytest_asyncio.fixture
+async def make_env(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[MakeEnv]:
+    envs: list[Env] = []
+
+    async def factory(**section: Any) -> Env:
+        path = tmp_path / f"bot{len(envs)}"
+        path.mkdir()
+        raw = {"platforms": {"discord": discord_section(**section)}}
+        rec = Recorder()
+        tb = await start_bot(path, raw, rec)
+        env = Env(fake, tb, rec, path, raw, [tb])
+        envs.append(env)
+        return env
+
+    yield factory
+    for env in envs:
+        for tb in env.made:
+            await tb.bot.stop()
+
+
+@pytest_asyncio.fixture
+async def env(make_env: MakeEnv) -> Env:
+    return await make_env()

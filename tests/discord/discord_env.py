@@ -1,0 +1,63 @@
+"""A Ruche bot connected to the loopback fake: building, restarting, reading its parts."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from discord_recorder import Recorder
+from fake_discord import GUILD_ID, FakeDiscord
+
+from bot.adapters.discord import DiscordAdapter
+from bot.testing import TestBot, make_test_bot
+
+BUILTINS = {"core": "bot.commands.builtin", "discord": "bot.adapters.discord_plugin"}
+
+
+def discord_section(**overrides: Any) -> dict[str, Any]:
+    """A [platforms.discord] section for the fake: fast ready, guild sync to the test guild."""
+    section: dict[str, Any] = {"token": "test-token", "guild_ready_timeout": 0.05,
+                               "dev_guild_ids": [GUILD_ID], "defer_after": 1.0}
+    section.update(overrides)
+    return section
+
+
+@dataclass
+class Env:
+    """A started bot on the fake: its adapter, its recorder plugin and the fake itself."""
+
+    fake: FakeDiscord
+    tb: TestBot
+    rec: Recorder
+    path: Path
+    raw: dict[str, Any]
+    made: list[TestBot] = field(default_factory=list)
+
+    @property
+    def adapter(self) -> DiscordAdapter:
+        adapter = self.tb.bot.adapters["discord"]
+        assert isinstance(adapter, DiscordAdapter)
+        return adapter
+
+    async def restart(self) -> None:
+        """Stop the bot (gateway closed) and start a new one on the same database."""
+        await self.tb.bot.stop()
+        self.tb = await start_bot(self.path, self.raw, self.rec)
+        self.made.append(self.tb)
+
+
+async def start_bot(path: Path, raw: dict[str, Any], rec: Recorder) -> TestBot:
+    tb = await make_test_bot(path, raw=raw, builtins=BUILTINS, plugins={"rec": rec})
+    adapter = tb.bot.adapters["discord"]
+    assert isinstance(adapter, DiscordAdapter)
+    try:
+        await adapter.wait_until_ready(5)
+    except BaseException:
+        await tb.bot.stop()
+        raise
+    return tb
+
+
+MakeEnv = Callable[..., Awaitable[Env]]
