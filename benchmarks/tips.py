@@ -67,7 +67,7 @@ def baseline(path: Path, seconds: float, members: int, sync: str) -> tuple[float
 async def ruche(path: Path, seconds: float, members: int, sync: str,
                 builtins: dict[str, str] | None, profile: bool) -> tuple[float, list[float], int]:
     """`!tip` by `members` concurrent members; returns tips/s, latencies and refused count."""
-    path.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(path.mkdir, parents=True, exist_ok=True)
     raw = {"plugins": {"tips": {"max_tip": 10**6, "daily_cap": 10**12, "allowance_amount": 0,
                                 "activity_reward": 0}}}
     tb = await make_test_bot(path, raw=raw, builtins=builtins,

@@ -23,6 +23,7 @@ class Capabilities:
     polls: bool = False
     files: bool = False
     direct_messages: bool = False
+    list_reactions: bool = False  # can say who reacted with what (reconciling reaction ballots)
 
 
 @runtime_checkable
@@ -82,6 +83,10 @@ class BaseAdapter:
 
     def parse_mention(self, token: str) -> UserRef | None:
         return None
+
+    async def list_reactions(self, ref: MessageRef) -> dict[str, list[UserRef]]:
+        """No reaction listing: the database stays the only source of truth."""
+        return {}
 
     async def resolve_role(self, user: UserRef, room: RoomRef) -> Role:
         return Role.MEMBER

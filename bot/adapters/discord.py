@@ -12,11 +12,11 @@ import aiohttp
 import discord
 
 from bot.adapters.base import BaseAdapter, Capabilities
-from bot.adapters.discord_client import EventSink, GatewayClient, make_intents
+from bot.adapters.discord_client import GatewayClient, make_intents
 from bot.adapters.discord_commands import Interactions
 from bot.adapters.discord_inbound import Inbound
 from bot.adapters.discord_people import People
-from bot.adapters.discord_render import renderable, send_kwargs
+from bot.adapters.discord_render import renderable, send_kwargs, with_hints
 from bot.adapters.discord_sync import command_payload, push, sync_targets
 from bot.adapters.discord_translate import (
     PLATFORM,
@@ -36,9 +36,10 @@ log = logging.getLogger("ruche.discord")
 
 RECONNECT_MAX = 60.0
 STOP_GRACE = 5.0
+LIST_WAIT = 10.0  # seconds a reaction listing waits for the gateway after a (re)start
 
 
-class DiscordAdapter(BaseAdapter, EventSink):
+class DiscordAdapter(BaseAdapter):
     """Gateway in, REST out; slash commands and clicks become text commands (see docs/discord.md)."""
 
     platform = PLATFORM
@@ -63,17 +64,20 @@ class DiscordAdapter(BaseAdapter, EventSink):
 
     @property
     def client(self) -> GatewayClient:
+        """The gateway client; it exists from `start` (or a CLI sync) on."""
         if self._client is None:
             raise RuntimeError("the Discord adapter is not set up")
         return self._client
 
     @property
     def people(self) -> People:
+        """Names and roles, bound to the current client."""
         if self._people is None:
             raise RuntimeError("the Discord adapter is not set up")
         return self._people
 
     def _make_client(self, bot: Bot) -> GatewayClient:
+        """A fresh client: at start, and after a break discord.py could not recover from."""
         cfg = self.config
         options: dict[str, Any] = {
             "intents": make_intents(cfg.intents),
@@ -100,11 +104,13 @@ class DiscordAdapter(BaseAdapter, EventSink):
         self._runner = asyncio.create_task(self._run(), name="discord")
 
     async def _run(self) -> None:
+        """Login, first sync, then the gateway; retried with backoff, fatal errors logged."""
         delay = 1.0
         while True:
             try:
                 if self.client.user is None:
                     await self.client.login(self.config.token.reveal())
+                    await self._initial_sync()
                 await self.client.connect(reconnect=True)
                 return
             except asyncio.CancelledError:
@@ -122,6 +128,12 @@ class DiscordAdapter(BaseAdapter, EventSink):
                 if self.client.is_closed():
                     return
                 log.warning("discord: connection failed (%s); retrying in %.0fs", exc, delay)
+            except Exception:  # e.g. a payload discord.py cannot parse: start over, clean
+                if self.client.is_closed():
+                    return
+                log.exception("discord: the connection broke; reconnecting in %.0fs", delay)
+                await self.client.close()
+                self._client = self._make_client(self.bot)
             await asyncio.sleep(delay)
             delay = min(delay * 2, RECONNECT_MAX)
 
@@ -155,24 +167,39 @@ class DiscordAdapter(BaseAdapter, EventSink):
                 log.exception("discord: the connection task failed")
             self._runner = None
 
-    # -- events from the client (EventSink) -----------------------------------------------------
+    # -- events from the client (it sees this adapter as its EventSink) ------------------------
 
     def on_gateway_event(self, name: str, data: Mapping[str, Any], event_id: str) -> None:
+        """A raw dispatch, synchronously and in gateway order."""
         self.inbound.event(name, data, event_id)
 
     async def on_client_interaction(self, interaction: discord.Interaction) -> None:
+        """Slash commands, clicks, modals and autocompletion."""
         await self.interactions.handle(interaction)
 
     async def on_client_ready(self) -> None:
-        if self.config.sync_on_start and not self._synced:
-            self._synced = True
-            try:
-                await self.sync_commands()
-            except discord.HTTPException as exc:
-                log.error("discord: slash command sync failed: %s", exc)
+        """Every shard of this process is ready: say so once in the log."""
+        log.info("discord: ready in %d guild(s) as %s", len(self.client.guilds),
+                 self.client.user)
 
-    async def sync_commands(self, *, force: bool = False) -> int:
-        """Push the command tree (guild or global per config); returns the commands pushed."""
+    async def _initial_sync(self) -> None:
+        """Before the gateway opens, so slash commands exist when members can see the bot."""
+        if not self.config.sync_on_start or self._synced:
+            return
+        self._synced = True
+        try:
+            await self.sync_commands()
+        except Exception as exc:  # stale commands are better than no bot: log and go on
+            log.error("discord: slash command sync failed: %s", exc)
+
+    async def sync_commands(self, bot: Bot | None = None, *, force: bool = False) -> int:
+        """Push the command tree (guild or global per config); returns the commands pushed.
+
+        Works on a running adapter, or on a set-up bot that was never started (the CLI).
+        """
+        if bot is not None and self._client is None:
+            self.bot = bot
+            self._client = self._make_client(bot)
         client = self.client
         opened = False
         if client.user is None:
@@ -217,9 +244,7 @@ class DiscordAdapter(BaseAdapter, EventSink):
         if message.thread_of is not None:
             target = await self._thread(message.thread_of, message.text)
         shown, dropped = renderable(message.buttons)
-        text = message.text
-        if dropped:
-            text += "\n" + "  ".join(f"{b.emoji} {b.label}".strip() for b in dropped)
+        text = with_hints(message.text, dropped)
         reference = None
         reply = message.reply_to
         if reply is not None and reply.id.isdigit() and message.thread_of is None \
@@ -242,39 +267,51 @@ class DiscordAdapter(BaseAdapter, EventSink):
         return ref
 
     async def _thread(self, parent: MessageRef, text: str) -> discord.abc.Messageable:
-        """The thread under `parent` (a thread started from a message shares its id)."""
+        """The thread under `parent` (a thread started from a message shares its id).
+
+        Where no thread can be opened (DMs, missing permission) the parent's channel is used.
+        """
         thread = self.client.get_partial_messageable(int(parent.id))
         if parent.id in self._threads or isinstance(self.client.get_channel(int(parent.id)),
                                                     discord.Thread):
             return thread
-        name = clip((self._texts.get(parent.id) or text).strip().splitlines()[0]
-                    if (self._texts.get(parent.id) or text).strip() else "discussion", 100)
+        title = (self._texts.get(parent.id) or text).strip()
+        name = clip(title.splitlines()[0] if title else "discussion", 100)
         try:
             await self.client.http.start_thread_with_message(
                 int(parent.room_id), int(parent.id), name=name,
                 auto_archive_duration=self.config.thread_archive_minutes)
         except discord.HTTPException as exc:
             if exc.code != 160004:  # "a thread has already been created for this message"
-                raise
+                log.warning("discord: no thread under %s: %s", parent.id, exc)
+                return self._channel(parent.room_id)
         self._threads.add(parent.id)
         return thread
 
     async def edit(self, ref: MessageRef, message: OutgoingMessage) -> MessageRef:
         """Edit in place (keeping the buttons unless new ones are given); gone → post anew."""
         pending = self.interactions.sent.get(ref.id)
-        shown, _dropped = renderable(message.buttons)
-        try:
-            if pending is not None:
+        if pending is not None:
+            try:
                 await pending.edit(ref.id, message)
                 return ref
-            kwargs: dict[str, Any] = {"content": split_text(message.text)[0] or "\u200b"}
-            if shown:
-                kwargs["view"] = send_kwargs("", shown)["view"]
+            except discord.HTTPException:
+                pass  # interaction token expired (15 min): public messages edit as usual
+        if not (ref.id.isdigit() and ref.room_id.isdigit()):
+            return await self.send(RoomRef(PLATFORM, ref.room_id), message)
+        shown, _dropped = renderable(message.buttons)
+        kwargs: dict[str, Any] = {"content": split_text(message.text)[0] or "\u200b"}
+        if shown:
+            kwargs["view"] = send_kwargs("", shown)["view"]
+        try:
             await self._message(ref).edit(**kwargs)
-            self._texts.put(ref.id, message.text)
-            return ref
         except discord.NotFound:
             return await self.send(RoomRef(PLATFORM, ref.room_id), message)
+        except discord.HTTPException as exc:  # a stale tally is better than a failed ballot
+            log.warning("discord: cannot edit message %s: %s", ref.id, exc)
+            return ref
+        self._texts.put(ref.id, message.text)
+        return ref
 
     async def react(self, ref: MessageRef, emoji: str) -> None:
         """Our own reaction (poll options); failures are logged, never raised."""
@@ -310,13 +347,45 @@ class DiscordAdapter(BaseAdapter, EventSink):
             return None
         return MessageRef(PLATFORM, str(channel.id), str(sent.id))
 
+    async def list_reactions(self, ref: MessageRef) -> dict[str, list[UserRef]]:
+        """Who reacted with what: votes reconciles reaction ballots missed while it was down.
+
+        Sweeps that run before the gateway is up (the core starts adapters after the startup
+        sweeps) get a ConnectionError and retry at their next run.
+        """
+        if self._client is None or self._runner is None:
+            raise ConnectionError("discord: not connected yet")
+        await self.wait_until_ready(LIST_WAIT)
+        message = await self._message(ref).fetch()
+        bot_id = self.people.bot_user_id
+        listed: dict[str, list[UserRef]] = {}
+        for reaction in message.reactions:
+            users: list[UserRef] = []
+            async for user in reaction.users(limit=None):
+                uid = str(user.id)
+                users.append(self.people.names.get(uid) or UserRef(
+                    PLATFORM, uid, user.display_name, user.bot or user.system or uid == bot_id))
+            listed[str(reaction.emoji)] = users
+        return listed
+
+    def message_link(self, ref: MessageRef) -> str:
+        """A jump link to a message (the tips plugin keeps it with reaction tips)."""
+        if not (ref.room_id.isdigit() and ref.id.isdigit()):
+            return ""
+        channel = self.client.get_channel(int(ref.room_id))
+        guild = getattr(channel, "guild", None)
+        where = str(guild.id) if guild is not None else "@me"
+        return f"https://discord.com/channels/{where}/{ref.room_id}/{ref.id}"
+
     # -- people ---------------------------------------------------------------------------------
 
     def parse_mention(self, token: str) -> UserRef | None:
+        """`<@id>` (what Discord clients insert and slash user options become) → the account."""
         user_id = parse_mention(token)
         if user_id is None:
             return None
         return self.people.names.get(user_id) or UserRef(PLATFORM, user_id, user_id)
 
     async def resolve_role(self, user: UserRef, room: RoomRef) -> Role:
+        """The member's role in the room's guild, for checks made outside an event."""
         return await self.people.role(user.id, room.guild or self.people.dm_guild())

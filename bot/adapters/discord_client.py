@@ -59,6 +59,7 @@ class Sessions:
     by_shard: dict[int, str] = field(default_factory=dict)
 
     def ready(self, data: Mapping[str, Any]) -> None:
+        """READY starts a session (RESUMED keeps it): remember it for its shard."""
         shard = data.get("shard") or [0, 1]
         self.shard_count = max(int(shard[1]), 1)
         self.by_shard[int(shard[0])] = str(data.get("session_id") or "")
@@ -109,7 +110,9 @@ class GatewayClient(discord.AutoShardedClient):
             log.exception("discord: could not handle %s", name)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """discord.py built the Interaction (to answer with); the adapter does the rest."""
         await self.sink.on_client_interaction(interaction)
 
     async def on_ready(self) -> None:
+        """All shards of this process are ready."""
         await self.sink.on_client_ready()

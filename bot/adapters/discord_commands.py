@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,7 @@ class Interactions:
         self.sent: Recent[str, PendingInteraction] = Recent(2000)  # message id → for edits
 
     async def handle(self, interaction: discord.Interaction) -> None:
+        """Route by type; the raw payload (kept from the gateway frame) says who and where."""
         raw = self.adapter.inbound.interactions.pop(str(interaction.id))
         if raw is None:
             log.warning("discord: interaction %s arrived without its payload", interaction.id)
@@ -87,29 +89,33 @@ class Interactions:
         if info.type == MODAL_SUBMIT:
             typed = " ".join(v.strip() for v in modal_values(info.data) if v.strip())
             return ("cmd", f"{action[1]} {typed}".strip())
+        selected = info.data.get("values")
+        if action[0] == "cmd" and isinstance(selected, list):  # a select menu: `vote 3 A C`
+            return ("cmd", " ".join([action[1], *(str(v) for v in selected)]))
         return action
 
     def role_of(self, info: InteractionInfo) -> Role:
         """Discord sends the member's computed permissions with every guild interaction."""
         if not info.guild_id:
             return Role.MEMBER
+        people = self.adapter.people
         if info.permissions is not None:
-            return role_for(info.permissions, info.role_ids, self.adapter.people.roles)
-        return self.adapter.people.role_in_guild(info.guild_id, info.user.id, info.role_ids)
+            return people.note_role(info.guild_id, info.user.id, role_for(
+                info.permissions, info.role_ids, people.roles))
+        return people.role_in_guild(info.guild_id, info.user.id, info.role_ids)
 
     async def message_for(self, info: InteractionInfo, line: str,
                           interaction: discord.Interaction) -> tuple[IncomingMessage, Community]:
+        """The command line as a message from the member, with the community's own prefix."""
         people = self.adapter.people
         people.remember(info.user)
         dm_guild = "" if info.guild_id else people.dm_guild()
         role = self.role_of(info)
         if not info.guild_id and dm_guild:
             role = await people.role(info.user.id, dm_guild)
-        draft = interaction_message(info, "", role=role, dm_guild=dm_guild, raw=interaction)
+        draft = interaction_message(info, line, role=role, dm_guild=dm_guild, raw=interaction)
         community = self.adapter.bot.communities.for_room(draft.room)
-        msg = interaction_message(info, community.prefix + line, role=role, dm_guild=dm_guild,
-                                  raw=interaction)
-        return msg, community
+        return dataclasses.replace(draft, text=community.prefix + line), community
 
     async def run(self, interaction: discord.Interaction, info: InteractionInfo, line: str,
                   *, component: bool) -> None:
@@ -117,15 +123,17 @@ class Interactions:
         adapter = self.adapter
         pending = PendingInteraction(interaction, info.channel_id, component=component)
         pending.defer_after(adapter.config.defer_after)
-        msg, community = await self.message_for(info, line, interaction)
-        self.pending[msg.ref.id] = pending
+        ref_id = ""
         try:
+            msg, community = await self.message_for(info, line, interaction)
+            ref_id = msg.ref.id
+            self.pending[ref_id] = pending
             for user in info.resolved_users:
                 adapter.people.remember(user)
                 await adapter.bot.identity.member_for(user, community)
             await adapter.bot.dispatch_message(msg)
         finally:
-            self.pending.pop(msg.ref.id, None)
+            self.pending.pop(ref_id, None)
             for message_id in pending.messages:
                 self.sent.put(message_id, pending)
             await pending.finish()

@@ -66,6 +66,7 @@ class Inbound:
             people.remember(author)
 
     async def message(self, d: Mapping[str, Any]) -> None:
+        """A member's message: role from their roles, mentions made known, then dispatched."""
         adapter = self.adapter
         people = adapter.people
         author = self.authors.get(str(d["id"])) or user_ref(d["author"], None, people.bot_user_id)
@@ -100,6 +101,7 @@ class Inbound:
 
     async def reaction(self, d: Mapping[str, Any], added: bool, event_id: str,
                        key: tuple[str, str]) -> None:
+        """Removals carry no member: name and role come from what People has seen."""
         async with self._serial.hold(key):  # first await: tasks take the lock in gateway order
             adapter = self.adapter
             people = adapter.people
@@ -111,11 +113,10 @@ class Inbound:
                 role = people.role_in_guild(guild_id, user_id, role_ids_of(member))
             else:
                 user = await people.user(user_id, guild_id)
-                if user.is_bot:
-                    return
-                role = await people.role(user_id, guild_id or people.dm_guild())
+                role = Role.MEMBER if user.is_bot else \
+                    await people.role(user_id, guild_id or people.dm_guild())
             if user.is_bot:
-                return
+                return  # our own poll options, other bots: never ballots or tips
             author_id = d.get("message_author_id")
             author = (await people.user(str(author_id), guild_id) if author_id
                       else self.authors.get(str(d["message_id"])))
@@ -125,6 +126,7 @@ class Inbound:
             await adapter.bot.dispatch_reaction(event)
 
     async def join(self, d: Mapping[str, Any]) -> None:
+        """A new member (members intent): known at once, so they can be tipped or mentioned."""
         people = self.adapter.people
         user = user_ref(d["user"], d, people.bot_user_id)
         if user.is_bot:

@@ -8,7 +8,7 @@ from typing import Any
 
 import discord
 
-from bot.adapters.discord_render import renderable, send_kwargs
+from bot.adapters.discord_render import renderable, send_kwargs, with_hints
 from bot.adapters.discord_translate import PLATFORM, split_text
 from bot.model import MessageRef, OutgoingMessage
 
@@ -66,9 +66,7 @@ class PendingInteraction:
         """Send a reply of the command through the interaction (long texts in several parts)."""
         ephemeral = message.ephemeral or self.component
         shown, dropped = renderable(message.buttons)
-        text = message.text
-        if dropped:
-            text += "\n" + "  ".join(f"{b.emoji} {b.label}".strip() for b in dropped)
+        text = with_hints(message.text, dropped)
         chunks = split_text(text)
         async with self.lock:
             message_id = ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Hashable, Iterable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from bot.app import Bot
 
 log = logging.getLogger("ruche.discord")
+
+ROLE_TTL = 300.0  # seconds a role seen in a payload stands in for a REST member lookup
 
 
 class People:
@@ -32,6 +35,7 @@ class People:
         self.roles = roles
         self.dm_guild_id = dm_guild_id
         self.names: Recent[str, UserRef] = Recent()
+        self._roles: Recent[tuple[str, str], tuple[Role, float]] = Recent()
 
     @property
     def bot_user_id(self) -> str:
@@ -39,6 +43,7 @@ class People:
         return str(user.id) if user is not None else ""
 
     def remember(self, user: UserRef) -> None:
+        """Keep the name a payload gave, for the events that carry only an id."""
         self.names.put(user.id, user)
 
     def dm_guild(self) -> str:
@@ -47,6 +52,11 @@ class People:
             return str(self.dm_guild_id)
         guilds = self.client.guilds
         return str(guilds[0].id) if len(guilds) == 1 else ""
+
+    def note_role(self, guild_id: str, user_id: str, role: Role) -> Role:
+        """Remember a role computed from a payload, for events that carry none (removals)."""
+        self._roles.put((guild_id, user_id), (role, time.monotonic()))
+        return role
 
     def role_in_guild(self, guild_id: str, user_id: str, role_ids: Iterable[int]) -> Role:
         """Role from the member's roles and the guild's cached role permissions."""
@@ -59,10 +69,14 @@ class People:
             role = guild.get_role(rid)
             if role is not None:
                 bits |= role.permissions.value
-        return role_for(bits, ids, self.roles, owner=guild.owner_id == int(user_id))
+        return self.note_role(guild_id, user_id, role_for(
+            bits, ids, self.roles, owner=guild.owner_id == int(user_id)))
 
     async def role(self, user_id: str, guild_id: str) -> Role:
-        """Role of a member we have no payload for: the member cache, else one REST lookup."""
+        """Role without a payload: recently seen, the member cache, else one REST lookup."""
+        known = self._roles.get((guild_id, user_id))
+        if known is not None and time.monotonic() - known[1] < ROLE_TTL:
+            return known[0]
         guild = self.client.get_guild(int(guild_id)) if guild_id else None
         if guild is None:
             return Role.MEMBER
@@ -95,10 +109,11 @@ class People:
 
     async def _stored_or_fetched(self, user_id: str, guild_id: str) -> UserRef:
         guild = guild_id or self.dm_guild()
-        community = self.bot.communities.for_room(room_ref(guild, guild))
-        member = await self.bot.identity.find(community, PLATFORM, user_id)
-        if member is not None:
-            return UserRef(PLATFORM, user_id, member.display_name, member.is_bot)
+        if guild:
+            community = self.bot.communities.for_room(room_ref(guild, guild))
+            member = await self.bot.identity.find(community, PLATFORM, user_id)
+            if member is not None:
+                return UserRef(PLATFORM, user_id, member.display_name, member.is_bot)
         try:
             fetched = await self.client.fetch_user(int(user_id))
         except discord.HTTPException:

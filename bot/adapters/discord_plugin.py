@@ -77,10 +77,12 @@ class DiscordPlugin:
 
     @hookimpl
     def register_config(self, bot: Bot) -> dict[str, type[Any]]:
+        """`ruche check-config` validates [platforms.discord] even when it is not running."""
         return {"platforms.discord": DiscordConfig}
 
     @hookimpl
     def register_adapters(self, bot: Bot) -> list[Adapter]:
+        """The adapter only when configured; discord.py is imported here, not before."""
         if not configured(bot):
             return []
         from bot.adapters.discord import DiscordAdapter  # discord.py only when configured
@@ -100,7 +102,7 @@ async def sync_commands(bot: Bot) -> int:
 
     if not isinstance(adapter, DiscordAdapter):
         raise RuntimeError("the discord platform is not served by the Discord adapter")
-    return await adapter.sync_commands(force=True)
+    return await adapter.sync_commands(bot, force=True)
 
 
 plugin = DiscordPlugin()

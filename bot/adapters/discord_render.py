@@ -49,6 +49,13 @@ def renderable(buttons: tuple[Button, ...]) -> tuple[list[Button], list[Button]]
     return shown, dropped
 
 
+def with_hints(text: str, dropped: list[Button]) -> str:
+    """Buttons Discord cannot show are still named, so members can type the command."""
+    if not dropped:
+        return text
+    return text + "\n" + "  ".join(f"{b.emoji} {b.label}".strip() for b in dropped)
+
+
 def _emoji(text: str) -> discord.PartialEmoji | None:
     if not text:
         return None
@@ -71,6 +78,7 @@ def view_for(buttons: list[Button]) -> discord.ui.View | None:
             emoji=_emoji(button.emoji),
             row=index // PER_ROW,
         ))
+    view.stop()  # finished before it is sent: discord.py neither stores nor times it out
     return view
 
 

@@ -61,6 +61,12 @@ def option_name(param: Param) -> str:
     return param.name.lower()
 
 
+def _is_member(param: Param) -> bool:
+    """The core's Member converter, or a plugin's own that shows as `@member` in usage."""
+    conv = param.converter
+    return isinstance(conv, MemberConverter) or getattr(conv, "name", "") == "@member"
+
+
 def _is_integer(param: Param) -> bool:
     conv = param.converter
     if isinstance(conv, Amount):
@@ -82,7 +88,7 @@ def _describe(param: Param) -> str:
         return f"set {param.option_name}"
     if param.kind == "varargs":
         return "one or more values separated by spaces"
-    if isinstance(conv, MemberConverter):
+    if _is_member(param):
         return "a member"
     if isinstance(conv, DurationConverter):
         return "a duration such as 3d, 2h30m or 45m"
@@ -106,7 +112,7 @@ def option_payload(param: Param) -> dict[str, Any]:
     if param.kind == "varargs":
         option["type"] = STRING
         return option
-    if isinstance(conv, MemberConverter):
+    if _is_member(param):
         option["type"] = USER
     elif _is_integer(param):
         option["type"] = INTEGER
@@ -235,7 +241,7 @@ def invocation(data: Mapping[str, Any]) -> Invocation:
 
 
 def _argument(param: Param, value: Any) -> str:
-    if isinstance(param.converter, MemberConverter):
+    if _is_member(param):
         return f"<@{value}>"
     if isinstance(value, bool):
         return "true" if value else "false"

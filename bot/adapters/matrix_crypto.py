@@ -63,6 +63,25 @@ class Trust:
                     continue
                 self._decide(client, device)
 
+    async def sender_trusted(self, client: AsyncClient, event: Any) -> bool:
+        """verified-only: act on a decrypted event only if its device is trusted.
+
+        The device is found by the curve25519 key of the Olm session that brought the room key
+        (authenticated by Olm), so a device listed in `trusted_devices` after the key arrived
+        counts too; its keys are fetched first when the bot has never seen it.
+        """
+        if self.policy != "verified-only" or not getattr(event, "decrypted", False):
+            return True
+        sender, sender_key = getattr(event, "sender", ""), getattr(event, "sender_key", "")
+        device = client.device_store.device_from_sender_key(sender, sender_key)
+        if device is None and client.should_query_keys:
+            await client.keys_query()
+            device = client.device_store.device_from_sender_key(sender, sender_key)
+        if device is None:
+            return False
+        self._decide(client, device)
+        return bool(device.verified)
+
     def _decide(self, client: AsyncClient, device: Any) -> None:
         key = (device.user_id, device.id)
         if key in self.trusted:

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 hookimpl = pluggy.HookimplMarker("ruche")
 
 USER_ID = re.compile(r"@[^:\s]+:\S+")
-ROOM_ID = re.compile(r"[!#][^:\s]+:\S+")
+#: `!id:server`, a room v12 id without server (`!hash`), or an alias `#name:server`.
+ROOM_ID = re.compile(r"![^:\s]+(?::\S+)?|#[^:\s]+:\S+")
 TRUSTED_DEVICE = re.compile(r"(@[^:\s]+:\S+)\s+([A-Za-z0-9_\-]+)(?:\s+([A-Za-z0-9+/=]+))?")
 
 TrustPolicy = Literal["tofu", "all", "verified-only"]
@@ -87,16 +88,18 @@ class MatrixConfig:
         for spec in self.trusted_devices:
             if not TRUSTED_DEVICE.fullmatch(spec.strip()):
                 problems.append(f"trusted_devices: {spec[:60]!r} is not '@user:server DEVICEID'")
-        for room in (*self.rooms, *self.spaces):
-            if not ROOM_ID.fullmatch(room):
-                problems.append(f"rooms: {room[:60]!r} is not a room id (!id:server) or alias")
+        for key, rooms in (("rooms", self.rooms), ("spaces", self.spaces)):
+            problems += [f"{key}: {room[:60]!r} is not a room id (!id:server) or alias"
+                         for room in rooms if not ROOM_ID.fullmatch(room)]
         for name, value in (("sync_timeout", self.sync_timeout),
                             ("request_timeout", self.request_timeout),
                             ("max_backoff", self.max_backoff)):
             if value.total_seconds() <= 0:
                 problems.append(f"{name}: must be greater than 0")
-        if self.max_timeouts < 0 or self.rate_limit_retries < 0:
+        if self.max_timeouts < 0:
             problems.append("max_timeouts: must not be negative")
+        if self.rate_limit_retries < 0:
+            problems.append("rate_limit_retries: must not be negative")
         if not 1 <= self.timeline_limit <= 1000:
             problems.append("timeline_limit: must be between 1 and 1000")
         return problems

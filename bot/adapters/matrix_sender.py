@@ -25,6 +25,7 @@ from bot.adapters.matrix_plugin import MatrixConfig
 from bot.adapters.matrix_render import (
     edit_content,
     file_content,
+    poll_end_content,
     poll_start_content,
     reaction_content,
     text_content,
@@ -40,6 +41,8 @@ T = TypeVar("T")
 #: Longest wait the bot accepts from a 429 before giving up on that request.
 MAX_RETRY_AFTER = 60.0
 ROOM_WAIT = 15.0
+#: How long a send to a room the bot just joined waits for the sync that brings it.
+JOIN_WAIT = 5.0
 
 
 class MatrixSendError(Exception):
@@ -118,6 +121,8 @@ class Sender:
     async def room_send(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
         """Send one event (encrypted where the room is) and return its event id."""
         client = self._client()
+        if client.olm is not None and room_id not in client.rooms:
+            await self._wait_for(lambda: room_id in client.rooms, f"room {room_id}", JOIN_WAIT)
         for _attempt in range(3):
             await self._prepare(room_id)
             try:
@@ -193,6 +198,12 @@ class Sender:
             await self.store.save_poll(poll)
         return event_id
 
+    async def end_poll(self, room_id: str, poll_id: str, text: str) -> None:
+        """Close a poll: clients show it ended, and responses after it no longer count."""
+        await self.room_send(room_id, "org.matrix.msc3381.poll.end", poll_end_content(poll_id, text))
+        if self.store is not None:
+            await self.store.end_poll(poll_id)
+
     # -- lookups --------------------------------------------------------------------------------
 
     async def sender_of(self, room_id: str, event_id: str) -> str:
@@ -228,15 +239,23 @@ class Sender:
                 raise MatrixSendError(f"could not open a direct chat with {user_id}: {response}")
             room_id = str(response.room_id)
             await self.store.save_direct_room(user_id, room_id)
-        await self._wait_for_room(room_id)
+        await self._wait_for_member(room_id, user_id)
         return room_id
 
-    async def _wait_for_room(self, room_id: str) -> None:
-        """A new room is usable once a sync brought its state (encryption, members)."""
+    async def _wait_for_member(self, room_id: str, user_id: str) -> None:
+        """A new DM is usable once a sync brought its state with the invite: before that, the
+        room key of an encrypted DM would be shared with nobody."""
         client = self._client()
+        await self._wait_for(
+            lambda: room_id in client.rooms and user_id in client.rooms[room_id].users,
+            f"direct room {room_id}", ROOM_WAIT)
+
+    @staticmethod
+    async def _wait_for(ready: Callable[[], bool], what: str, within: float) -> None:
+        """Until the sync loop brought some state (it runs on while handlers wait)."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + ROOM_WAIT
-        while room_id not in client.rooms:
+        deadline = loop.time() + within
+        while not ready():
             if loop.time() > deadline:
-                raise MatrixSendError(f"room {room_id} did not arrive in a sync")
+                raise MatrixSendError(f"{what} did not arrive in a sync")
             await asyncio.sleep(0.05)

@@ -95,8 +95,9 @@ async def login(client: AsyncClient, config: MatrixConfig, store: Path) -> None:
         return
     if config.password is None:
         raise LoginFailed("no access_token or password configured")
-    response = await client.login(config.password.reveal(), device_name=config.device_name,
-                                  device_id=session.get("device_id") or None)
+    if session.get("device_id"):
+        client.device_id = str(session["device_id"])  # same device, same E2EE keys
+    response = await client.login(config.password.reveal(), device_name=config.device_name)
     if not isinstance(response, LoginResponse):
         raise LoginFailed(f"password login refused: {getattr(response, 'message', response)}")
     write_session(store, {"user_id": response.user_id, "device_id": response.device_id,

@@ -22,10 +22,10 @@ _VS16 = "\ufe0f"
 
 def pill_user(href: str) -> str | None:
     """The user id a matrix.to link points at, or None for rooms, events and other links."""
-    match = PILL.match(href.strip())
+    match = PILL.match(unquote(href.strip()))
     if match is None:
         return None
-    user = unquote(match.group(1))
+    user = match.group(1)
     return user if re.fullmatch(r"@[^:\s]+:\S+", user) else None
 
 

@@ -128,6 +128,8 @@ class SqliteDatabase(Database):
                     raise StorageError(f"{opts.path}: cannot use WAL journal mode (got {mode})")
                 conn.execute(f"PRAGMA synchronous = {opts.synchronous}")
                 conn.execute("PRAGMA foreign_keys = ON")
+                # Deleted rows (secret-ballot keys) are zeroed on disk, not left in free pages.
+                conn.execute("PRAGMA secure_delete = ON")
             else:
                 conn.execute("PRAGMA query_only = ON")
         except sqlite3.Error as exc:

@@ -69,19 +69,16 @@ async def _schema(tx: Tx) -> None:
         await tx.execute(ddl)
 
 
-@migrations.step(2, "full-text search (SQLite FTS5 when available)")
-async def _fts(tx: Tx) -> None:
-    if tx.dialect != "sqlite":
-        return  # PostgreSQL searches with ILIKE (store.search)
+async def _create_fts(tx: Tx, tokenize: str) -> bool:
+    """The FTS5 index over titles and descriptions, filled; False when SQLite lacks FTS5."""
     try:
         await tx.execute(
             f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(title, description,"
-            " content='ideas_ideas', content_rowid='id',"
-            " tokenize='unicode61 remove_diacritics 2')"
+            f" content='ideas_ideas', content_rowid='id', tokenize='{tokenize}')"
         )
     except StorageError as exc:  # this SQLite build lacks FTS5: LIKE search instead
         log.warning("SQLite FTS5 unavailable (%s): idea search falls back to LIKE", exc)
-        return
+        return False
     # Triggers keep the index in the same transaction as every write to ideas_ideas.
     for ddl in (
         f"CREATE TRIGGER ideas_fts_insert AFTER INSERT ON ideas_ideas BEGIN"
@@ -98,3 +95,24 @@ async def _fts(tx: Tx) -> None:
         f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('rebuild')",
     ):
         await tx.execute(ddl)
+    return True
+
+
+@migrations.step(2, "full-text search (SQLite FTS5 when available)")
+async def _fts(tx: Tx) -> None:
+    if tx.dialect == "sqlite":  # PostgreSQL searches the folded `search_text` with LIKE
+        await _create_fts(tx, "unicode61 remove_diacritics 2")
+
+
+@migrations.step(3, "index-only list pages; stemmed full-text search")
+async def _paging_and_stemming(tx: Tx) -> None:
+    # Deep pages (OFFSET 50,000) pick ids on this covering index without reading rows.
+    await tx.execute("CREATE INDEX ideas_ideas_page ON ideas_ideas (community, number, status)")
+    if tx.dialect != "sqlite" or not await tx.fetchval(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1", FTS_TABLE):
+        return
+    # porter: "bikes" finds "bike" with exact terms; prefix terms ("bike"*) cost 3× more.
+    for trigger in ("insert", "delete", "update"):
+        await tx.execute(f"DROP TRIGGER ideas_fts_{trigger}")
+    await tx.execute(f"DROP TABLE {FTS_TABLE}")
+    await _create_fts(tx, "porter unicode61 remove_diacritics 2")

@@ -38,7 +38,7 @@ def _visible_statuses(moderator: bool, mine: bool) -> list[str]:
 
 async def list_page(bot: Bot, community: Community, member: Member, *, status: str | None,
                     mine: bool, campaign: str | None, page: int, moderator: bool) -> Page:
-    """Newest first; default: the ideas still alive (not pending, withdrawn or merged)."""
+    """Newest first; by default the ideas still alive or done (open … implemented)."""
     cfg = config(bot, community.id)
     if status is None:
         statuses = list(STATUSES) if mine else list(lifecycle.ACTIVE)
@@ -81,7 +81,7 @@ async def search(bot: Bot, community: Community, words: str, *, page: int,
     statuses = _visible_statuses(moderator, False)
     limit, offset = cfg.page_size + 1, (page - 1) * cfg.page_size
     if await store.has_fts(bot.db):
-        match = " ".join('"' + t.replace('"', '""') + '"*' for t in terms)
+        match = " ".join(f'"{t}"' for t in terms)  # \w+ words: nothing to escape
         rows = await store.search_fts(bot.db, community.id, match, statuses, limit=limit,
                                       offset=offset)
     else:

@@ -16,7 +16,7 @@ from bot.model import Community, IncomingMessage, Member, ReactionEvent, Role
 from bot.permissions import Permission
 from bot.scheduler import Job
 from bot.storage import Migrations
-from plugins.tips import hookspecs, integrity, reactions, rewards, sweeps
+from plugins.tips import hookspecs, integrity, reactions, rewards, service, sweeps
 from plugins.tips.commands import COMMANDS
 from plugins.tips.config import TipsConfig
 from plugins.tips.migrations import migrations
@@ -69,6 +69,10 @@ class TipsPlugin:
             Job("tips.demurrage", sweeps.demurrage_job, SWEEP_INTERVAL, plugin="tips"),
             Job("tips.activity", sweeps.activity_job, SWEEP_INTERVAL, plugin="tips"),
         ]
+
+    @hookimpl
+    def shutdown(self, bot: Bot) -> None:
+        service.forget(bot)
 
     # -- presence and activity ----------------------------------------------------------------
 

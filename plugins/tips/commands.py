@@ -64,22 +64,23 @@ PLACES: dict[str, Text] = {
 
 
 class Recipient:
-    """A mentioned member; cached for a minute so a busy room's tips skip the member lookup."""
+    """A mentioned member; cached for a minute so a busy room's tips skip the member lookup
+    (the core's converter does the lookup, and every refusal, on a miss)."""
 
     name = "@member"
 
     async def convert(self, ctx: Context, raw: str) -> Member:
         svc = service_for(ctx.bot)
-        user = ctx.adapter.parse_mention(raw.strip())
-        key = (ctx.community.id, user.platform, user.id) if user is not None else None
-        if key is not None:
-            hit = svc.cached_recipient(key)
-            if hit is not None:
-                return hit
-        member = await MemberConverter().convert(ctx, raw)
-        if key is not None:
-            svc.remember_recipient(key, member)
+        key = (ctx.community.id, ctx.adapter.platform, raw)
+        hit = svc.cached_recipient(key)
+        if hit is not None:
+            return hit
+        member = await _MEMBER.convert(ctx, raw)
+        svc.remember_recipient(key, member)
         return member
+
+
+_MEMBER = MemberConverter()
 
 
 @functools.lru_cache(maxsize=8)
@@ -115,8 +116,9 @@ async def tip(ctx: Context, member: Who, amount: Tokens, reason: Rest | None = N
     reply_to = ctx.message.reply_to
     link = message_link(ctx.bot, reply_to) if reply_to is not None else ""
     await svc.tip(ctx.community.id, ctx.member, member, amount, reason or "", link=link)
-    await ctx.reply(_("{sender} tipped {receiver} {amount}.", sender=ctx.member.display_name,
-                      receiver=member.display_name, amount=_money(cfg, amount)))
+    await ctx.reply(svc.render(ctx.locale, _(
+        "{sender} tipped {receiver} {amount}.", sender=ctx.member.display_name,
+        receiver=member.display_name, amount=_money(cfg, amount))))
 
 
 @command("balance")

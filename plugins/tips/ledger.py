@@ -8,6 +8,7 @@ entry to `burn` destroys them, hence the invariant sum(balances) = minted − bu
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 
 from bot.storage import StorageError, Tx
@@ -95,30 +96,25 @@ async def credit(tx: Tx, community: str, account: str, amount: int) -> None:
     await store.credit(tx, community, account, kind, member_id, amount)
 
 
-async def _move(tx: Tx, community: str, mv: Movement, floor: int) -> None:
-    """Debit and credit in one statement (the hot path); when a row was missing or the guard
-    refused, finish step by step from what that statement did."""
-    changed = await store.move_balances(tx, community, mv.src, mv.dst, mv.amount, floor,
-                                        floor < 0)
-    if changed == 2:
-        return
-    src_held = await store.balance(tx, community, mv.src)
-    dst_held = await store.balance(tx, community, mv.dst)
-    if dst_held is None:  # the debit applied iff a row changed
-        if changed == 0:
-            await debit(tx, community, mv.src, mv.amount, floor)
-        await credit(tx, community, mv.dst, mv.amount)
-    elif src_held is None:  # the credit applied; open the debited account (or refuse)
-        await debit(tx, community, mv.src, mv.amount, floor)
-    else:  # both exist, so the guard refused the debit (the op rolls the credit back)
-        raise Insufficient(mv.src, src_held, mv.amount, floor)
+async def _move(tx: Tx, community: str, mv: Movement, floor: int,
+                existing: Container[str]) -> None:
+    """Debit and credit in one statement. Both rows exist first (accounts are never deleted,
+    so `existing` — accounts the caller saw committed — skips that step), hence fewer than
+    two rows changed can only mean the guard refused the debit: the op then rolls back."""
+    if mv.src not in existing or mv.dst not in existing:
+        await store.open_accounts(tx, community, sorted(
+            (a, *parse_account(a)) for a in (mv.src, mv.dst)))
+    if await store.move_balances(tx, community, mv.src, mv.dst, mv.amount, floor,
+                                 floor < 0) != 2:
+        held = await store.balance(tx, community, mv.src)
+        raise Insufficient(mv.src, held or 0, mv.amount, floor)
 
 
-async def apply(tx: Tx, community: str, mv: Movement, at: float, *,
-                floor: int | None = 0) -> LedgerEntry | None:
+async def apply(tx: Tx, community: str, mv: Movement, at: float, *, floor: int | None = 0,
+                existing: Container[str] = ()) -> LedgerEntry | None:
     """Write `mv`: the entry first (None if its (reason, ref) is already in the ledger, and then
-    nothing is written), then debit and credit in account order so that concurrent
-    transactions on PostgreSQL lock rows in one order and cannot deadlock."""
+    nothing is written), then the balances — rows touched in account order, so concurrent
+    transactions on PostgreSQL lock them in one order and cannot deadlock."""
     if mv.amount <= 0:
         raise ValueError(f"amount must be positive, not {mv.amount}")
     entry_id = await store.insert_entry(tx, community, mv.src, mv.dst, mv.amount, mv.reason,
@@ -126,7 +122,7 @@ async def apply(tx: Tx, community: str, mv: Movement, at: float, *,
     if entry_id is None:
         return None
     if floor is not None and mv.src != MINT and mv.dst != BURN:
-        await _move(tx, community, mv, floor)
+        await _move(tx, community, mv, floor, existing)
     elif mv.src < mv.dst:
         await debit(tx, community, mv.src, mv.amount, floor)
         await credit(tx, community, mv.dst, mv.amount)

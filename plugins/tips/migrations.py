@@ -18,9 +18,12 @@ $$ LANGUAGE plpgsql
 @migrations.step(1, "accounts, ledger entries, member counters, activity, sweeps")
 async def _initial(tx: Tx) -> None:
     pk = serial_pk(tx.dialect)
-    # One row per account that ever held tokens. `mint` and `burn` are not rows: an entry from
-    # `mint` issues tokens, an entry to `burn` destroys them, so sum(balance) = minted - burned.
-    # `overdraft` = 1 lets an account go below zero (mutual credit); everything else cannot.
+    # One row per account that ever held tokens; rows are never deleted. `mint` and `burn` are
+    # not rows: an entry from `mint` issues tokens, an entry to `burn` destroys them, so
+    # sum(balance) = minted - burned. `overdraft` = 1 lets an account go below zero (mutual
+    # credit); no other can. A member account also carries what a tip updates besides its
+    # balance, so a whole tip is one entry insert plus one UPDATE of two rows: the giver's
+    # daily total and last tip time (cap, cooldown), the receiver's tips this week and month.
     await tx.execute(
         """CREATE TABLE tips_accounts (
             community TEXT NOT NULL,
@@ -30,12 +33,25 @@ async def _initial(tx: Tx) -> None:
             balance BIGINT NOT NULL DEFAULT 0,
             overdraft INTEGER NOT NULL DEFAULT 0,
             demurrage_at DOUBLE PRECISION,
+            day TEXT NOT NULL DEFAULT '',
+            given_day BIGINT NOT NULL DEFAULT 0,
+            last_tip_at DOUBLE PRECISION NOT NULL DEFAULT 0,
+            week TEXT NOT NULL DEFAULT '',
+            week_received BIGINT NOT NULL DEFAULT 0,
+            month TEXT NOT NULL DEFAULT '',
+            month_received BIGINT NOT NULL DEFAULT 0,
             PRIMARY KEY (community, account),
             CHECK (balance >= 0 OR overdraft = 1)
         )"""
     )
     await tx.execute(
         "CREATE INDEX tips_accounts_rank ON tips_accounts (community, kind, balance)"
+    )
+    await tx.execute(
+        "CREATE INDEX tips_accounts_week ON tips_accounts (community, week, week_received)"
+    )
+    await tx.execute(
+        "CREATE INDEX tips_accounts_month ON tips_accounts (community, month, month_received)"
     )
     # Entries are never deleted (triggers below), so SQLite's rowid is never reused and the
     # AUTOINCREMENT bookkeeping (a sqlite_sequence write per insert) buys nothing.
@@ -77,8 +93,7 @@ async def _initial(tx: Tx) -> None:
                 f"CREATE TRIGGER tips_entries_no_{event.lower()} BEFORE {event} ON tips_entries "
                 "BEGIN SELECT RAISE(ABORT, 'tips_entries is append-only'); END"
             )
-    # Per member and community: presence (allowance eligibility), sweep progress, the daily cap
-    # and cooldown bookkeeping, and tips received this week / month (period leaderboards).
+    # Per member and community: presence (allowance eligibility) and sweep progress.
     await tx.execute(
         """CREATE TABLE tips_members (
             community TEXT NOT NULL,
@@ -87,23 +102,10 @@ async def _initial(tx: Tx) -> None:
             last_seen DOUBLE PRECISION NOT NULL DEFAULT 0,
             allowance_at DOUBLE PRECISION,
             budget_at DOUBLE PRECISION,
-            day TEXT NOT NULL DEFAULT '',
-            given_day BIGINT NOT NULL DEFAULT 0,
-            last_tip_at DOUBLE PRECISION NOT NULL DEFAULT 0,
-            week TEXT NOT NULL DEFAULT '',
-            week_received BIGINT NOT NULL DEFAULT 0,
-            month TEXT NOT NULL DEFAULT '',
-            month_received BIGINT NOT NULL DEFAULT 0,
             PRIMARY KEY (community, member_id)
         )"""
     )
     await tx.execute("CREATE INDEX tips_members_seen ON tips_members (community, last_seen)")
-    await tx.execute(
-        "CREATE INDEX tips_members_week ON tips_members (community, week, week_received)"
-    )
-    await tx.execute(
-        "CREATE INDEX tips_members_month ON tips_members (community, month, month_received)"
-    )
     # What the activity reward counts (ideas, supports, ballots, comments), once per event.
     await tx.execute(
         """CREATE TABLE tips_activity (

@@ -33,7 +33,7 @@ def missed(last: float | None, now: float, seconds: float, limit: int,
     first = period_start(last, seconds) + seconds
     if first > end:
         return []
-    count = int(round((end - first) / seconds)) + 1
+    count = round((end - first) / seconds) + 1
     count = min(count, limit)
     return [end - seconds * i for i in range(count - 1, -1, -1)]
 

@@ -7,7 +7,6 @@ refusals are `UserError`s raised before or inside the op, so nothing is written.
 from __future__ import annotations
 
 import time
-import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
@@ -25,9 +24,10 @@ from plugins.tips.ledger import (
     Movement,
     budget_account,
     member_account,
+    parse_account,
 )
 from plugins.tips.models import LedgerEntry, Tip, TransferRequest
-from plugins.tips.periods import Calendar, calendar
+from plugins.tips.periods import Calendar, calendar, period_start
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -100,6 +100,8 @@ class TipsService:
         self._treasury_ready: set[str] = set()
         self._calendar: tuple[float, Calendar] = (-1.0, calendar(0.0))
         self._listened: dict[str, bool] = {}
+        self._accounts: dict[str, set[str]] = {}  # per community, seen committed
+        self._templates: dict[tuple[str, str, str], str] = {}
 
     def config(self, community: str) -> TipsConfig:
         return self.bot.plugin_config(PLUGIN, community)  # type: ignore[no-any-return]
@@ -116,6 +118,30 @@ class TipsService:
         if len(self._recipients) > 50_000:
             self._recipients.clear()
         self._recipients[key] = (member, time.monotonic() + MEMBER_CACHE_TTL)
+
+    def render(self, locale: str, text: Text) -> str:
+        """`text` translated, through a per-locale cache of its template: the core's safe
+        formatter is pure Python and the busiest reply (a tip) should not pay it each time.
+        Only for messages whose values are plain strings and whose msgid has no braces but
+        its placeholders; anything unexpected falls back to the core's translation."""
+        key = (text.domain, text.msgid, locale)
+        template = self._templates.get(key)
+        if template is None:
+            placeholders = {name: "{" + name + "}" for name in text.kwargs}
+            template = self.bot.i18n.translate(Text(text.msgid, text.domain, placeholders),
+                                               locale)
+            self._templates[key] = template
+        try:
+            return template.format_map(text.kwargs)
+        except (KeyError, ValueError, IndexError, AttributeError):
+            return self.bot.i18n.translate(text, locale)
+
+    def _known_accounts(self, community: str) -> set[str]:
+        """Accounts of a community seen committed; rows are never deleted, so this only grows."""
+        known = self._accounts.get(community)
+        if known is None or len(known) > 100_000:
+            known = self._accounts[community] = set()
+        return known
 
     def forget_members(self, community: str) -> None:
         """A link changed who is who in this community: resolve mentions afresh."""
@@ -191,50 +217,54 @@ class TipsService:
         cal = self.calendar(now)
         cap = cfg.daily_cap
         cooldown = cfg.cooldown.total_seconds() if cfg.cooldown else 0.0
-        limits = cap > 0 or cooldown > 0
+        not_after = now - cooldown if cooldown else _FAR_FUTURE
         floor = member_floor(cfg)
         budget = budget_account(sender.id) if cfg.giving_budget > 0 else None
-        move = Movement(src, dst, amount, "tip", ref, memo, link)
+        known = self._known_accounts(community)
 
         async def op(tx: Tx) -> LedgerEntry:
+            # Rows are touched in account order (budget:…, then both member:… rows in one
+            # statement), so concurrent tips cannot deadlock on PostgreSQL.
             if ref is not None and await store.entry_exists(tx, community, "tip", ref):
                 raise Replayed
-            if not await store.book_tip(
-                tx, community, sender.id, receiver.id, amount, cal.day, cal.week, cal.month,
-                now, limits=limits, cap=cap, not_after=now - cooldown if cooldown else _FAR_FUTURE,
-            ):
-                raise await self._limit_error(tx, cfg, community, sender.id, amount, cal.day,
-                                              now, cooldown)
+            source, debit = src, amount
             if budget is not None and await store.debit_guarded(tx, community, budget, amount,
                                                                 0, False):
-                entry_id = await store.insert_entry(tx, community, budget, dst, amount, "tip",
-                                                    ref, memo, link, now)
-                if entry_id is None:
-                    raise Replayed
-                await ledger.credit(tx, community, dst, amount)
-                return LedgerEntry(entry_id, community, budget, dst, amount, "tip", ref, memo,
-                                   link, now)
-            entry = await ledger.apply(tx, community, move, now, floor=floor)
-            if entry is None:
+                source, debit = budget, 0  # the giver's row still counts the tip
+            entry_id = await store.insert_entry(tx, community, source, dst, amount, "tip", ref,
+                                                memo, link, now)
+            if entry_id is None:
                 raise Replayed
-            return entry
+            if src not in known or dst not in known:
+                await store.open_accounts(tx, community, sorted(
+                    (a, *parse_account(a)) for a in (src, dst)))
+            if not await store.tip_balances(tx, community, src, dst, amount, debit, floor,
+                                            cal.day, cal.week, cal.month, now, cap, not_after):
+                raise await self._refusal(tx, cfg, community, src, amount, debit, floor,
+                                          cal.day, now, cooldown)
+            return LedgerEntry(entry_id, community, source, dst, amount, "tip", ref, memo,
+                               link, now)
 
         try:
             entry = await self.bot.db.atomic(op)
         except Replayed:
             return None
-        except Insufficient as exc:
-            raise self._insufficient(cfg, exc) from None
+        known.update((src, dst))  # committed: they exist from now on (never deleted)
         tip = Tip(entry, sender.id, receiver.id, via_reaction)
         await self.emit((entry,))
         if self.listened("on_tip_sent"):
             await self.bot.hooks.notify("on_tip_sent", bot=self.bot, tip=tip)
         return tip
 
-    async def _limit_error(self, tx: Tx, cfg: TipsConfig, community: str, member_id: int,
-                           amount: int, day: str, now: float, cooldown: float) -> UserError:
-        """Why book_tip refused: the daily cap, else the cooldown."""
-        row = await store.giver_state(tx, community, member_id)
+    async def _refusal(self, tx: Tx, cfg: TipsConfig, community: str, src: str, amount: int,
+                       debit: int, floor: int, day: str, now: float,
+                       cooldown: float) -> UserError:
+        """Why the guarded tip statement refused: the balance, the daily cap or the cooldown
+        (the op raises this, so the entry it wrote is rolled back)."""
+        row = await store.giver_state(tx, community, src)
+        held = int(row["balance"]) if row is not None else 0
+        if debit and held - debit < floor:
+            return self._insufficient(cfg, Insufficient(src, held, debit, floor))
         given = int(row["given_day"]) if row is not None and row["day"] == day else 0
         if cfg.daily_cap and given + amount > cfg.daily_cap:
             return UserError(_(
@@ -433,7 +463,12 @@ class TipsService:
         if len(self._seen) > 100_000:
             self._seen.clear()
         self._seen[key] = now
-        return self.atomic(lambda tx: store.mark_seen(tx, community, member_id, now))
+        cfg = self.config(community)
+        span = cfg.allowance_period.total_seconds()
+        inactive_before = now - cfg.active_window.total_seconds()
+        owed_from = period_start(now, span) - span
+        return self.atomic(lambda tx: store.mark_seen(tx, community, member_id, now,
+                                                      inactive_before, owed_from))
 
     def calendar(self, now: float) -> Calendar:
         """Day, week and month keys of `now`, recomputed once per UTC day."""
@@ -482,12 +517,18 @@ class TipsService:
         return written
 
 
-_services: weakref.WeakKeyDictionary[Bot, TipsService] = weakref.WeakKeyDictionary()
+_services: dict[int, TipsService] = {}
 
 
 def service_for(bot: Bot) -> TipsService:
-    """The bot's TipsService (caches are per bot, so test bots and restarts never share them)."""
-    svc = _services.get(bot)
-    if svc is None:
-        svc = _services[bot] = TipsService(bot)
+    """The bot's TipsService: caches are per bot, so test bots and restarts never share them.
+    Keyed by id (a plain dict is the cheapest lookup on the tip path); `forget` drops it at
+    shutdown, since the service holds its bot."""
+    svc = _services.get(id(bot))
+    if svc is None or svc.bot is not bot:
+        svc = _services[id(bot)] = TipsService(bot)
     return svc
+
+
+def forget(bot: Bot) -> None:
+    _services.pop(id(bot), None)

@@ -74,6 +74,18 @@ async def move_balances(q: Queryable, community: str, src: str, dst: str, amount
     return await q.execute(sql, amount, community, src, dst, floor)
 
 
+async def open_accounts(q: Queryable, community: str,
+                        accounts: list[tuple[str, str, int | None]]) -> None:
+    """Create empty accounts that do not exist yet ((account, kind, member id), in order)."""
+    marks = ", ".join(f"($1, ${3 * i + 2}, ${3 * i + 3}, ${3 * i + 4}, 0)"
+                      for i in range(len(accounts)))
+    await q.execute(
+        "INSERT INTO tips_accounts (community, account, kind, member_id, balance) "
+        f"VALUES {marks} ON CONFLICT DO NOTHING",
+        community, *[v for row in accounts for v in row],
+    )
+
+
 async def debit_unlimited(q: Queryable, community: str, account: str, amount: int) -> bool:
     """Take `amount` with no floor (the mutual-credit treasury); False if the row is missing."""
     return await q.execute(
@@ -132,86 +144,68 @@ async def entry_exists(q: Queryable, community: str, reason: str, ref: str) -> b
 
 # --- per-member counters ------------------------------------------------------------------
 
-_GIVER_ROW = "($1, $2, $3, $3, $4, $5, $3, '', 0, '', 0)"
-_RECEIVER_ROW = "($1, $6, $3, 0, '', 0, 0, $7, $5, $8, $5)"
-_BOOK_UPDATE = (
-    " ON CONFLICT (community, member_id) DO UPDATE SET"
-    # the giver's row (last_tip_at > 0): daily total and cooldown; the receiver's row
-    # (week <> ''): this week's and month's tips received; each leaves the other's columns be
-    " given_day = CASE WHEN excluded.last_tip_at = 0 THEN tips_members.given_day"
-    "  WHEN tips_members.day = excluded.day THEN tips_members.given_day + excluded.given_day"
-    "  ELSE excluded.given_day END,"
-    " day = CASE WHEN excluded.last_tip_at = 0 THEN tips_members.day ELSE excluded.day END,"
-    " last_tip_at = CASE WHEN excluded.last_tip_at = 0 THEN tips_members.last_tip_at"
-    "  ELSE excluded.last_tip_at END,"
-    " last_seen = CASE WHEN excluded.last_seen > tips_members.last_seen"
-    "  THEN excluded.last_seen ELSE tips_members.last_seen END,"
-    " week_received = CASE WHEN excluded.week = '' THEN tips_members.week_received"
-    "  WHEN tips_members.week = excluded.week"
-    "  THEN tips_members.week_received + excluded.week_received"
-    "  ELSE excluded.week_received END,"
-    " week = CASE WHEN excluded.week = '' THEN tips_members.week ELSE excluded.week END,"
-    " month_received = CASE WHEN excluded.month = '' THEN tips_members.month_received"
-    "  WHEN tips_members.month = excluded.month"
-    "  THEN tips_members.month_received + excluded.month_received"
-    "  ELSE excluded.month_received END,"
-    " month = CASE WHEN excluded.month = '' THEN tips_members.month ELSE excluded.month END"
-    # the guard, on the giver's row only: daily cap ($9, 0 = none) and cooldown ($10)
-    " WHERE excluded.last_tip_at = 0 OR ((CAST($9 AS BIGINT) = 0"
-    "  OR CASE WHEN tips_members.day = excluded.day THEN tips_members.given_day ELSE 0 END"
-    "  + excluded.given_day <= CAST($9 AS BIGINT)) AND tips_members.last_tip_at <= $10)"
+_TIP_UPDATE = (
+    "UPDATE tips_accounts SET"
+    " balance = balance + CASE WHEN account = $2 THEN -$5 ELSE $4 END,{overdraft}"
+    # the giver's row: today's total and the last tip time (daily cap, cooldown)
+    " given_day = CASE WHEN account <> $2 THEN given_day"
+    "  WHEN day = $7 THEN given_day + $4 ELSE $4 END,"
+    " day = CASE WHEN account = $2 THEN $7 ELSE day END,"
+    " last_tip_at = CASE WHEN account = $2 THEN $10 ELSE last_tip_at END,"
+    # the receiver's row: tips received this week and this month (period leaderboards)
+    " week_received = CASE WHEN account <> $3 THEN week_received"
+    "  WHEN week = $8 THEN week_received + $4 ELSE $4 END,"
+    " week = CASE WHEN account = $3 THEN $8 ELSE week END,"
+    " month_received = CASE WHEN account <> $3 THEN month_received"
+    "  WHEN month = $9 THEN month_received + $4 ELSE $4 END,"
+    " month = CASE WHEN account = $3 THEN $9 ELSE month END "
+    # the guard, on the giver's row only: balance floor, daily cap (0 = none), cooldown
+    "WHERE community = $1 AND account IN ($2, $3) AND (account <> $2 OR ("
+    " balance - $5 >= $6"
+    " AND (CAST($11 AS BIGINT) = 0"
+    "  OR CASE WHEN day = $7 THEN given_day ELSE 0 END + $4 <= CAST($11 AS BIGINT))"
+    " AND last_tip_at <= $12))"
 )
-_BOOK_COLUMNS = (
-    "INSERT INTO tips_members (community, member_id, first_seen, last_seen, day, given_day,"
-    " last_tip_at, week, week_received, month, month_received) VALUES "
-)
-# Rows in member-id order, so that concurrent tips lock them in one order on PostgreSQL.
-_BOOK_GIVER_FIRST = _BOOK_COLUMNS + _GIVER_ROW + ", " + _RECEIVER_ROW + _BOOK_UPDATE
-_BOOK_RECEIVER_FIRST = _BOOK_COLUMNS + _RECEIVER_ROW + ", " + _GIVER_ROW + _BOOK_UPDATE
-_BOOK_RECEIVER = (
-    "INSERT INTO tips_members (community, member_id, first_seen, week, week_received, month,"
-    " month_received) VALUES ($1, $2, $3, $4, $5, $6, $5) "
-    "ON CONFLICT (community, member_id) DO UPDATE SET "
-    " week_received = CASE WHEN tips_members.week = excluded.week"
-    "  THEN tips_members.week_received + excluded.week_received"
-    "  ELSE excluded.week_received END,"
-    " week = excluded.week,"
-    " month_received = CASE WHEN tips_members.month = excluded.month"
-    "  THEN tips_members.month_received + excluded.month_received"
-    "  ELSE excluded.month_received END,"
-    " month = excluded.month"
-)
+_TIP_UPDATE_PLAIN = _TIP_UPDATE.format(overdraft="")
+_TIP_UPDATE_OVERDRAFT = _TIP_UPDATE.format(
+    overdraft=" overdraft = CASE WHEN account = $2 THEN 1 ELSE overdraft END,")
 
 
-async def book_tip(q: Queryable, community: str, giver: int, receiver: int, amount: int,
-                   day: str, week: str, month: str, now: float, *, limits: bool, cap: int,
-                   not_after: float) -> bool:
-    """One statement for a tip's counters: the receiver's week/month totals (leaderboards)
-    and, with `limits`, the giver's daily total and last tip time — refused (False, nothing
-    written) when that would pass the daily `cap` (0 = none) or tip again after `not_after`."""
-    if not limits:
-        await q.execute(_BOOK_RECEIVER, community, receiver, now, week, amount, month)
-        return True
-    sql = _BOOK_GIVER_FIRST if giver < receiver else _BOOK_RECEIVER_FIRST
-    return await q.execute(sql, community, giver, now, day, amount, receiver, week, month,
-                           cap, not_after) == 2
+async def tip_balances(q: Queryable, community: str, giver: str, receiver: str, amount: int,
+                       debit: int, floor: int, day: str, week: str, month: str, now: float,
+                       cap: int, not_after: float) -> bool:
+    """A tip's whole effect on both member rows in one guarded statement: take `debit` from
+    the giver (0 when a giving budget paid), credit `amount`, count the giver's day and the
+    receiver's week and month. False (nothing changed on the giver's row) when the balance
+    would pass `floor`, today's total would pass `cap` (0 = none), or the giver tipped after
+    `not_after` (cooldown); both rows must exist (`open_accounts`)."""
+    sql = _TIP_UPDATE_OVERDRAFT if floor < 0 else _TIP_UPDATE_PLAIN
+    return await q.execute(sql, community, giver, receiver, amount, debit, floor, day, week,
+                           month, now, cap, not_after) == 2
 
 
-async def giver_state(q: Queryable, community: str, member_id: int) -> Row | None:
+async def giver_state(q: Queryable, community: str, account: str) -> Row | None:
+    """What a refused tip is diagnosed from."""
     return await q.fetchrow(
-        "SELECT day, given_day, last_tip_at FROM tips_members "
-        "WHERE community = $1 AND member_id = $2",
-        community, member_id,
+        "SELECT balance, day, given_day, last_tip_at FROM tips_accounts "
+        "WHERE community = $1 AND account = $2",
+        community, account,
     )
 
 
-async def mark_seen(q: Queryable, community: str, member_id: int, now: float) -> None:
-    """A member showed up: allowance eligibility is "seen within active_window"."""
+async def mark_seen(q: Queryable, community: str, member_id: int, now: float,
+                    inactive_before: float, owed_from: float) -> None:
+    """A member showed up: allowance eligibility is "seen within active_window". One who was
+    inactive (last seen before `inactive_before`) is owed allowances from `owed_from` on only,
+    never for the absence, even if no sweep ran meanwhile."""
     await q.execute(
-        "INSERT INTO tips_members (community, member_id, first_seen, last_seen) "
-        "VALUES ($1, $2, $3, $3) ON CONFLICT (community, member_id) DO UPDATE SET "
-        "last_seen = excluded.last_seen WHERE tips_members.last_seen < excluded.last_seen",
-        community, member_id, now,
+        "INSERT INTO tips_members (community, member_id, first_seen, last_seen, allowance_at) "
+        "VALUES ($1, $2, $3, $3, $5) ON CONFLICT (community, member_id) DO UPDATE SET "
+        "last_seen = excluded.last_seen, allowance_at = CASE WHEN tips_members.last_seen < $4 "
+        " AND (tips_members.allowance_at IS NULL OR tips_members.allowance_at < $5) THEN $5 "
+        " ELSE tips_members.allowance_at END "
+        "WHERE tips_members.last_seen < excluded.last_seen",
+        community, member_id, now, inactive_before, owed_from,
     )
 
 
@@ -395,7 +389,7 @@ async def top_received(q: Queryable, community: str, column: str, key: str,
     if column not in ("week", "month"):
         raise ValueError(column)
     rows = await q.fetch(
-        f"SELECT member_id, {column}_received AS amount FROM tips_members "
+        f"SELECT member_id, {column}_received AS amount FROM tips_accounts "
         f"WHERE community = $1 AND {column} = $2 AND {column}_received > 0 "
         f"ORDER BY {column}_received DESC LIMIT $3",
         community, key, limit,

@@ -34,3 +34,8 @@ def on_ballot_cast(bot: Bot, ballot: BallotCast) -> Any:
 @hookspec
 def on_poll_closed(bot: Bot, poll: Poll, result: PollResult) -> Any:
     """A poll closed exactly once (deadline sweep or `!poll close`), with its result."""
+
+
+@hookspec
+def on_poll_cancelled(bot: Bot, poll: Poll) -> Any:
+    """A poll was cancelled (no result; quadratic token costs refunded); emitted once."""

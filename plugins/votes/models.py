@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.model import RoomRef
+from bot.model import MessageRef, RoomRef
 
 METHODS = ("single", "approval", "ranked", "score", "quadratic")
 
@@ -46,6 +46,16 @@ class Poll:
     quorum: int = 0
     max_choices: int | None = None
     room: RoomRef | None = None
+    message: MessageRef | None = None  # the live tally message, edited in place
+    created_at: float = 0.0
+    closed_at: float | None = None
+    currency: str = ""  # quadratic only: "credits" (per-poll budget) or "tokens" (tips plugin)
+    credits: int = 0  # quadratic only: the most one ballot may cost
+    score_max: int = 0  # score only: the highest score (the lowest is 0)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +71,9 @@ class PollResult:
     rounds: tuple[tuple[float, ...], ...] = ()
     quorum_met: bool = True
     tie: bool = False
+    means: tuple[float, ...] = ()  # score: mean per option (an option left out counts as 0)
+    eliminated: tuple[int, ...] = ()  # ranked: options in the order IRV eliminated them
+    exhausted: tuple[float, ...] = ()  # ranked: per round, weight of ballots with no option left
 
 
 @dataclass(frozen=True, slots=True)

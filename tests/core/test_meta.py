@@ -31,6 +31,19 @@ def test_every_core_hookspec_is_documented_with_its_exact_signature() -> None:
         assert f"### `{name}({args})`" in doc, f"docs/hooks.md lacks `{name}({args})`"
 
 
+def test_every_plugin_hookspec_is_documented_with_its_exact_signature() -> None:
+    import importlib
+
+    doc = (ROOT / "docs" / "hooks.md").read_text()
+    for path in sorted((ROOT / "plugins").glob("*/hookspecs.py")):
+        module = importlib.import_module(f"plugins.{path.parent.name}.hookspecs")
+        specs = _spec_functions(module)
+        assert specs, f"{path} declares no hookspec"
+        for name, sig in specs.items():
+            args = ", ".join(sig.parameters)
+            assert f"### `{name}({args})`" in doc, f"docs/hooks.md lacks `{name}({args})`"
+
+
 def test_documented_hooks_exist() -> None:
     doc = (ROOT / "docs" / "hooks.md").read_text()
     specs = _spec_functions(hookspecs)

@@ -10,7 +10,7 @@ import discord
 import pytest
 import pytest_asyncio
 import yarl
-from discord_env import Env, MakeEnv, discord_section, start_bot
+from discord_env import BUILTINS, Env, MakeEnv, discord_section, start_bot
 from discord_recorder import Recorder
 from fake_discord import FakeDiscord
 
@@ -41,13 +41,16 @@ async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
 async def make_env(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[MakeEnv]:
     envs: list[Env] = []
 
-    async def factory(**section: Any) -> Env:
+    async def factory(*, plugins: dict[str, str] | None = None,
+                      settings: dict[str, Any] | None = None, **section: Any) -> Env:
+        """`plugins` adds built-ins (ideas, tips…); `settings` adds other config tables."""
         path = tmp_path / f"bot{len(envs)}"
         path.mkdir()
-        raw = {"platforms": {"discord": discord_section(**section)}}
+        raw = {"platforms": {"discord": discord_section(**section)}, **(settings or {})}
+        builtins = {**BUILTINS, **(plugins or {})}
         rec = Recorder()
-        tb = await start_bot(path, raw, rec)
-        env = Env(fake, tb, rec, path, raw, [tb])
+        tb = await start_bot(path, raw, rec, builtins)
+        env = Env(fake, tb, rec, path, raw, [tb], builtins)
         envs.append(env)
         return env
 

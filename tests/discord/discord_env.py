@@ -34,6 +34,7 @@ class Env:
     path: Path
     raw: dict[str, Any]
     made: list[TestBot] = field(default_factory=list)
+    builtins: dict[str, str] = field(default_factory=lambda: dict(BUILTINS))
 
     @property
     def adapter(self) -> DiscordAdapter:
@@ -44,12 +45,13 @@ class Env:
     async def restart(self) -> None:
         """Stop the bot (gateway closed) and start a new one on the same database."""
         await self.tb.bot.stop()
-        self.tb = await start_bot(self.path, self.raw, self.rec)
+        self.tb = await start_bot(self.path, self.raw, self.rec, self.builtins)
         self.made.append(self.tb)
 
 
-async def start_bot(path: Path, raw: dict[str, Any], rec: Recorder) -> TestBot:
-    tb = await make_test_bot(path, raw=raw, builtins=BUILTINS, plugins={"rec": rec})
+async def start_bot(path: Path, raw: dict[str, Any], rec: Recorder,
+                    builtins: dict[str, str] | None = None) -> TestBot:
+    tb = await make_test_bot(path, raw=raw, builtins=builtins or BUILTINS, plugins={"rec": rec})
     adapter = tb.bot.adapters["discord"]
     assert isinstance(adapter, DiscordAdapter)
     try:

@@ -10,7 +10,16 @@ from typing import Any, Literal
 from bot import hookimpl
 from bot.commands import Context, Positive, PositiveInt, Rest, command, group
 from bot.commands.model import Command
-from bot.model import Button, Community, Member, MessageRef, OutgoingMessage, ReactionEvent, Role
+from bot.model import (
+    Button,
+    Community,
+    Member,
+    MemberJoin,
+    MessageRef,
+    OutgoingMessage,
+    ReactionEvent,
+    Role,
+)
 from bot.permissions import Permission
 
 
@@ -36,6 +45,7 @@ class Recorder:
     ballots: dict[tuple[int, int], str] = field(default_factory=dict)
     posted: list[MessageRef] = field(default_factory=list)
     roles: list[Role] = field(default_factory=list)
+    joins: list[MemberJoin] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def _commands(self) -> list[Command]:
@@ -61,15 +71,16 @@ class Recorder:
             rec.counts["quiet"] += 1
 
         @command("secret")
-        async def secret(ctx: Context) -> None:
+        async def secret(ctx: Context, seconds: str = "0") -> None:
             """Answer only to the member (test)."""
+            await asyncio.sleep(float(seconds))
             await ctx.reply("only you", ephemeral=True)
 
-        @command("vote")
-        async def vote(ctx: Context, poll: Positive, *choices: str) -> None:
+        @command("ballot")
+        async def ballot(ctx: Context, poll: Positive, *choices: str) -> None:
             """Cast a ballot (test)."""
             rec.ballots[(poll, ctx.member.id)] = " ".join(choices)
-            rec.counts["vote"] += 1
+            rec.counts["ballot"] += 1
             rec.changed.set()
             await ctx.reply(f"ballot {' '.join(choices)} recorded", ephemeral=True)
 
@@ -77,9 +88,9 @@ class Recorder:
         async def post(ctx: Context) -> None:
             """Post a poll with buttons (test)."""
             ref = await ctx.send(OutgoingMessage("Poll #1: A or B?", buttons=(
-                Button("A", "cmd:vote 1 A", emoji="🅰️", style="primary"),
-                Button("B", "cmd:vote 1 B"),
-                Button("Rank", "form:vote 1"),
+                Button("A", "cmd:ballot 1 A", emoji="🅰️", style="primary"),
+                Button("B", "cmd:ballot 1 B"),
+                Button("Rank", "form:ballot 1"),
             )))
             rec.posted.append(ref)
 
@@ -100,7 +111,8 @@ class Recorder:
         @command("tally")
         async def tally(ctx: Context) -> None:
             """Post then edit a message (test)."""
-            ref = await ctx.send(OutgoingMessage("tally: 0"))
+            ref = await ctx.send(OutgoingMessage("tally: 0",
+                                                 buttons=(Button("Refresh", "cmd:tally"),)))
             await ctx.bot.edit(ref, OutgoingMessage("tally: 1"))
             rec.posted.append(ref)
 
@@ -147,7 +159,7 @@ class Recorder:
             """Taste something (test)."""
             await ctx.reply(f"taste {flavour}")
 
-        return [count, slow, quiet, secret, vote, post, discuss, export, tally, notify, greet,
+        return [count, slow, quiet, secret, ballot, post, discuss, export, tally, notify, greet,
                 pick, modonly, tools]
 
     @hookimpl
@@ -157,6 +169,11 @@ class Recorder:
     @hookimpl
     def register_permissions(self, bot: Any) -> list[Permission]:
         return [Permission("test.mod", Role.MODERATOR, "test")]
+
+    @hookimpl
+    async def on_member_join(self, bot: Any, event: MemberJoin, community: Community,
+                             member: Member) -> None:
+        self.joins.append(event)
 
     @hookimpl
     async def on_reaction(self, bot: Any, event: ReactionEvent, community: Community,

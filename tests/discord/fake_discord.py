@@ -25,7 +25,7 @@ API = "/api/v10"
 BOT_ID = 900000000000000001
 APP_ID = BOT_ID
 GUILD_ID = 800000000000000001
-OTHER_GUILD_ID = 800000000000000002
+OTHER_GUILD_ID = GUILD_ID + (1 << 22)  # lands on the other of two shards
 CHANNEL_ID = 810000000000000001
 EVERYONE_PERMS = 0x400 | 0x800 | 0x40 | 0x10000  # view, send, add reactions, read history
 ADMINISTRATOR = 1 << 3
@@ -120,6 +120,7 @@ class FakeDiscord:
         self.messages: dict[int, dict[str, Any]] = {}
         self.edits: list[dict[str, Any]] = []
         self.reactions: list[tuple[int, str]] = []  # (message id, emoji) added by the bot
+        self.message_reactions: dict[int, dict[str, list[str]]] = {}  # message → emoji → users
         self.interactions: dict[int, Interaction] = {}
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
         self.sessions: dict[str, Session] = {}
@@ -431,8 +432,19 @@ class FakeDiscord:
             data["burst_colors"] = []
         return data
 
+    def _track_reaction(self, message_id: int, emoji: str, user_id: str, added: bool) -> None:
+        users = self.message_reactions.setdefault(message_id, {}).setdefault(emoji, [])
+        if added and user_id not in users:
+            users.append(user_id)
+        elif not added and user_id in users:
+            users.remove(user_id)
+
     async def react(self, user: dict[str, Any], message_id: int | str, emoji: str, *,
-                    added: bool = True, **kwargs: Any) -> int:
+                    added: bool = True, offline: bool = False, **kwargs: Any) -> int:
+        """A member reacts; `offline`: while the bot is away (only the message changes)."""
+        self._track_reaction(int(message_id), emoji, user["id"], added)
+        if offline:
+            return 0
         name = "MESSAGE_REACTION_ADD" if added else "MESSAGE_REACTION_REMOVE"
         data = self.reaction_payload(user, message_id, emoji, added=added, **kwargs)
         return await self.dispatch(name, data)
@@ -572,7 +584,10 @@ class FakeDiscord:
         r.add_get(API + "/applications/{app}/guilds/{guild}/commands", self._get_commands)
         r.add_put(API + "/applications/{app}/guilds/{guild}/commands", self._put_commands)
         r.add_post(API + "/channels/{channel}/messages", self._create_message)
+        r.add_get(API + "/channels/{channel}/messages/{message}", self._get_message)
         r.add_patch(API + "/channels/{channel}/messages/{message}", self._edit_message)
+        r.add_get(API + "/channels/{channel}/messages/{message}/reactions/{emoji}",
+                  self._reaction_users)
         r.add_put(API + "/channels/{channel}/messages/{message}/reactions/{emoji}/@me",
                   self._add_reaction)
         r.add_post(API + "/channels/{channel}/messages/{message}/threads", self._start_thread)
@@ -662,7 +677,9 @@ class FakeDiscord:
             data["webhook_id"] = str(APP_ID)
             data["application_id"] = str(APP_ID)
         if body.get("message_reference"):
-            data["message_reference"] = body["message_reference"]
+            data["message_reference"] = {  # snowflakes come back as strings
+                k: str(v) if k.endswith("_id") and v is not None else v
+                for k, v in body["message_reference"].items()}
             data["type"] = 19
         data["attachments"] = [
             {"id": str(self.next_id()), "filename": name, "size": len(content),
@@ -693,6 +710,31 @@ class FakeDiscord:
         self._echo(data)
         return json_response(self._public(data))
 
+    def _with_reactions(self, data: dict[str, Any]) -> dict[str, Any]:
+        out = self._public(data)
+        out["reactions"] = [
+            {"emoji": {"id": None, "name": emoji}, "count": len(users),
+             "count_details": {"burst": 0, "normal": len(users)}, "burst_colors": [],
+             "me": str(BOT_ID) in users, "me_burst": False}
+            for emoji, users in self.message_reactions.get(int(data["id"]), {}).items() if users]
+        return out
+
+    async def _get_message(self, request: web.Request) -> web.Response:
+        data = self.messages.get(int(request.match_info["message"]))
+        if data is None:
+            return error(404, 10008, "Unknown Message")
+        return json_response(self._with_reactions(data))
+
+    async def _reaction_users(self, request: web.Request) -> web.Response:
+        """Users who reacted, by id, 100 at a time after `after` (Discord's pagination)."""
+        emoji = request.match_info["emoji"]
+        users = sorted(self.message_reactions.get(int(request.match_info["message"]), {})
+                       .get(emoji, []), key=int)
+        after = int(request.query.get("after", 0))
+        limit = int(request.query.get("limit", 25))
+        page = [self.users[int(u)] for u in users if int(u) > after][:limit]
+        return json_response(page)
+
     async def _edit_message(self, request: web.Request) -> web.Response:
         data = self.messages.get(int(request.match_info["message"]))
         if data is None:
@@ -712,6 +754,7 @@ class FakeDiscord:
             return error(404, 10008, "Unknown Message")
         emoji = request.match_info["emoji"]
         self.reactions.append((message_id, emoji))
+        self._track_reaction(message_id, emoji, str(BOT_ID), True)
         channel_id = int(request.match_info["channel"])
         guild = self.channels[channel_id].get("guild_id")
         data = self.reaction_payload(self.bot_user, message_id, emoji, channel_id=channel_id,

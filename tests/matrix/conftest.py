@@ -88,13 +88,19 @@ class MatrixBot:
     def user_id(self) -> str:
         return self.account.user_id
 
-    async def restart(self) -> None:
-        """Stop the bot and start a new one on the same database and key store."""
+    async def stop(self) -> None:
         await self.tb.bot.stop()
+
+    async def start(self) -> None:
+        """A new bot process on the same database and key store."""
         self.recorder = Recorder()
         self.tb = await make_test_bot(self.path, raw=self.raw, builtins=self.builtins,
                                       plugins={"recorder": self.recorder})
         await asyncio.wait_for(self.adapter.ready.wait(), 30)
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
 
 
 def bot_config(synapse: Homeserver, account: Account, **overrides: Any) -> dict[str, Any]:

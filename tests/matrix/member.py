@@ -124,7 +124,7 @@ class Member:
 
     # -- observing ------------------------------------------------------------------------------
 
-    async def wait(self, predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
+    async def wait(self, predicate: Callable[[], Any], within: float = 15.0) -> Any:
         """Until `predicate()` is truthy (re-checked on every event and every 50 ms)."""
 
         async def poll() -> Any:
@@ -134,13 +134,13 @@ class Member:
                         await asyncio.wait_for(self._changed.wait(), 0.05)
             return result
 
-        return await asyncio.wait_for(poll(), timeout)
+        return await asyncio.wait_for(poll(), within)
 
     def from_user(self, room_id: str, user_id: str, since: int = 0) -> list[Event]:
         return [e for r, e in self.events[since:] if r == room_id and e.sender == user_id]
 
     async def reply_to(self, room_id: str, event_id: str, sender: str,
-                       timeout: float = 15.0) -> Event:
+                       within: float = 15.0) -> Event:
         """The first message from `sender` replying to `event_id`."""
 
         def find() -> Event | None:
@@ -151,17 +151,17 @@ class Member:
                     return e
             return None
 
-        return await self.wait(find, timeout)
+        return await self.wait(find, within)
 
-    async def ask(self, room_id: str, text: str, bot: str, timeout: float = 15.0) -> str:
+    async def ask(self, room_id: str, text: str, bot: str, within: float = 15.0) -> str:
         """Say something and return the body of the bot's reply to it."""
         event_id = await self.say(room_id, text)
-        reply = await self.reply_to(room_id, event_id, bot, timeout)
+        reply = await self.reply_to(room_id, event_id, bot, within)
         return str(reply.source["content"].get("body", ""))
 
-    async def joined(self, room_id: str, user_id: str, timeout: float = 15.0) -> None:
+    async def joined(self, room_id: str, user_id: str, within: float = 15.0) -> None:
         def done() -> bool:
             room = self.client.rooms.get(room_id)
             return bool(room and user_id in room.users and not room.users[user_id].invited)
 
-        await self.wait(done, timeout)
+        await self.wait(done, within)

@@ -131,7 +131,7 @@ class Homeserver:
         self._out: IO[bytes] | None = None
 
     def start(self, timeout: float = 60.0) -> None:
-        self._out = open(self.work / "stdio.log", "ab")  # noqa: SIM115 (closed in stop)
+        self._out = open(self.work / "stdio.log", "ab")
         self.proc = subprocess.Popen(
             [self.python, "-m", "synapse.app.homeserver", "-c", str(self.config)],
             stdin=subprocess.DEVNULL, stdout=self._out, stderr=subprocess.STDOUT)
@@ -194,6 +194,7 @@ class Homeserver:
 
 
 def start_homeserver(work: Path) -> Homeserver:
+    work.mkdir(parents=True, exist_ok=True)
     server = Homeserver(synapse_python(), work)
     server.start()
     return server

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import replace
 
-from plugins.ideas import store
+import pytest
+
+from bot.commands import UserError
+from plugins.ideas import store, voting
 from plugins.ideas.tests.conftest import Harness, Start
 
 
@@ -123,8 +127,6 @@ async def test_other_subjects_and_stale_polls_are_ignored(start: Start) -> None:
     await h.say("alice", "!idea submit Decided by hand")
     await h.say("bob", "!idea support 1")
     [poll] = h.votes.polls
-    from dataclasses import replace
-
     await h.votes.close(h.bot, replace(poll, subject="fund:1"), yes=9, no=0)
     await h.votes.close(h.bot, replace(poll, subject="idea:nope"), yes=9, no=0)
     await h.votes.close(h.bot, replace(poll, id=poll.id + 50), yes=9, no=0)  # not its poll
@@ -155,3 +157,15 @@ async def test_merge_can_cross_the_threshold(start: Start) -> None:
     assert "Idea #2 is merged into idea #1, which now has 3 supports." in out
     assert "Idea #1 reached 3 supports and moves to review." in out
     assert await status_of(h, 1) == "voting"
+
+
+async def test_automatic_poll_request_that_lost_the_race_is_skipped(start: Start) -> None:
+    h = await start()
+    await h.say("alice", "!idea submit Already decided")
+    await h.say("mod", "!idea accept 1")
+    row = await store.idea_by_number(h.bot.db, "console", 1)
+    assert row is not None
+    outcome = await voting.open_vote(h.bot, row.id, None, auto=True)
+    assert outcome.skipped and outcome.poll is None and h.votes.requests == []
+    with pytest.raises(UserError):
+        await voting.open_vote(h.bot, row.id, None)

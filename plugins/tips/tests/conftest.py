@@ -1,0 +1,139 @@
+"""Helpers for the tips tests: a bot with a funded treasury, a movable clock, ledger snapshots."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from bot.model import Member, MessageRef, ReactionEvent, UserRef
+from bot.testing import TestBot
+from plugins.tips import integrity
+from plugins.tips.service import TipsService, service_for
+
+COMMUNITY = "console"
+# 13:00 UTC, ten years ahead: later than anything the startup sweeps saw with the real clock.
+T0 = (time.time() // 86400 + 3650) * 86400 + 13 * 3600
+
+MakeBot = Callable[..., Awaitable[TestBot]]
+
+
+@dataclass
+class Clock:
+    """A clock the test moves by hand (`bot.clock = clock`)."""
+
+    now: float = T0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, days: float = 0, seconds: float = 0) -> None:
+        self.now += days * 86400 + seconds
+
+
+_refs = itertools.count()
+
+
+class Kit:
+    """One test bot plus the shortcuts every tips test needs."""
+
+    def __init__(self, tb: TestBot, clock: Clock, community: str = COMMUNITY) -> None:
+        self.tb = tb
+        self.clock = clock
+        self.community = community
+
+    @property
+    def bot(self) -> Any:
+        return self.tb.bot
+
+    @property
+    def chat(self) -> Any:
+        return self.tb.chat
+
+    @property
+    def svc(self) -> TipsService:
+        return service_for(self.tb.bot)
+
+    async def say(self, name: str, text: str) -> str:
+        return await self.tb.chat.say(name, text)
+
+    async def member(self, name: str) -> Member:
+        """The member behind console user `name` (who speaks once to become known)."""
+        community = self.bot.communities.get(self.community)
+        found = await self.bot.identity.find(community, "console", name)
+        if found is None:
+            await self.say(name, "hello")
+            found = await self.bot.identity.find(community, "console", name)
+        assert found is not None
+        return found  # type: ignore[no-any-return]
+
+    async def fund(self, name: str, amount: int) -> None:
+        """Give `name` tokens from the treasury (an idempotent award with a fresh ref)."""
+        member = await self.member(name)
+        await self.svc.award(self.community, member.id, amount, "test_fund",
+                             f"fund:{next(_refs)}")
+
+    async def balance(self, name: str) -> int:
+        member = await self.member(name)
+        return (await self.svc.holdings(self.community, member.id)).balance
+
+    async def snapshot(self) -> tuple[dict[str, int], int]:
+        """Every account's balance and the number of entries: "nothing changed" compares these."""
+        rows = await self.bot.db.fetch("SELECT community, account, balance FROM tips_accounts")
+        count = await self.bot.db.fetchval("SELECT COUNT(*) FROM tips_entries")
+        return {f"{r['community']}/{r['account']}": int(r["balance"]) for r in rows}, int(count)
+
+    async def entries(self, reason: str | None = None) -> list[Any]:
+        sql = "SELECT * FROM tips_entries" + (" WHERE reason = $1" if reason else "")
+        return list(await self.bot.db.fetch(sql + " ORDER BY id", *([reason] if reason else [])))
+
+    async def check(self) -> None:
+        """The invariants `ruche db check` verifies."""
+        assert await integrity.check(self.bot) == []
+
+    async def restart(self) -> None:
+        self.tb = await self.tb.restart()
+        self.tb.bot.clock = self.clock
+
+    def reaction(self, who: str, author: str | None, message_id: str = "m1",
+                 emoji: str = "🪙", added: bool = True, author_is_bot: bool = False) -> ReactionEvent:
+        adapter = self.chat.adapter
+        writer = None
+        if author is not None:
+            writer = UserRef("console", author, author, is_bot=author_is_bot)
+        return ReactionEvent(
+            message=MessageRef("console", "console", message_id), user=adapter.user(who),
+            room=adapter.room(), emoji=emoji, added=added, event_id=f"ev{next(_refs)}",
+            message_author=writer, role=adapter.role_of(who),
+        )
+
+    async def react(self, *args: Any, **kwargs: Any) -> None:
+        await self.bot.dispatch_reaction(self.reaction(*args, **kwargs))
+
+
+MakeKit = Callable[..., Awaitable[Kit]]
+
+
+@pytest.fixture
+def make_kit(make_bot: MakeBot) -> MakeKit:
+    """`kit = await make_kit(max_tip=50)`: a bot whose [plugins.tips] has these keys."""
+
+    async def factory(plugins: dict[str, object] | None = None, clock: Clock | None = None,
+                      **tips: Any) -> Kit:
+        settings = {"allowance_amount": 0, "activity_reward": 0, **tips}
+        tb = await make_bot(raw={"plugins": {"tips": settings}}, plugins=plugins or {})
+        clock = clock or Clock()
+        tb.bot.clock = clock
+        return Kit(tb, clock)
+
+    return factory
+
+
+@pytest.fixture
+async def kit(make_kit: MakeKit) -> Kit:
+    """A bot without allowance or activity reward (tests turn those on when they need them)."""
+    return await make_kit()

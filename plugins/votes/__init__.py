@@ -1,0 +1,156 @@
+"""Votes: polls with deadlines, five methods, secret ballots and reaction ballots.
+
+The hookimpls below are thin: the rules are in service.py (polls, ballots), closing.py
+(ending polls exactly once), reactions.py, spend.py (quadratic tokens) and tallies/.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from bot import hookimpl
+from bot.model import Community, Member, ReactionEvent, Role
+from bot.permissions import Permission
+from bot.scheduler import Job
+from plugins.votes import closing, reactions, store
+from plugins.votes.config import ROLES, VotesConfig
+from plugins.votes.migrations import migrations
+from plugins.votes.models import Poll, PollRequest
+from plugins.votes.service import VotesService, voter_key
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+    from bot.storage import Tx
+
+__version__ = "1.0.0"
+
+
+class VotesPlugin:
+    """One object for every bot in the process; per-bot state lives in its VotesService."""
+
+    def __init__(self) -> None:
+        self._services: weakref.WeakKeyDictionary[Bot, VotesService] = \
+            weakref.WeakKeyDictionary()
+
+    def service(self, bot: Bot) -> VotesService:
+        """This bot's service, created on first use."""
+        svc = self._services.get(bot)
+        if svc is None:
+            svc = self._services[bot] = VotesService(bot)
+        return svc
+
+    # -- registrations ------------------------------------------------------------------------
+
+    @hookimpl
+    def register_hookspecs(self, pm: pluggy.PluginManager) -> None:
+        from plugins.votes import hookspecs
+
+        pm.add_hookspecs(hookspecs)
+
+    @hookimpl
+    def register_config(self, bot: Bot) -> dict[str, type]:
+        return {"plugins.votes": VotesConfig}
+
+    @hookimpl
+    def register_migrations(self, bot: Bot) -> Any:
+        return migrations
+
+    @hookimpl
+    def register_permissions(self, bot: Bot) -> list[Permission]:
+        cfg: VotesConfig = bot.plugin_config("votes")
+        return [
+            Permission("votes.create", cfg.create_min_role, "open polls"),
+            Permission("votes.vote", Role.MEMBER, "vote in polls"),
+            Permission("votes.manage", Role.MODERATOR, "close or cancel anyone's poll"),
+        ]
+
+    @hookimpl
+    def register_commands(self, bot: Bot) -> list[Any]:
+        from plugins.votes.commands import COMMANDS
+
+        return list(COMMANDS)
+
+    @hookimpl
+    def register_jobs(self, bot: Bot) -> list[Job]:
+        cfg: VotesConfig = bot.plugin_config("votes")
+
+        async def sweep(bot: Bot) -> int:
+            return await closing.sweep(self.service(bot))
+
+        return [Job("votes.sweep", sweep, cfg.sweep_interval.total_seconds(), plugin="votes")]
+
+    # -- lifecycle and core events ------------------------------------------------------------
+
+    @hookimpl
+    def startup(self, bot: Bot) -> None:
+        self.service(bot)
+
+    @hookimpl
+    async def shutdown(self, bot: Bot) -> None:
+        svc = self._services.pop(bot, None)
+        if svc is not None:
+            await svc.live.close()
+
+    @hookimpl
+    async def on_reaction(self, bot: Bot, event: ReactionEvent, community: Community,
+                          member: Member) -> None:
+        await reactions.on_reaction(self.service(bot), event, community, member)
+
+    @hookimpl
+    async def permission_allowed(self, bot: Bot, member: Member, permission: str,
+                                 community: Community) -> bool | None:
+        """`create_role` may be overridden per community with `!config`."""
+        if permission != "votes.create":
+            return None
+        role = bot.plugin_config("votes", community.id).create_role
+        if role == bot.plugin_config("votes").create_role:
+            return None  # the registered default role decides
+        return member.role >= ROLES[role]
+
+    @hookimpl
+    async def on_member_linked(self, bot: Bot, community: Community, old_member_id: int,
+                               member_id: int) -> None:
+        """Linked accounts share one vote: move ballots of open polls, never doubling one."""
+        rows = await store.member_ballots_in_open_polls(bot.db, old_member_id)
+        secret_polls = await store.open_secret_polls(bot.db, community.id)
+
+        async def op(tx: Tx) -> None:
+            for row in rows:
+                await store.rekey_ballot(tx, int(row["poll_id"]), str(row["voter"]),
+                                         voter_key(member_id, None), member_id)
+            for row in secret_polls:
+                await store.rekey_ballot(tx, int(row["id"]),
+                                         voter_key(old_member_id, row["secret"]),
+                                         voter_key(member_id, row["secret"]), None)
+            await store.move_charges(tx, old_member_id, member_id)
+
+        await bot.db.atomic(op)
+
+    @hookimpl
+    async def export_data(self, bot: Bot, community: Community, fmt: str) -> dict[str, Any]:
+        """Polls and ballots; secret ballots appear under their HMAC key only."""
+        return {"votes_polls": store.as_dicts(await store.export_polls(bot.db, community.id)),
+                "votes_ballots": store.as_dicts(await store.export_ballots(bot.db,
+                                                                           community.id))}
+
+    @hookimpl
+    async def check_integrity(self, bot: Bot) -> list[str]:
+        return await store.integrity_problems(bot.db)
+
+    # -- our own hooks ------------------------------------------------------------------------
+
+    @hookimpl
+    async def open_poll(self, bot: Bot, request: PollRequest) -> Poll:
+        """Other plugins (ideas) ask for a vote; refusals raise UserError to the caller."""
+        return await self.service(bot).open_poll(request)
+
+    @hookimpl(trylast=True)
+    def ballot_weight(self, bot: Bot, poll: Poll, member_id: int) -> int:
+        """Everyone's ballot weighs 1 unless another plugin answers first."""
+        return 1
+
+
+plugin = VotesPlugin()
