@@ -2,10 +2,12 @@
 
 The real discord.py client reads MESSAGE_REACTION_ADD frames from the fake gateway; Ruche turns
 each into a ReactionEvent (replay-safe id, name, role), de-duplicates it in the database and
-hands it to a poll plugin that stores an approval ballot per (member, option) and edits the
-tally message at most once every 2 s (SPEC §3.2), however many ballots arrive. Baselines in the
-same run: a bare discord.py client counting `on_raw_reaction_add` in memory (the gateway and
-parsing ceiling) and the same client doing one aiosqlite INSERT+COMMIT per event.
+hands it to a poll plugin: a minimal one storing an approval ballot per (member, option) and
+editing the tally at most once every 2 s (SPEC §3.2), then the real votes plugin with an
+approval poll (its reaction ballots and live tally; the tally must show every member's ballot).
+Baselines in the same run: a bare discord.py client counting `on_raw_reaction_add` in memory
+(the gateway and parsing ceiling) and the same client doing one aiosqlite INSERT+COMMIT per
+event.
 
 The fake and the bot share one process and one event loop, so the numbers include the fake's
 own JSON encoding and websocket writes. Usage:

@@ -24,6 +24,7 @@ class Capabilities:
     files: bool = False
     direct_messages: bool = False
     list_reactions: bool = False  # can say who reacted with what (reconciling reaction ballots)
+    ephemeral: bool = False  # can answer one member privately in the room (Discord interactions)
 
 
 @runtime_checkable

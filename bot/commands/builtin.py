@@ -13,7 +13,7 @@ from bot.commands.decorators import command, requires
 from bot.commands.errors import BadArgument, UnknownCommand
 from bot.commands.model import Command, Group
 from bot.i18n import translatable
-from bot.model import OutgoingMessage, Role
+from bot.model import Role
 from bot.permissions import Permission
 
 if TYPE_CHECKING:
@@ -126,12 +126,9 @@ async def link(ctx: Context, code: str | None = None) -> None:
         text = ctx.t(_("Your link code is {code}. Within 10 minutes, type {prefix}link {code} "
                        "with your account on the other platform.", code=new_code,
                        prefix=ctx.prefix))
-        if ctx.adapter.capabilities.direct_messages and not ctx.message.is_direct:
-            sent = await ctx.adapter.send_direct(ctx.message.author, OutgoingMessage(text))
-            if sent is not None:
-                await ctx.reply(_("I sent you a link code in a private message."))
-                return
-        await ctx.send(OutgoingMessage(text, reply_to=ctx.message.ref, ephemeral=True))
+        ref = await ctx.whisper(text)
+        if ref.room_id != ctx.message.room.id:
+            await ctx.reply(_("I sent you a link code in a private message."))
         return
     if len(code) > 32:
         raise BadArgument(_("That is not a link code."))

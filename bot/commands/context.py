@@ -45,6 +45,21 @@ class Context:
                                   **extra)
         return await self.send(message)
 
+    async def whisper(self, text: Text | str) -> MessageRef:
+        """Answer only this member: ephemeral where possible, else by direct message, else here."""
+        rendered = self.t(text)
+        caps = self.adapter.capabilities
+        if caps.ephemeral:
+            return await self.send(OutgoingMessage(rendered, reply_to=self.message.ref,
+                                                   ephemeral=True))
+        if caps.direct_messages and not self.message.is_direct:
+            ref = await self.adapter.send_direct(self.message.author, OutgoingMessage(rendered))
+            if ref is not None:
+                self.replies.append(ref)
+                return ref
+        return await self.send(OutgoingMessage(rendered, reply_to=self.message.ref,
+                                               ephemeral=True))
+
     async def send(self, message: OutgoingMessage) -> MessageRef:
         """Send a prepared message in the command's room (buttons degrade per platform)."""
         ref = await self.bot.send(self.message.room, message)
