@@ -252,6 +252,23 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     return asyncio.run(show())
 
 
+def cmd_discord(args: argparse.Namespace) -> int:
+    config = _config(args.config)
+
+    async def sync(bot: Any) -> int:
+        from bot.adapters.discord_plugin import sync_commands
+
+        try:
+            count = await sync_commands(bot)
+        except RuntimeError as exc:
+            _err().print(f"[red]{exc}[/]")
+            return 1
+        _out().print(f"[green]✓[/] {count} slash command(s) pushed to Discord")
+        return 0
+
+    return _with_bot(config, sync)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ruche", description="Ruche: ideas, votes, community tokens and rewards in chat.")
@@ -286,6 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("csv", "json"), default="json")
     p.add_argument("--output", "-o")
     add("plugins", cmd_plugins, "list loaded plugins, their versions and hooks")
+    p = add("discord", cmd_discord, "Discord: sync the slash commands now")
+    p.add_subparsers(dest="discord_command", required=True).add_parser(
+        "sync", help="push the command tree as slash commands (guild or global, per config)")
     return parser
 
 

@@ -34,6 +34,8 @@ class Identity:
         """The member behind a platform account, created (or renamed) as needed."""
         key = (user.platform, user.id, community.id)
         cached = self._cache.get(key)
+        if cached is not None and not user.name:
+            return Member(cached[0], community.id, cached[1], role, cached[2])
         if cached is None or cached[1] != user.name:
             try:
                 member_id = await self.bot.db.atomic(
@@ -44,9 +46,10 @@ class Identity:
                 member_id = await self.bot.db.atomic(
                     lambda tx: self._get_or_create(tx, user, community.id)
                 )
-            cached = (member_id, user.name, user.is_bot)
+            name = user.name or (await self.names([member_id])).get(member_id, user.id)
+            cached = (member_id, name, user.is_bot)
             self._cache[key] = cached
-        return Member(cached[0], community.id, user.name, role, cached[2])
+        return Member(cached[0], community.id, cached[1], role, cached[2])
 
     async def _get_or_create(self, tx: Tx, user: UserRef, community: str) -> int:
         row = await tx.fetchrow(
@@ -55,7 +58,7 @@ class Identity:
             user.platform, user.id, community,
         )
         if row is not None:
-            if row["display_name"] != user.name:
+            if user.name and row["display_name"] != user.name:
                 await tx.execute(
                     "UPDATE core_identities SET display_name = $1 "
                     "WHERE platform = $2 AND user_id = $3 AND community = $4",
@@ -64,15 +67,16 @@ class Identity:
                 await tx.execute("UPDATE core_members SET display_name = $1 WHERE id = $2",
                                  user.name, row["member_id"])
             return int(row["member_id"])
+        name = user.name or user.id
         member_id = await tx.fetchval(
             "INSERT INTO core_members (community, display_name, is_bot, created_at) "
             "VALUES ($1, $2, $3, $4) RETURNING id",
-            community, user.name, int(user.is_bot), self.bot.now(),
+            community, name, int(user.is_bot), self.bot.now(),
         )
         await tx.execute(
             "INSERT INTO core_identities (platform, user_id, community, member_id, display_name) "
             "VALUES ($1, $2, $3, $4, $5)",
-            user.platform, user.id, community, member_id, user.name,
+            user.platform, user.id, community, member_id, name,
         )
         return int(member_id)
 

@@ -17,7 +17,7 @@ class Role(enum.IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class UserRef:
-    """A platform account, as the adapter sees it."""
+    """A platform account, as the adapter sees it; `name=""` means "keep the stored name"."""
 
     platform: str
     id: str

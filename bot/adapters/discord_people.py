@@ -97,23 +97,25 @@ class People:
         if known is not None:
             return known
         guild = self.client.get_guild(int(guild_id)) if guild_id else None
-        cached = (guild.get_member(int(user_id)) if guild else None) or \
-            self.client.get_user(int(user_id))
+        cached = guild.get_member(int(user_id)) if guild else None
         if cached is not None:
             ref = UserRef(PLATFORM, user_id, cached.display_name, cached.bot or cached.system)
-            self.remember(ref)
-            return ref
-        ref = await self._stored_or_fetched(user_id, guild_id)
+        else:
+            ref = await self._stored_or_fetched(user_id, guild_id)
         self.remember(ref)
         return ref
 
     async def _stored_or_fetched(self, user_id: str, guild_id: str) -> UserRef:
+        """The name we stored last (it may be a server nickname), else the account's own."""
         guild = guild_id or self.dm_guild()
         if guild:
             community = self.bot.communities.for_room(room_ref(guild, guild))
             member = await self.bot.identity.find(community, PLATFORM, user_id)
             if member is not None:
                 return UserRef(PLATFORM, user_id, member.display_name, member.is_bot)
+        known = self.client.get_user(int(user_id))
+        if known is not None:
+            return UserRef(PLATFORM, user_id, known.display_name, known.bot or known.system)
         try:
             fetched = await self.client.fetch_user(int(user_id))
         except discord.HTTPException:

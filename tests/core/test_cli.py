@@ -99,3 +99,9 @@ def test_export_json(tmp_path: Path) -> None:
     result = ruche(tmp_path, "export", "--community", "console", "--format", "json")
     assert result.returncode == 0, result.stderr
     assert isinstance(json.loads(result.stdout), dict)
+
+
+def test_discord_sync_without_discord_config_says_what_to_do(tmp_path: Path) -> None:
+    result = ruche(tmp_path, "discord", "sync")
+    assert result.returncode == 1
+    assert "[platforms.discord]" in result.stderr

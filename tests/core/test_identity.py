@@ -118,3 +118,17 @@ async def test_member_is_renamed_not_duplicated(ruche_bot: TestBot) -> None:
     second = await bot.identity.member_for(UserRef("console", "u1", "New"), community)
     assert first.id == second.id
     assert (await bot.identity.names([first.id])) == {first.id: "New"}
+
+
+async def test_an_unknown_name_keeps_the_stored_one(ruche_bot: TestBot) -> None:
+    from bot.model import UserRef
+
+    bot = ruche_bot.bot
+    community = bot.communities.get("console")
+    first = await bot.identity.member_for(UserRef("console", "u2", "Named"), community)
+    bot.identity._cache.clear()
+    again = await bot.identity.member_for(UserRef("console", "u2", ""), community)
+    assert again.id == first.id and again.display_name == "Named"
+    assert (await bot.identity.names([first.id])) == {first.id: "Named"}
+    fresh = await bot.identity.member_for(UserRef("console", "u3", ""), community)
+    assert fresh.display_name == "u3"
