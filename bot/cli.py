@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bot import __version__
@@ -72,7 +73,7 @@ def _print_errors(errors: ConfigErrors) -> None:
     console = _err()
     for e in errors.errors:
         style = "yellow" if e.severity == "warning" else "red"
-        console.print(f"[{style}]{e.severity}[/]: {e}", markup=True)
+        console.print(f"[{style}]{e.severity}[/]: {escape(str(e))}", markup=True)
 
 
 async def _run(config: Config) -> int:
@@ -110,7 +111,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         _err().print(f"[red]✗ {path or 'defaults'}: {len(errors.errors)} problem(s)[/]")
         return 1
     for warning in bot.config_warnings or config.warnings:
-        _err().print(f"[yellow]warning[/]: {warning}", markup=True)
+        _err().print(f"[yellow]warning[/]: {escape(str(warning))}", markup=True)
     console.print(f"[green]✓[/] {path or 'built-in defaults'} is valid "
                   f"({len(bot.plugins)} plugins).")
     return 0
@@ -172,7 +173,7 @@ def cmd_db(args: argparse.Namespace) -> int:
                         for p in (group if isinstance(group, list) else [group])]
             if problems:
                 for p in problems:
-                    _err().print(f"[red]✗[/] {p}")
+                    _err().print(f"[red]✗[/] {escape(str(p))}")
                 return 1
             console.print("[green]✓[/] all invariants hold")
             return 0
@@ -261,7 +262,7 @@ def cmd_discord(args: argparse.Namespace) -> int:
         try:
             count = await sync_commands(bot)
         except RuntimeError as exc:
-            _err().print(f"[red]{exc}[/]")
+            _err().print(f"[red]{escape(str(exc))}[/]")
             return 1
         _out().print(f"[green]✓[/] {count} slash command(s) pushed to Discord")
         return 0
@@ -323,6 +324,6 @@ def main(argv: list[str] | None = None) -> int:
         from bot.storage import DatabaseTooNew
 
         if isinstance(exc, DatabaseTooNew):
-            _err().print(f"[red]{exc}[/] — upgrade Ruche before using this database.")
+            _err().print(f"[red]{escape(str(exc))}[/] — upgrade Ruche before using this database.")
             return 2
         raise
