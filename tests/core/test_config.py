@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import dataclasses
 import re
 import tomllib
@@ -787,7 +789,12 @@ def _uncommented(text: str) -> str:
 def test_example_config_loads_cleanly() -> None:
     config = load_config(EXAMPLE, env={})
     assert config.warnings == []
-    assert validate_config(config, {}) == []
+    # Plugin sections are checked against the schemas the loaded plugins register.
+    from bot.app import Bot
+
+    bot = Bot(config, use_entry_points=False)
+    asyncio.run(bot.load())
+    assert validate_config(config, bot.config_schemas) == []
     assert config.bot == BotSection()
     assert config.storage == StorageSection()
     assert config.logging == LoggingSection()

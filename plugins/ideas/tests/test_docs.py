@@ -1,4 +1,4 @@
-"""The plugin's contract documents stay in step with the code (merged into docs/ by the lead)."""
+"""The plugin's parts of docs/hooks.md and config.example.toml stay in step with the code."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.durations import parse_duration
+from bot.testing.docs import example_section, hooks_section
 from plugins.ideas import hookspecs
 from plugins.ideas.config import IdeasConfig
 
@@ -17,7 +18,7 @@ HERE = Path(__file__).resolve().parents[1]
 
 
 def test_every_hookspec_is_documented_with_its_exact_signature() -> None:
-    doc = (HERE / "HOOKS.md").read_text(encoding="utf-8")
+    doc = hooks_section("Ideas hooks")
     specs = {name: inspect.signature(f) for name, f in vars(hookspecs).items()
              if inspect.isfunction(f) and hasattr(f, "ruche_spec")}
     assert len(specs) == 8
@@ -28,7 +29,7 @@ def test_every_hookspec_is_documented_with_its_exact_signature() -> None:
 
 
 def test_example_toml_lists_every_key_with_its_default_and_a_comment() -> None:
-    text = (HERE / "example.toml").read_text(encoding="utf-8")
+    text = example_section("ideas")
     values = tomllib.loads(text)["plugins"]["ideas"]
     defaults = IdeasConfig()
     fields = [f.name for f in dataclasses.fields(IdeasConfig)]

@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.config import ConfigErrors, build, dump_defaults
+from bot.testing.docs import example_section
 from plugins.votes.config import VotesConfig
 from plugins.votes.tests.conftest import BUILTINS
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "example.toml"
+EXAMPLE = example_section("votes")
 
 
 def test_example_lists_every_key_with_its_default() -> None:
-    section = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))["plugins"]["votes"]
+    section = tomllib.loads(EXAMPLE)["plugins"]["votes"]
     assert list(section) == [f.name for f in dataclasses.fields(VotesConfig)]
     assert section == dump_defaults(VotesConfig)
     value, problems = build(VotesConfig, section, "plugins.votes")
     assert problems == [] and value == VotesConfig()
-    for line in EXAMPLE.read_text(encoding="utf-8").splitlines()[1:]:
+    for line in EXAMPLE.splitlines()[1:]:
         assert "# " in line, f"no comment: {line}"
 
 
