@@ -23,9 +23,11 @@ class Communities:
 
     def id_for(self, room: RoomRef) -> str:
         """Configured community of a room, else one community per guild/room by default."""
-        for key in (f"{room.platform}:{room.id}", f"{room.platform}:{room.guild}"
-                    if room.guild else ""):
-            if key and key in self._room_map:
+        keys = [f"{room.platform}:{room.id}"]
+        if room.guild:
+            keys += [f"{room.platform}:{room.guild}", f"{room.platform}-space:{room.guild}"]
+        for key in keys:
+            if key in self._room_map:
                 return self._room_map[key]
         if room.platform == "console":
             return "console"

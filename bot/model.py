@@ -66,6 +66,7 @@ class IncomingMessage:
     mentions: tuple[UserRef, ...] = ()
     is_direct: bool = False
     role: Role = Role.MEMBER
+    private_reply: bool = False  # a slash command or click: answerable privately in place
     raw: Any = field(default=None, compare=False, repr=False)
 
 

@@ -23,8 +23,9 @@ class Capabilities:
     polls: bool = False
     files: bool = False
     direct_messages: bool = False
-    list_reactions: bool = False  # can say who reacted with what (reconciling reaction ballots)
-    ephemeral: bool = False  # can answer one member privately in the room (Discord interactions)
+    # can say who reacted with what: the adapter then has `async list_reactions(ref)`
+    list_reactions: bool = False
+    ephemeral: bool = False  # can answer privately in place messages marked `private_reply`
 
 
 @runtime_checkable
@@ -84,10 +85,6 @@ class BaseAdapter:
 
     def parse_mention(self, token: str) -> UserRef | None:
         return None
-
-    async def list_reactions(self, ref: MessageRef) -> dict[str, list[UserRef]]:
-        """No reaction listing: the database stays the only source of truth."""
-        return {}
 
     async def resolve_role(self, user: UserRef, room: RoomRef) -> Role:
         return Role.MEMBER

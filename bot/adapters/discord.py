@@ -44,7 +44,8 @@ class DiscordAdapter(BaseAdapter):
 
     platform = PLATFORM
     capabilities = Capabilities(reactions=True, edits=True, threads=True, buttons=True,
-                                slash_commands=True, files=True, direct_messages=True)
+                                slash_commands=True, files=True, direct_messages=True,
+                                list_reactions=True, ephemeral=True)
     dedupe_events = True  # message ids, interaction ids and session:sequence for reactions
 
     def __init__(self, config: DiscordConfig) -> None:

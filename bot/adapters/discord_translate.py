@@ -215,6 +215,7 @@ def interaction_message(info: InteractionInfo, text: str, *, role: Role, dm_guil
         mentions=info.resolved_users,
         is_direct=not info.guild_id,
         role=role,
+        private_reply=True,
         raw=raw,
     )
 

@@ -31,7 +31,7 @@ from bot.adapters.matrix_plugin import MatrixConfig
 from bot.adapters.matrix_sender import Sender
 from bot.adapters.matrix_session import LoginFailed, login, make_client
 from bot.adapters.matrix_store import MatrixStore
-from bot.adapters.matrix_text import pill_user
+from bot.adapters.matrix_text import keycap, pill_user
 from bot.adapters.matrix_translate import (
     PLATFORM,
     Policy,
@@ -63,7 +63,7 @@ class MatrixAdapter(MatrixEvents, BaseAdapter):
 
     platform = PLATFORM
     capabilities = Capabilities(reactions=True, edits=True, threads=True, polls=True,
-                                files=True, direct_messages=True)
+                                files=True, direct_messages=True, list_reactions=True)
     dedupe_events = True
 
     def __init__(self, config: MatrixConfig, data_dir: str = "data") -> None:
@@ -102,7 +102,6 @@ class MatrixAdapter(MatrixEvents, BaseAdapter):
         self.bot = bot
         self.store = MatrixStore(bot.db, self.config.user_id)
         self.sender.store = self.store
-        self._alias_space_communities()
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="matrix-sync")
 
@@ -120,17 +119,6 @@ class MatrixAdapter(MatrixEvents, BaseAdapter):
         if self.client is not None:
             await self.client.close()
         self.connected = False
-
-    def _alias_space_communities(self) -> None:
-        """Rooms of a space carry it as guild; let `matrix-space:ID` community specs match them.
-
-        Workaround until the core's room map knows `matrix-space:` (docs/matrix.md, "Spaces").
-        """
-        room_map = getattr(self.bot.communities, "_room_map", None)
-        if isinstance(room_map, dict):
-            for spec, cid in list(room_map.items()):
-                if spec.startswith("matrix-space:"):
-                    room_map.setdefault("matrix:" + spec.split(":", 1)[1], cid)
 
     # -- the sync loop --------------------------------------------------------------------------
 
@@ -231,6 +219,7 @@ class MatrixAdapter(MatrixEvents, BaseAdapter):
         else:
             for task in batch.tasks:
                 task.add_done_callback(self._on_task_done)
+            await asyncio.sleep(0)  # handlers start (and reach the core) before the next /sync
         await housekeeping(client)
 
     def _note_creators(self, response: SyncResponse) -> None:
@@ -344,6 +333,25 @@ class MatrixAdapter(MatrixEvents, BaseAdapter):
     async def end_poll(self, poll: MessageRef, text: str) -> None:
         """End a native poll (its later responses are ignored)."""
         await self.sender.end_poll(poll.room_id, poll.id, text)
+
+    def message_link(self, ref: MessageRef) -> str:
+        """A matrix.to permalink (tips record where a reaction tip came from)."""
+        return f"https://matrix.to/#/{ref.room_id}/{ref.id}"
+
+    async def list_reactions(self, ref: MessageRef) -> dict[str, list[UserRef]]:
+        """emoji → who reacted, now: lets the votes plugin reconcile ballots after a restart.
+
+        Native poll answers count as the keycap reactions they are reported as.
+        """
+        view = self.view(ref.room_id)
+        found: dict[str, list[UserRef]] = {}
+        pairs = await self.sender.annotations(ref.room_id, ref.id)
+        if self.store is not None:
+            for user, chosen in await self.store.ballots(ref.id):
+                pairs += [(emoji, user) for emoji in map(keycap, chosen) if emoji]
+        for emoji, user in dict.fromkeys(pairs):
+            found.setdefault(emoji, []).append(view.user(user, self.policy))
+        return found
 
     def parse_mention(self, token: str) -> UserRef | None:
         """A pill URL, `@user:server`, `@user` on the bot's server, or a unique display name."""

@@ -104,15 +104,27 @@ class MatrixEvents:
 
     # -- events ---------------------------------------------------------------------------------
 
+    def space_of(self, room_id: str) -> str:
+        """The configured space a room belongs to: live from the space's children (or the
+        room's parents) when the bot is in them, else from the hierarchy read at connection."""
+        rooms = self.client.rooms if self.client is not None else {}
+        room = rooms.get(room_id)
+        for space in self._space_ids():
+            if space in rooms and room_id in rooms[space].children:
+                return space
+            if room is not None and space in room.parents:
+                return space
+        return self._space_of.get(room_id, "")
+
     def view(self, room_id: str) -> RoomView:
         """What translation needs about a room, from nio's current state."""
         room = self.client.rooms.get(room_id) if self.client is not None else None
         if room is None:
-            return RoomView(room_id, space=self._space_of.get(room_id, ""),
+            return RoomView(room_id, space=self.space_of(room_id),
                             is_direct=room_id in self._direct)
         levels = room.power_levels
         return RoomView(
-            room_id, name=room.display_name, space=self._space_of.get(room_id, ""),
+            room_id, name=room.display_name, space=self.space_of(room_id),
             is_direct=room_id in self._direct, levels=levels.users,
             default_level=int(levels.defaults.users_default), names=Names(room),
             encrypted=bool(room.encrypted), creators=self._creators.get(room_id, frozenset()),

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from nio import (
     AsyncClient,
     ErrorResponse,
+    MegolmEvent,
     OlmUnverifiedDeviceError,
     RoomCreateResponse,
     RoomGetEventResponse,
@@ -19,6 +20,8 @@ from nio import (
     RoomSendResponse,
     UploadResponse,
 )
+from nio.api import RelationshipType
+from nio.exceptions import EncryptionError
 
 from bot.adapters.matrix_crypto import Trust
 from bot.adapters.matrix_plugin import MatrixConfig
@@ -32,7 +35,7 @@ from bot.adapters.matrix_render import (
     with_relations,
 )
 from bot.adapters.matrix_store import MatrixStore
-from bot.adapters.matrix_translate import parse_poll_start
+from bot.adapters.matrix_translate import parse_poll_start, reaction_record
 
 log = logging.getLogger("ruche.matrix")
 
@@ -203,6 +206,25 @@ class Sender:
         await self.room_send(room_id, "org.matrix.msc3381.poll.end", poll_end_content(poll_id, text))
         if self.store is not None:
             await self.store.end_poll(poll_id)
+
+    async def annotations(self, room_id: str, event_id: str) -> list[tuple[str, str]]:
+        """(emoji, sender) of the reactions currently on an event (redacted ones are gone)."""
+        client = self._client()
+        found: list[tuple[str, str]] = []
+        try:
+            async for event in client.room_get_event_relations(
+                    room_id, event_id, RelationshipType.annotation):
+                if isinstance(event, MegolmEvent) and client.olm is not None:
+                    try:
+                        event = client.decrypt_event(event)
+                    except EncryptionError:
+                        continue
+                record = reaction_record(getattr(event, "source", {}), room_id)
+                if record is not None:
+                    found.append((record.emoji, record.sender))
+        except AttributeError:  # an error response ends nio's iterator this way
+            raise MatrixSendError(f"cannot list the reactions on {event_id}") from None
+        return found
 
     # -- lookups --------------------------------------------------------------------------------
 

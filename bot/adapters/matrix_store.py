@@ -102,6 +102,12 @@ class MatrixStore:
     async def end_poll(self, event_id: str) -> None:
         await self.db.execute("UPDATE matrix_polls SET ended = 1 WHERE event_id = $1", event_id)
 
+    async def ballots(self, poll_id: str) -> list[tuple[str, tuple[int, ...]]]:
+        """(user, chosen options) of every member who answered a native poll."""
+        rows = await self.db.fetch(
+            "SELECT user_id, answers FROM matrix_poll_ballots WHERE poll_id = $1", poll_id)
+        return [(str(r["user_id"]), tuple(json.loads(r["answers"]))) for r in rows]
+
     async def swap_ballot(self, response: PollResponse,
                           chosen: tuple[int, ...]) -> tuple[int, ...] | None:
         """Store a member's latest selection; return the one it replaces (None: response older

@@ -49,7 +49,7 @@ class Context:
         """Answer only this member: ephemeral where possible, else by direct message, else here."""
         rendered = self.t(text)
         caps = self.adapter.capabilities
-        if caps.ephemeral:
+        if caps.ephemeral and self.message.private_reply:
             return await self.send(OutgoingMessage(rendered, reply_to=self.message.ref,
                                                    ephemeral=True))
         if caps.direct_messages and not self.message.is_direct:

@@ -118,7 +118,10 @@ def _room_spec_problems(spec: str) -> list[str]:
     platform, room_id = match["platform"], match["id"]
     if platform == "discord" and not (room_id.isascii() and room_id.isdigit()):
         return [f"invalid room {shown!r}; a Discord room is the numeric guild id"]
-    if platform in ("matrix", "matrix-space") and (room_id[0] not in "!#" or ":" not in room_id):
+    # Room v12 ids have no server part (`!hash`); aliases always do (`#name:server`).
+    if platform in ("matrix", "matrix-space") and (
+        room_id[0] not in "!#" or (room_id[0] == "#" and ":" not in room_id)
+    ):
         return [f"invalid room {shown!r}; expected a Matrix id like '!abc:example.org'"]
     return []
 

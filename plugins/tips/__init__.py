@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from bot import hookimpl
+from bot.i18n import Text
 from bot.model import Community, IncomingMessage, Member, ReactionEvent, Role
 from bot.permissions import Permission
 from bot.scheduler import Job
@@ -132,6 +133,10 @@ class TipsPlugin:
         svc = service_for(bot)
         total = svc.config(idea.community).idea_implemented_reward
         await rewards.reward_idea(svc, idea, "idea_implemented", total)
+
+    @hookimpl(optionalhook=True)
+    async def describe_idea(self, bot: Bot, idea: Idea) -> Text | None:
+        return await rewards.describe(service_for(bot), idea)
 
     @hookimpl(optionalhook=True)
     async def on_campaign_closed(self, bot: Bot, campaign: CampaignClosed) -> None:

@@ -28,8 +28,9 @@ from plugins.tips.config import TipsConfig
 from plugins.tips.integrity import ledger_rows
 from plugins.tips.ledger import parse_account
 from plugins.tips.models import LedgerEntry
+from plugins.tips.money import fmt
 from plugins.tips.reactions import message_link
-from plugins.tips.service import fmt, service_for
+from plugins.tips.service import service_for
 
 _ = translatable("tips")
 _n = plural_translatable("tips")
@@ -95,6 +96,10 @@ class TipAmount:
 
     async def convert(self, ctx: Context, raw: str) -> int:
         decimals = service_for(ctx.bot).config(ctx.community.id).amount_decimals
+        if decimals == 0 and 0 < len(raw) <= 15 and raw.isascii() and raw.isdigit():
+            value = int(raw)  # the common case, "5": what Amount accepts, minus its regexes
+            if value > 0:
+                return value
         return await _amount(decimals).convert(ctx, raw)
 
 

@@ -6,7 +6,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from plugins.tips import store
-from plugins.tips.service import fmt, service_for
+from plugins.tips.money import fmt
+from plugins.tips.service import service_for
 
 if TYPE_CHECKING:
     from bot.app import Bot

@@ -6,10 +6,15 @@ idea's first author): a replayed event finds it in the ledger and pays nothing.
 
 from __future__ import annotations
 
+from bot.i18n import Text, translatable
 from plugins.ideas.models import CampaignClosed, Idea
+from plugins.tips import store
 from plugins.tips.ledger import TREASURY, Movement, member_account
 from plugins.tips.models import LedgerEntry, TransferRequest
-from plugins.tips.service import TipsService, split
+from plugins.tips.money import fmt, split
+from plugins.tips.service import TipsService
+
+_ = translatable("tips")
 
 WEIGHT_FIELDS = {
     "idea": "activity_weight_idea",
@@ -88,3 +93,13 @@ def top_members(counts: list[tuple[int, str, int]], weights: dict[str, int],
         scores[member_id] = scores.get(member_id, 0) + weights.get(kind, 0) * count
     ranked = sorted(((m, s) for m, s in scores.items() if s > 0), key=lambda p: (-p[1], p[0]))
     return ranked[:n]
+
+
+async def describe(svc: TipsService, idea: Idea) -> Text | None:
+    """The line `!idea show` adds for an idea whose authors were rewarded."""
+    paid = await store.rewards_for(svc.bot.db, idea.community, idea.subject)
+    if not paid:
+        return None
+    cfg = svc.config(idea.community)
+    return _("Rewards paid to its authors: {amount} {currency}.", amount=fmt(cfg, paid),
+             currency=cfg.currency)

@@ -420,6 +420,18 @@ async def totals(q: Queryable, community: str) -> dict[str, int]:
                                      "accounts")}
 
 
+async def rewards_for(q: Queryable, community: str, subject: str) -> int:
+    """Total paid for an idea (`idea:42`): its claim ref and the `idea:42:…` shares, found on
+    the (community, reason, ref) index — a range, since ':' sorts after the digits."""
+    value = await q.fetchval(
+        "SELECT COALESCE(SUM(amount), 0) FROM tips_entries WHERE community = $1 "
+        "AND reason IN ('idea_accepted', 'idea_implemented') "
+        "AND (ref = $2 OR (ref >= $3 AND ref < $4))",
+        community, subject, subject + ":", subject + ";",
+    )
+    return int(value or 0)
+
+
 async def all_entries(q: Queryable, community: str) -> list[LedgerEntry]:
     rows = await q.fetch(
         f"SELECT {ENTRY_COLUMNS} FROM tips_entries WHERE community = $1 ORDER BY id",

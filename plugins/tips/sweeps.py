@@ -15,9 +15,10 @@ from bot.storage import Row, Tx
 from plugins.tips import ledger, store
 from plugins.tips.ledger import TREASURY, Movement, budget_account, member_account
 from plugins.tips.models import LedgerEntry
+from plugins.tips.money import issuer, sink
 from plugins.tips.periods import label, missed, period_start
 from plugins.tips.rewards import WEIGHT_FIELDS, top_members
-from plugins.tips.service import TipsService, issuer, service_for, sink
+from plugins.tips.service import TipsService, service_for
 
 if TYPE_CHECKING:
     from bot.app import Bot

@@ -100,6 +100,8 @@ def _lister(svc: VotesService, poll: Poll) -> Any:
     if poll.message is None:
         return None
     adapter = svc.bot.adapters.get(poll.message.platform)
+    if adapter is None or not adapter.capabilities.list_reactions:
+        return None  # an adapter that cannot list must never look like "nobody reacted"
     return getattr(adapter, "list_reactions", None)
 
 

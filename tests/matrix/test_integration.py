@@ -96,6 +96,14 @@ async def test_reaction_added_and_redacted_reaches_on_reaction(
     await alice.wait(lambda: len(mb.recorder.reactions) == 3)
     author = mb.recorder.reactions[2].message_author
     assert author is not None and author.id == alice.user_id
+    # What is on a message now (the votes plugin reconciles ballots with it after a restart).
+    await alice.react(room, reply.event_id, "1️⃣")
+    await alice.wait(lambda: len(mb.recorder.reactions) == 4)
+    listed = await mb.adapter.list_reactions(added.message)
+    assert {emoji: [u.id for u in users] for emoji, users in listed.items()} == {
+        "1️⃣": [alice.user_id]}  # the redacted 👍 is gone
+    assert mb.adapter.message_link(added.message).startswith("https://matrix.to/#/")
+    assert mb.adapter.capabilities.list_reactions
 
 
 async def test_threads_mentions_joins_and_notices(make_matrix_bot: MakeMatrixBot,
@@ -198,6 +206,8 @@ async def test_poll_responses_are_ballots(make_matrix_bot: MakeMatrixBot,
     await alice.wait(lambda: len(mb.recorder.reactions) == 3)
     assert [(r.emoji, r.added) for r in mb.recorder.reactions[1:]] == [("2️⃣", False),
                                                                        ("1️⃣", True)]
+    listed = await mb.adapter.list_reactions(poll)
+    assert {e: [u.id for u in users] for e, users in listed.items()} == {"1️⃣": [alice.user_id]}
     # The poll creator ends it; later responses no longer count.
     await mb.adapter.end_poll(poll, "The poll is closed.")
     await respond(["2"])
@@ -232,8 +242,8 @@ async def test_space_rooms_form_one_community(make_matrix_bot: MakeMatrixBot,
     await alice.client.room_invite(room, mb.user_id)
     await alice.joined(room, mb.user_id)
     await alice.joined(space, mb.user_id)
-    await mb.adapter._refresh_spaces()  # the bot joined the space after its first sync
-    await alice.say(room, "hello hive")
+    await alice.wait(lambda: space in mb.adapter.client.rooms)  # type: ignore[union-attr]
+    await alice.say(room, "hello hive")  # the space's children are read live
     await alice.wait(lambda: mb.recorder.messages)
     message = mb.recorder.messages[0]
     assert message.room.guild == space

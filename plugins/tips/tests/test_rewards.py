@@ -41,6 +41,18 @@ async def test_accepted_idea_pays_author_and_coauthors_once(kit: Kit) -> None:
     await kit.check()
 
 
+async def test_idea_show_gets_a_rewards_line(kit: Kit) -> None:
+    alice, bob = await ids(kit, "alice", "bob")
+    shown = idea(11, alice, bob)
+    other = idea(1010, alice)  # idea:1110 starts like idea:111, and must not count for it
+    assert await tips_plugin.describe_idea(kit.bot, shown) is None
+    await kit.bot.hooks.notify("on_idea_accepted", bot=kit.bot, idea=shown)
+    await kit.bot.hooks.notify("on_idea_accepted", bot=kit.bot, idea=other)
+    line = await tips_plugin.describe_idea(kit.bot, shown)
+    assert str(line) == "Rewards paid to its authors: 50 BZZ."
+    assert kit.bot.i18n.translate(line, "fr") == "Récompenses versées à ses auteurs : 50 BZZ."
+
+
 async def test_implemented_idea_has_its_own_reward(make_kit: MakeKit) -> None:
     kit = await make_kit(idea_implemented_reward=30, idea_accepted_reward=0)
     (alice,) = await ids(kit, "alice")

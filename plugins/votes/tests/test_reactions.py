@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -88,6 +89,8 @@ async def test_reactions_that_are_not_ballots(tb: TestBot) -> None:
 
 class ListingAdapter(LocalAdapter):
     """A platform that can list a message's reactions (the optional capability)."""
+
+    capabilities = dataclasses.replace(LocalAdapter.capabilities, list_reactions=True)
 
     def __init__(self) -> None:
         super().__init__("fake", "room")
