@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.adapters.base import Adapter, degrade
+from bot.buttons import ButtonReactions
 from bot.commands.model import Command, module_domain
 from bot.commands.router import CommandRouter
 from bot.communities import Communities
@@ -60,6 +61,7 @@ class Bot:
         self.settings = Settings(self)
         self.communities = Communities(self)
         self.dispatcher = Dispatcher(self)
+        self.button_reactions = ButtonReactions(self)
         self.adapters: dict[str, Adapter] = {}
         self.plugins: list[LoadedPlugin] = []
         self.config_schemas: dict[str, type[Any]] = {}
@@ -216,7 +218,11 @@ class Bot:
     async def send(self, room: RoomRef, message: OutgoingMessage) -> MessageRef:
         """Send through the room's adapter, degrading what the platform cannot show."""
         adapter = self.adapters[room.platform]
-        return await adapter.send(room, degrade(message, adapter.capabilities))
+        sent = degrade(message, adapter.capabilities)
+        ref = await adapter.send(room, sent)
+        if message.buttons and not sent.buttons and sent.reactions:
+            await self.button_reactions.remember(ref, message.buttons)
+        return ref
 
     async def edit(self, ref: MessageRef, message: OutgoingMessage) -> MessageRef:
         adapter = self.adapters[ref.platform]

@@ -63,23 +63,27 @@ class Dispatcher:
         async with self._tracked():
             if not await self._fresh(msg.ref.platform, msg.ref.id):
                 return
-            bot = self.bot
-            community = bot.communities.for_room(msg.room)
-            member = await bot.identity.member_for(msg.author, community, msg.role)
-            prefix = community.prefix
-            text = msg.text.strip()
-            if text.startswith(prefix) and len(text) > len(prefix) and not text[
-                len(prefix)
-            ].isspace():
-                ctx = Context(bot, msg, community, member, bot.adapters[msg.ref.platform])
-                if len(text) > MAX_COMMAND_LENGTH:
-                    await ctx.reply(_("That command is too long ({length} characters, at most "
-                                      "{limit}).", length=len(text), limit=MAX_COMMAND_LENGTH))
-                    return
-                await bot.router.dispatch(ctx, text[len(prefix):])
-            else:
-                await bot.hooks.notify("on_message", bot=bot, message=msg, community=community,
-                                       member=member)
+            await self._route(msg)
+
+    async def _route(self, msg: IncomingMessage) -> None:
+        """A fresh message from a human: to the command router, else to on_message."""
+        bot = self.bot
+        community = bot.communities.for_room(msg.room)
+        member = await bot.identity.member_for(msg.author, community, msg.role)
+        prefix = community.prefix
+        text = msg.text.strip()
+        if text.startswith(prefix) and len(text) > len(prefix) and not text[
+            len(prefix)
+        ].isspace():
+            ctx = Context(bot, msg, community, member, bot.adapters[msg.ref.platform])
+            if len(text) > MAX_COMMAND_LENGTH:
+                await ctx.reply(_("That command is too long ({length} characters, at most "
+                                  "{limit}).", length=len(text), limit=MAX_COMMAND_LENGTH))
+                return
+            await bot.router.dispatch(ctx, text[len(prefix):])
+        else:
+            await bot.hooks.notify("on_message", bot=bot, message=msg, community=community,
+                                   member=member)
 
     async def reaction(self, event: ReactionEvent) -> None:
         """A reaction from a human member, de-duplicated, to the on_reaction hook."""
@@ -89,6 +93,12 @@ class Dispatcher:
             if not await self._fresh(event.message.platform, event.event_id):
                 return
             community = self.bot.communities.for_room(event.room)
+            if event.added:
+                command = await self.bot.button_reactions.command_for(event)
+                if command is not None:  # a reaction standing in for a button: a click
+                    click = self.bot.button_reactions.as_message(event, command, community.prefix)
+                    await self._route(click)
+                    return
             member = await self.bot.identity.member_for(event.user, community, event.role)
             await self.bot.hooks.notify("on_reaction", bot=self.bot, event=event,
                                         community=community, member=member)

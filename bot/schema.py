@@ -60,3 +60,17 @@ async def _initial(tx: Tx) -> None:
             PRIMARY KEY (community, key)
         )"""
     )
+
+
+@migrations.step(2, "reactions standing in for buttons on platforms without buttons")
+async def _button_reactions(tx: Tx) -> None:
+    await tx.execute(
+        """CREATE TABLE core_button_reactions (
+            platform TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            emoji TEXT NOT NULL,
+            command TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (platform, message_id, emoji)
+        )"""
+    )
