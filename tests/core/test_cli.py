@@ -74,7 +74,7 @@ def test_db_status_migrate_backup(tmp_path: Path) -> None:
     assert ruche(tmp_path, "db", "backup", "backup.sqlite3").returncode == 0
     with sqlite3.connect(tmp_path / "backup.sqlite3") as conn:
         assert conn.execute("SELECT version FROM schema_versions WHERE namespace = 'core'"
-                            ).fetchone() == (1,)
+                            ).fetchone() == (2,)
     assert ruche(tmp_path, "db", "check").returncode == 0
 
 
