@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import dump_defaults
+from bot.testing.docs import example_section, hooks_section
 from plugins.tips import hookspecs
 from plugins.tips.config import TipsConfig
 
@@ -17,7 +18,7 @@ HERE = Path(__file__).resolve().parents[1]
 
 
 def test_every_hookspec_is_documented_with_its_exact_signature() -> None:
-    doc = (HERE / "HOOKS.md").read_text(encoding="utf-8")
+    doc = hooks_section("Tips hooks")
     specs = {name: fn for name, fn in vars(hookspecs).items()
              if inspect.isfunction(fn) and hasattr(fn, "ruche_spec")}
     assert len(specs) >= 5
@@ -27,7 +28,7 @@ def test_every_hookspec_is_documented_with_its_exact_signature() -> None:
 
 
 def test_example_toml_lists_every_key_with_its_default() -> None:
-    text = (HERE / "example.toml").read_text(encoding="utf-8")
+    text = example_section("tips")
     table = tomllib.loads(text)["plugins"]["tips"]
     defaults = dump_defaults(TipsConfig)
     assert table == {k: v for k, v in defaults.items() if v is not None}
