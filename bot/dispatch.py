@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from bot.commands.context import Context
@@ -31,16 +29,14 @@ class Dispatcher:
         self._idle.set()
         self.accepting = True
 
-    @asynccontextmanager
-    async def _tracked(self) -> AsyncIterator[None]:
+    def _enter(self) -> None:
         self._inflight += 1
         self._idle.clear()
-        try:
-            yield
-        finally:
-            self._inflight -= 1
-            if self._inflight == 0:
-                self._idle.set()
+
+    def _leave(self) -> None:
+        self._inflight -= 1
+        if self._inflight == 0:
+            self._idle.set()
 
     async def drain(self, grace: float = 30.0) -> None:
         """Stop taking events and wait for the ones in flight (graceful shutdown)."""
@@ -60,10 +56,12 @@ class Dispatcher:
         """A message: bots ignored, replays dropped, commands routed, the rest to on_message."""
         if not self.accepting or msg.author.is_bot:
             return
-        async with self._tracked():
-            if not await self._fresh(msg.ref.platform, msg.ref.id):
-                return
-            await self._route(msg)
+        self._enter()
+        try:
+            if await self._fresh(msg.ref.platform, msg.ref.id):
+                await self._route(msg)
+        finally:
+            self._leave()
 
     async def _route(self, msg: IncomingMessage) -> None:
         """A fresh message from a human: to the command router, else to on_message."""
@@ -89,26 +87,36 @@ class Dispatcher:
         """A reaction from a human member, de-duplicated, to the on_reaction hook."""
         if not self.accepting or event.user.is_bot:
             return
-        async with self._tracked():
-            if not await self._fresh(event.message.platform, event.event_id):
+        self._enter()
+        try:
+            await self._reaction(event)
+        finally:
+            self._leave()
+
+    async def _reaction(self, event: ReactionEvent) -> None:
+        """De-duplicate, then a click (button reaction) or an on_reaction event."""
+        if not await self._fresh(event.message.platform, event.event_id):
+            return
+        community = self.bot.communities.for_room(event.room)
+        if event.added:
+            command = await self.bot.button_reactions.command_for(event)
+            if command is not None:  # a reaction standing in for a button: a click
+                click = self.bot.button_reactions.as_message(event, command, community.prefix)
+                await self._route(click)
                 return
-            community = self.bot.communities.for_room(event.room)
-            if event.added:
-                command = await self.bot.button_reactions.command_for(event)
-                if command is not None:  # a reaction standing in for a button: a click
-                    click = self.bot.button_reactions.as_message(event, command, community.prefix)
-                    await self._route(click)
-                    return
-            member = await self.bot.identity.member_for(event.user, community, event.role)
-            await self.bot.hooks.notify("on_reaction", bot=self.bot, event=event,
-                                        community=community, member=member)
+        member = await self.bot.identity.member_for(event.user, community, event.role)
+        await self.bot.hooks.notify("on_reaction", bot=self.bot, event=event,
+                                    community=community, member=member)
 
     async def join(self, event: MemberJoin) -> None:
         """A member joined a room: registered at once so they can be mentioned."""
         if not self.accepting or event.user.is_bot:
             return
-        async with self._tracked():
+        self._enter()
+        try:
             community = self.bot.communities.for_room(event.room)
             member = await self.bot.identity.member_for(event.user, community)
             await self.bot.hooks.notify("on_member_join", bot=self.bot, event=event,
                                         community=community, member=member)
+        finally:
+            self._leave()

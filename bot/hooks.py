@@ -41,7 +41,9 @@ class Hooks:
         if inspect.isawaitable(value):
             if limit is None:
                 return await value
-            return await asyncio.wait_for(value, limit)
+            # asyncio.timeout, unlike wait_for, does not wrap the coroutine in a new Task.
+            async with asyncio.timeout(limit):
+                return await value
         return value
 
     async def collect(self, name: str, **kwargs: Any) -> list[Any]:

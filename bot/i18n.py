@@ -17,6 +17,7 @@ domain in ``bot/locales``.
 
 from __future__ import annotations
 
+import functools
 import gettext
 import logging
 import string
@@ -115,9 +116,21 @@ class _SafeFormatter(string.Formatter):
 _FORMATTER = _SafeFormatter()
 
 
+@functools.lru_cache(maxsize=4096)
+def _plain_placeholders(template: str) -> bool:
+    """True when every placeholder is a bare name, so C-speed `format_map` is safe to use."""
+    try:
+        return all(name is None or (name and "." not in name and "[" not in name)
+                   for _text, name, _spec, _conv in _FORMATTER.parse(template))
+    except ValueError:
+        return False
+
+
 def _safe_format(template: str, kwargs: Mapping[str, Any]) -> str | None:
     """Format `template`, returning None instead of raising on any placeholder problem."""
     try:
+        if _plain_placeholders(template):
+            return template.format_map(kwargs)
         return _FORMATTER.vformat(template, (), kwargs)
     except (KeyError, IndexError, ValueError, TypeError, AttributeError):
         return None

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 _ = translatable("core")
 
+CACHE_LIMIT = 200_000  # accounts kept in memory (~100 bytes each)
 LINK_CODE_TTL = 600.0  # SPEC §2: a linking code expires after 10 minutes
 LINK_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O/1/I to misread
 
@@ -48,6 +49,8 @@ class Identity:
                 )
             name = user.name or (await self.names([member_id])).get(member_id, user.id)
             cached = (member_id, name, user.is_bot)
+            if len(self._cache) >= CACHE_LIMIT:
+                self._cache.clear()  # a crude bound; the database is the truth
             self._cache[key] = cached
         return Member(cached[0], community.id, cached[1], role, cached[2])
 
@@ -82,6 +85,9 @@ class Identity:
 
     async def find(self, community: Community, platform: str, user_id: str) -> Member | None:
         """A known member by platform account, or None (mentioning a stranger is an error)."""
+        cached = self._cache.get((platform, user_id, community.id))
+        if cached is not None:
+            return Member(cached[0], community.id, cached[1], Role.MEMBER, cached[2])
         row = await self.bot.db.fetchrow(
             "SELECT m.id, m.display_name, m.is_bot FROM core_identities i "
             "JOIN core_members m ON m.id = i.member_id "
@@ -90,8 +96,11 @@ class Identity:
         )
         if row is None:
             return None
-        return Member(int(row["id"]), community.id, row["display_name"], Role.MEMBER,
-                      bool(row["is_bot"]))
+        member = Member(int(row["id"]), community.id, row["display_name"], Role.MEMBER,
+                        bool(row["is_bot"]))
+        self._cache[(platform, user_id, community.id)] = (member.id, member.display_name,
+                                                          member.is_bot)
+        return member
 
     async def get(self, community_id: str, member_id: int) -> Member | None:
         """A member by internal id (for notifications and listings)."""
