@@ -256,14 +256,20 @@ async def unsupport(bot: Bot, community: Community, member: Member, number: int)
 
 # -- discussion and co-creation --------------------------------------------------------------------
 
+def _comment_text(bot: Bot, community: Community, text: str) -> str:
+    """Comments and feedback texts: cleaned, and refused beyond `max_comment_length`."""
+    limit = config(bot, community.id).max_comment_length
+    text = _clean(text).strip()
+    if len(text) > limit:
+        raise UserError(_("The comment is too long ({length} characters, at most {limit}).",
+                          length=len(text), limit=limit))
+    return text
+
+
 async def comment(bot: Bot, community: Community, member: Member, number: int,
                   text: str) -> tuple[IdeaRow, int]:
     """Add to the idea's discussion; returns the idea and its comment count."""
-    cfg = config(bot, community.id)
-    text = _clean(text).strip()
-    if len(text) > cfg.max_comment_length:
-        raise UserError(_("The comment is too long ({length} characters, at most {limit}).",
-                          length=len(text), limit=cfg.max_comment_length))
+    text = _comment_text(bot, community, text)
     now = bot.now()
 
     async def op(tx: Tx) -> tuple[IdeaRow, int]:
@@ -305,11 +311,7 @@ async def coauthor(bot: Bot, community: Community, member: Member, number: int,
 async def feedback(bot: Bot, community: Community, member: Member, number: int, rating: int,
                    text: str) -> tuple[int, float]:
     """Rate an implemented idea (again replaces); returns the count and average rating."""
-    cfg = config(bot, community.id)
-    text = _clean(text).strip()
-    if len(text) > cfg.max_comment_length:
-        raise UserError(_("The comment is too long ({length} characters, at most {limit}).",
-                          length=len(text), limit=cfg.max_comment_length))
+    text = _comment_text(bot, community, text)
     now = bot.now()
 
     async def op(tx: Tx) -> tuple[int, float]:
