@@ -27,6 +27,7 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "ideas": "plugins.ideas",
     "votes": "plugins.votes",
     "tips": "plugins.tips",
+    "funding": "plugins.funding",
 }
 
 #: Plugins the core cannot run without; `[plugins] disabled` cannot name them.

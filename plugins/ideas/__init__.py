@@ -17,6 +17,7 @@ from plugins.ideas import campaigns, hookspecs, service, store, voting
 from plugins.ideas.commands import COMMANDS
 from plugins.ideas.config import IdeasConfig
 from plugins.ideas.migrations import migrations
+from plugins.ideas.reads import IdeasReads
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -35,7 +36,7 @@ PERMISSIONS = (
 )
 
 
-class IdeasPlugin:
+class IdeasPlugin(IdeasReads):  # read hooks for other plugins: reads.py
     """Registered as `ideas`; every method delegates to the plugin's modules."""
 
     @hookimpl

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot import hookspec
@@ -49,3 +50,13 @@ def on_campaign_closed(bot: Bot, campaign: CampaignClosed) -> Any:
 @hookspec
 def describe_idea(bot: Bot, idea: Idea) -> Any:
     """Return extra lines (`str` or translatable `Text`) for `!idea show`, e.g. funding progress."""
+
+
+@hookspec
+def count_ideas(bot: Bot, community: str) -> Any:
+    """Return the community's ideas per status, `{status: count}` (called with `first`)."""
+
+
+@hookspec
+def latest_ideas(bot: Bot, community: str, statuses: Sequence[str], limit: int) -> Any:
+    """Return the newest `Idea`s in these statuses, newest first (called with `first`)."""

@@ -17,7 +17,7 @@ from bot.model import Community, IncomingMessage, Member, ReactionEvent, Role
 from bot.permissions import Permission
 from bot.scheduler import Job
 from bot.storage import Migrations
-from plugins.tips import hookspecs, integrity, reactions, rewards, service, sweeps
+from plugins.tips import hookspecs, integrity, reactions, rewards, service, sweeps, transfers
 from plugins.tips.commands import COMMANDS
 from plugins.tips.config import TipsConfig
 from plugins.tips.migrations import migrations
@@ -157,6 +157,20 @@ class TipsPlugin:
     @hookimpl
     async def get_balance(self, bot: Bot, community: str, member_id: int) -> int:
         return (await service_for(bot).holdings(community, member_id)).balance
+
+    @hookimpl
+    async def transfer_tokens(self, bot: Bot, community: str, src: str, dst: str, amount: int,
+                              reason: str, ref: str, memo: str) -> LedgerEntry:
+        return await transfers.transfer(service_for(bot), community, src, dst, amount, reason,
+                                        ref, memo)
+
+    @hookimpl
+    async def get_account_balance(self, bot: Bot, community: str, account: str) -> int:
+        return await transfers.account_balance(service_for(bot), community, account)
+
+    @hookimpl
+    def get_currency(self, bot: Bot, community: str) -> tuple[str, int]:
+        return transfers.currency(service_for(bot), community)
 
     # -- operations -----------------------------------------------------------------------------
 

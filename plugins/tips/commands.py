@@ -51,6 +51,8 @@ CAUSES: dict[str, Text] = {
     "campaign_bounty": _("reward: campaign bounty"),
     "activity": _("reward: activity"),
     "pledge": _("pledge"),
+    "pledge_move": _("pledge moved to another round"),
+    "funding": _("funding released"),
     "refund": _("refund"),
     "mint": _("minted"),
     "member_linked": _("accounts linked"),

@@ -41,3 +41,19 @@ def on_tip_sent(bot: Bot, tip: Tip) -> Any:
 @hookspec
 def get_balance(bot: Bot, community: str, member_id: int) -> Any:
     """A member's balance as an int (called with `first`), so others never read our tables."""
+
+
+@hookspec
+def transfer_tokens(bot: Bot, community: str, src: str, dst: str, amount: int, reason: str,
+                    ref: str, memo: str) -> Any:
+    """Move tokens between member, escrow and project accounts, idempotent on (reason, ref)."""
+
+
+@hookspec
+def get_account_balance(bot: Bot, community: str, account: str) -> Any:
+    """Any account's balance as an int (called with `first`), e.g. an escrow's."""
+
+
+@hookspec
+def get_currency(bot: Bot, community: str) -> Any:
+    """(currency name, amount_decimals) of the community (called with `first`)."""

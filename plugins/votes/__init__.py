@@ -19,6 +19,7 @@ from plugins.votes import closing, reactions, store
 from plugins.votes.config import ROLES, VotesConfig
 from plugins.votes.migrations import migrations
 from plugins.votes.models import Poll, PollRequest
+from plugins.votes.reads import VotesReads
 from plugins.votes.service import VotesService, voter_key
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 __version__ = "1.0.0"
 
 
-class VotesPlugin:
+class VotesPlugin(VotesReads):  # read hooks for other plugins: reads.py
     """One object for every bot in the process; per-bot state lives in its VotesService."""
 
     def __init__(self) -> None:
@@ -100,9 +101,9 @@ class VotesPlugin:
         await reactions.on_reaction(self.service(bot), event, community, member)
 
     @hookimpl
-    async def permission_allowed(self, bot: Bot, member: Member, permission: str,
-                                 community: Community) -> bool | None:
-        """`create_role` may be overridden per community with `!config`."""
+    def permission_allowed(self, bot: Bot, member: Member, permission: str,
+                           community: Community) -> bool | None:
+        """`create_role` may be overridden per community with `!config` (sync: a hot path)."""
         if permission != "votes.create":
             return None
         role = bot.plugin_config("votes", community.id).create_role

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot import hookspec
@@ -39,3 +40,13 @@ def on_poll_closed(bot: Bot, poll: Poll, result: PollResult) -> Any:
 @hookspec
 def on_poll_cancelled(bot: Bot, poll: Poll) -> Any:
     """A poll was cancelled (no result; quadratic token costs refunded); emitted once."""
+
+
+@hookspec
+def list_polls(bot: Bot, community: str, statuses: Sequence[str], limit: int) -> Any:
+    """Return the community's `Poll`s in these statuses (called with `first`)."""
+
+
+@hookspec
+def poll_tally(bot: Bot, poll: Poll) -> Any:
+    """Return the `PollResult` members may see now, or None (hidden or cancelled poll)."""

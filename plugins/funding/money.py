@@ -1,0 +1,94 @@
+"""The ledger, seen from funding: the tips plugin's hooks, and amounts as members read them.
+
+Tokens never live in funding's tables: every movement is `transfer_tokens` (idempotent on
+reason + ref), every balance `get_account_balance`. `None` from a hook means the tips plugin is
+not there: callers refuse new pledges and leave movements pending for a later sweep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.commands import UserError
+from bot.i18n import translatable
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+
+_ = translatable("funding")
+
+PLEDGE = "pledge"  # member → escrow
+MOVE = "pledge_move"  # escrow of a merged round → escrow of the target round
+REFUND = "refund"  # escrow → member (unpledge, goal missed, idea cancelled)
+RELEASE = "funding"  # escrow → project wallet (goal reached)
+
+
+@dataclass(frozen=True, slots=True)
+class Currency:
+    """The community's token name and display precision (amounts are integers of 10^-decimals)."""
+
+    name: str = ""
+    decimals: int = 0
+
+    def number(self, amount: int) -> str:
+        """`1250` → `12.50` at two decimals."""
+        sign = "-" if amount < 0 else ""
+        whole, frac = divmod(abs(amount), 10**self.decimals)
+        return f"{sign}{whole}.{frac:0{self.decimals}d}" if self.decimals else f"{sign}{whole}"
+
+    def fmt(self, amount: int) -> str:
+        """`1250` → `12.50 BZZ` at two decimals."""
+        return f"{self.number(amount)} {self.name}".rstrip()
+
+
+def unavailable() -> UserError:
+    return UserError(_("Funding needs the tips plugin, which is not available here."))
+
+
+def member_account(member_id: int) -> str:
+    return f"member:{member_id}"
+
+
+def escrow_account(round_id: int) -> str:
+    return f"escrow:fund:{round_id}"
+
+
+def pledge_ref(round_id: int, member_id: int, seq: int) -> str:
+    return f"fund:{round_id}:pledge:{member_id}:{seq}"
+
+
+def move_ref(round_id: int, pledge_id: int) -> str:
+    return f"fund:{round_id}:move:{pledge_id}"
+
+
+def refund_ref(round_id: int, pledge_id: int) -> str:
+    return f"fund:{round_id}:refund:{pledge_id}"
+
+
+def release_ref(round_id: int) -> str:
+    return f"fund:{round_id}:release"
+
+
+async def transfer(bot: Bot, community: str, src: str, dst: str, amount: int, reason: str,
+                   ref: str, memo: str = "") -> bool:
+    """Move tokens once per (reason, ref); False if tips is unavailable, UserError if short."""
+    entry = await bot.hooks.first("transfer_tokens", bot=bot, community=community, src=src,
+                                  dst=dst, amount=amount, reason=reason, ref=ref, memo=memo)
+    return entry is not None
+
+
+async def balance(bot: Bot, community: str, account: str) -> int | None:
+    """An account's balance in the ledger, or None when tips is unavailable."""
+    value = await bot.hooks.first_safe("get_account_balance", bot=bot, community=community,
+                                       account=account)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+async def currency(bot: Bot, community: str) -> Currency | None:
+    """The community's currency, or None when tips is unavailable."""
+    value = await bot.hooks.first_safe("get_currency", bot=bot, community=community)
+    if (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str)
+            and isinstance(value[1], int)):
+        return Currency(value[0], value[1])
+    return None

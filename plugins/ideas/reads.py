@@ -1,0 +1,51 @@
+"""Read hooks: other plugins (pulse's dashboard and digests) see ideas without our tables.
+
+A mixin of `IdeasPlugin`, so the read API lives apart from the write paths and the thin
+`__init__` only lists it as a base. Payloads are the public `Idea` of `models.py`: an
+anonymous idea keeps its real `author_id` (as in every event) and its `anonymous` flag, and
+whoever shows it prints "anonymous".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from bot import hookimpl
+from plugins.ideas import store
+from plugins.ideas.models import STATUSES, Idea
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+
+#: The most ideas one `latest_ideas` call returns, so a caller cannot page the whole table.
+MAX_LATEST = 200
+#: What an empty `statuses` means: every status but `pending`, which is not public yet.
+PUBLIC = tuple(s for s in STATUSES if s != "pending")
+
+
+class IdeasReads:
+    """`count_ideas` and `latest_ideas`, answered from the ideas tables (indexed reads)."""
+
+    @hookimpl
+    async def count_ideas(self, bot: Bot, community: str) -> dict[str, int]:
+        """Ideas per status; every status appears, 0 when none."""
+        # The (community, status, number) index answers this without reading idea rows.
+        rows = await bot.db.fetch(
+            "SELECT status, COUNT(*) AS n FROM ideas_ideas WHERE community = $1"
+            " GROUP BY status", community)
+        counts = dict.fromkeys(STATUSES, 0)
+        counts.update({str(r["status"]): int(r["n"]) for r in rows})
+        return counts
+
+    @hookimpl
+    async def latest_ideas(self, bot: Bot, community: str, statuses: Sequence[str],
+                           limit: int) -> list[Idea]:
+        """The newest ideas in these statuses (all public ones when empty), newest first."""
+        wanted = [s for s in (statuses or PUBLIC) if s in STATUSES]
+        size = max(0, min(int(limit), MAX_LATEST))
+        if not wanted or size == 0:
+            return []
+        rows = await store.list_ideas(bot.db, community, wanted, member_id=None,
+                                      campaign_id=None, limit=size, offset=0)
+        return [row.public() for row in rows]

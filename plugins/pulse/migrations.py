@@ -1,0 +1,26 @@
+"""Pulse's own tables: what it learned from events, and which digests it already posted."""
+
+from __future__ import annotations
+
+from bot.storage import Migrations, Tx, serial_pk
+
+migrations = Migrations("pulse")
+
+
+@migrations.step(1, "activity records and digest periods")
+async def _create(tx: Tx) -> None:
+    # One row per public fact pulse saw (idea, poll, tip, reward, ledger movement), keyed so
+    # a redelivered event changes nothing. Members appear only where chat shows them.
+    await tx.execute(
+        f"CREATE TABLE pulse_events (id {serial_pk(tx.dialect)}, community TEXT NOT NULL,"
+        " kind TEXT NOT NULL, key TEXT NOT NULL, at DOUBLE PRECISION NOT NULL,"
+        " actor BIGINT, target BIGINT, amount BIGINT, number INTEGER,"
+        " title TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '',"
+        " UNIQUE (community, kind, key))")
+    # One index besides the key: every read is a recent window of one community (a second
+    # index on kind would slow the tip hot path's inserts more than it speeds those reads).
+    await tx.execute("CREATE INDEX pulse_events_recent ON pulse_events (community, at)")
+    await tx.execute(
+        "CREATE TABLE pulse_digests (community TEXT NOT NULL, period TEXT NOT NULL,"
+        " posted BOOLEAN NOT NULL, at DOUBLE PRECISION NOT NULL,"
+        " PRIMARY KEY (community, period))")

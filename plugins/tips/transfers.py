@@ -1,0 +1,71 @@
+"""Generic ledger moves for other plugins: one idempotent movement between a member's wallet,
+an escrow and a project wallet (funding's pledges, refunds and releases), and the reads that go
+with it. Treasury payments stay in `treasury.py` (`award_tokens` / `charge_tokens`).
+"""
+
+from __future__ import annotations
+
+from plugins.tips import ledger, store
+from plugins.tips.ledger import Insufficient, Movement, parse_account
+from plugins.tips.models import LedgerEntry, TransferRequest
+from plugins.tips.money import MAX_MEMO, insufficient, member_floor
+from plugins.tips.service import TipsService
+
+#: Account kinds `transfer_tokens` moves between (never the treasury, mint, burn or budgets).
+KINDS = ("member", "escrow", "project")
+MAX_ACCOUNT = 100  # characters of an account name
+
+
+def check_account(account: str) -> str:
+    """The account's kind; ValueError for anything `transfer_tokens` does not move."""
+    kind, sep, rest = account.partition(":")
+    if kind not in KINDS or not sep or not rest or len(account) > MAX_ACCOUNT:
+        raise ValueError(f"transfer_tokens moves between {', '.join(KINDS)} accounts, "
+                         f"not {account!r}")
+    if kind == "member" and parse_account(account)[1] is None:
+        raise ValueError(f"not a member account: {account!r}")
+    if not account.isprintable() or any(c.isspace() for c in account):
+        raise ValueError(f"account names have no spaces or control characters: {account!r}")
+    return kind
+
+
+async def transfer(svc: TipsService, community: str, src: str, dst: str, amount: int,
+                   reason: str, ref: str, memo: str = "") -> LedgerEntry:
+    """Move `amount` from `src` to `dst` once per (reason, ref) in one op. A replay returns the
+    entry written the first time before any check, even if balances changed since."""
+    svc._check_hook_args(amount, reason, ref)
+    src_kind = check_account(src)
+    check_account(dst)
+    if src == dst:
+        raise ValueError("source and destination are the same account")
+    db = svc.bot.db
+    existing = await store.find_entry(db, community, reason, ref)
+    if existing is not None:
+        return existing
+    cfg = svc.config(community)
+    if src_kind == "member":  # a member's tokens leave: plugins may veto (money held is not)
+        await svc.validate(TransferRequest(community, src, dst, amount, reason, ref, memo))
+    floor = member_floor(cfg) if src_kind == "member" else 0
+    now = float(svc.bot.now())
+    move = Movement(src, dst, amount, reason, ref, memo[:MAX_MEMO])
+    try:
+        entry = await svc.atomic(lambda tx: ledger.apply(tx, community, move, now, floor=floor))
+    except Insufficient as exc:
+        raise insufficient(cfg, exc) from None
+    if entry is None:  # the same (reason, ref) committed concurrently
+        existing = await store.find_entry(db, community, reason, ref)
+        assert existing is not None
+        return existing
+    await svc.emit((entry,))
+    return entry
+
+
+async def account_balance(svc: TipsService, community: str, account: str) -> int:
+    """Any account's balance (0 for one that never held tokens)."""
+    return await store.balance(svc.bot.db, community, account) or 0
+
+
+def currency(svc: TipsService, community: str) -> tuple[str, int]:
+    """(currency name, amount_decimals) of the community, for plugins that show amounts."""
+    cfg = svc.config(community)
+    return cfg.currency, cfg.amount_decimals
