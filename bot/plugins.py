@@ -28,6 +28,7 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "votes": "plugins.votes",
     "tips": "plugins.tips",
     "funding": "plugins.funding",
+    "pulse": "plugins.pulse",
 }
 
 #: Plugins the core cannot run without; `[plugins] disabled` cannot name them.

@@ -19,7 +19,7 @@ hookimpl = pluggy.HookimplMarker("ruche")
 #: Built-ins loaded by the test bot: everything but the terminal console.
 TEST_BUILTINS = {"core": "bot.commands.builtin", "ideas": "plugins.ideas",
                  "votes": "plugins.votes", "tips": "plugins.tips",
-                 "funding": "plugins.funding"}
+                 "funding": "plugins.funding", "pulse": "plugins.pulse"}
 
 
 class Chat:

@@ -22,6 +22,7 @@ from plugins.tips.commands import COMMANDS
 from plugins.tips.config import TipsConfig
 from plugins.tips.migrations import migrations
 from plugins.tips.models import LedgerEntry
+from plugins.tips.reads import TipsReads
 from plugins.tips.service import service_for
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ SWEEP_INTERVAL = 60.0  # seconds; sweeps are idempotent, so running often only c
 ACTIVITY_COMMANDS = {"idea support": "support", "idea comment": "comment"}
 
 
-class TipsPlugin:
+class TipsPlugin(TipsReads):  # read hooks for other plugins: reads.py
     """The built-in currency plugin, registered like any third-party plugin."""
 
     @hookimpl

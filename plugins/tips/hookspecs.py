@@ -57,3 +57,8 @@ def get_account_balance(bot: Bot, community: str, account: str) -> Any:
 @hookspec
 def get_currency(bot: Bot, community: str) -> Any:
     """(currency name, amount_decimals) of the community (called with `first`)."""
+
+
+@hookspec
+def get_leaderboard(bot: Bot, community: str, period: str, limit: int) -> Any:
+    """`[(member id, amount)]` as `!leaderboard` shows them (called with `first`)."""

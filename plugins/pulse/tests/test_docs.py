@@ -14,14 +14,14 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def _block(header: str) -> dict[str, object]:
-    """A commented-out `# [header]` block of the example file, uncommented and parsed."""
+    """The `[header]` block of the example file, parsed."""
     lines = (ROOT / "config.example.toml").read_text(encoding="utf-8").splitlines()
-    start = lines.index(f"# [{header}]")
-    body = [f"[{header}]"]
+    start = lines.index(f"[{header}]")
+    body = [lines[start]]
     for line in lines[start + 1:]:
-        if not line.startswith("# ") or line.startswith(("# [", "# #")):
+        if not line.strip() or line.startswith("["):
             break
-        body.append(line[2:])
+        body.append(line)
     return tomllib.loads("\n".join(body))
 
 

@@ -53,3 +53,21 @@ async def test_votes_read_hooks(make_pulse: MakePulse) -> None:
     assert await hooks.first("poll_tally", bot=bot, poll=everything[0]) is None  # cancelled
     await p.say("alice", "!poll close 3")
     assert (await hooks.first("poll_tally", bot=bot, poll=hidden)).winner == 0
+
+
+async def test_tips_leaderboard_read_hook(make_pulse: MakePulse) -> None:
+    p = await make_pulse()
+    hooks, bot = p.bot.hooks, p.bot
+    await p.say("alice", "hello")
+    await p.say("bob", "hello")
+    await p.say("mod", "!grant @alice 30 thanks")
+    await p.say("alice", "!tip @bob 10")
+    top = await hooks.first("get_leaderboard", bot=bot, community="console", period="all",
+                            limit=10)
+    names = await bot.identity.names([m for m, _a in top])
+    assert [(names[m], a) for m, a in top] == [("alice", 20), ("bob", 10)]
+    week = await hooks.first("get_leaderboard", bot=bot, community="console", period="week",
+                             limit=1)
+    assert [(names[m], a) for m, a in week] == [("bob", 10)]
+    assert await hooks.first("get_leaderboard", bot=bot, community="console",
+                             period="decade", limit=5) is None

@@ -20,7 +20,7 @@ async def test_page_renders_every_section_without_javascript(make_pulse: MakePul
     for section in ("pipeline", "polls", "flows", "leaderboard", "treasury", "activity"):
         assert f'<section id="{section}" class="card {section}" aria-labelledby="{section}-h">' \
             f'<h2 id="{section}-h">' in html, section
-    for heading in ("Idea pipeline", "Open polls", "Who thanks whom",
+    for heading in ("Idea pipeline", "Open polls", "Who thanks whom", "Top balances",
                     "Treasury and circulation", "Recent activity"):
         assert heading in text, heading
     assert "open 2 " in text and "accepted 1 " in text and "rejected 1 " in text
@@ -29,6 +29,7 @@ async def test_page_renders_every_section_without_javascript(make_pulse: MakePul
     assert "Pizza" in text and "Ahead: Pizza" in text
     assert "alice bob 5 BZZ 1" in text  # the token flow
     assert "Treasury" in text
+    assert "alice 95 BZZ bob 5 BZZ" in text  # top balances: 50 + 50 for idea #2 − 5; 5
     assert "alice received 50 BZZ (grant)." in text
 
 

@@ -1,0 +1,35 @@
+"""Read hooks: other plugins (pulse's dashboard) see the leaderboard without our tables.
+
+A mixin of `TipsPlugin`, kept apart from the money paths; it answers with what `!leaderboard`
+shows any member, nothing more.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot import hookimpl
+from plugins.tips.service import service_for
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+
+PERIODS = ("all", "week", "month")
+#: The most rows one `get_leaderboard` call returns.
+MAX_LEADERBOARD = 100
+
+
+class TipsReads:
+    """`get_leaderboard`, answered by the same query as `!leaderboard`."""
+
+    @hookimpl
+    async def get_leaderboard(self, bot: Bot, community: str, period: str,
+                              limit: int) -> list[tuple[int, int]] | None:
+        """(member id, amount), largest first: balances (`all`) or tips received."""
+        if period not in PERIODS:
+            return None
+        size = max(0, min(int(limit), MAX_LEADERBOARD))
+        if size == 0:
+            return []
+        top = await service_for(bot).leaderboard(community, period, size)
+        return [(int(member), int(amount)) for member, amount in top]
