@@ -9,7 +9,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from bot.adapters.base import Adapter, degrade
 from bot.buttons import ButtonReactions
@@ -36,6 +36,7 @@ from bot.settings import Settings
 from bot.storage import Database, Migrations, open_database, run_migrations
 
 log = logging.getLogger("ruche")
+T = TypeVar("T")
 
 
 class Bot:
@@ -68,6 +69,7 @@ class Bot:
         self.config_warnings: list[ConfigError] = []
         self.migrations: list[Migrations] = []
         self._plugin_configs: dict[str, Any] = {}
+        self._plugin_state: dict[str, Any] = {}
         self._community_configs: dict[tuple[str, str], Any] = {}
         self._db: Database | None = None
         self._extra_plugins = extra_plugins or {}
@@ -209,6 +211,17 @@ class Bot:
             cached = dataclasses.replace(base, **changes) if changes else base
             self._community_configs[key] = cached
         return cached
+
+    def plugin_state(self, name: str, factory: Callable[[Bot], T]) -> T:
+        """Per-bot state of a plugin: plugin objects are process-wide, bots are not."""
+        state = self._plugin_state.get(name)
+        if state is None:
+            state = self._plugin_state[name] = factory(self)
+        return cast(T, state)
+
+    def drop_plugin_state(self, name: str) -> Any:
+        """Forget a plugin's per-bot state (at shutdown) and return it, or None."""
+        return self._plugin_state.pop(name, None)
 
     def forget_community_cache(self, community_id: str) -> None:
         self.communities.invalidate(community_id)

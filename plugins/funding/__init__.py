@@ -8,7 +8,6 @@ events. No other plugin's code or tables are touched.
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -44,16 +43,9 @@ PERMISSIONS = (
 class FundingPlugin:
     """Registered as `funding`; per-bot state lives in its FundingService."""
 
-    def __init__(self) -> None:
-        self._services: weakref.WeakKeyDictionary[Bot, FundingService] = \
-            weakref.WeakKeyDictionary()
-
     def service(self, bot: Bot) -> FundingService:
         """This bot's service, created on first use."""
-        svc = self._services.get(bot)
-        if svc is None:
-            svc = self._services[bot] = FundingService(bot)
-        return svc
+        return bot.plugin_state("funding", FundingService)
 
     @hookimpl
     def register_hookspecs(self, pm: pluggy.PluginManager) -> None:

@@ -8,7 +8,6 @@ its part of the picture is then simply absent. Thin hook implementations only.
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING, Any
 
 from bot import Role, hookimpl
@@ -33,15 +32,9 @@ __version__ = "1.0.0"
 
 DIGEST_INTERVAL = 300.0  # seconds between digest sweeps (a digest is due once a day at most)
 
-_services: weakref.WeakKeyDictionary[Bot, PulseService] = weakref.WeakKeyDictionary()
-
-
 def service_for(bot: Bot) -> PulseService:
     """This bot's pulse service (tests run several bots in one process)."""
-    svc = _services.get(bot)
-    if svc is None:
-        svc = _services[bot] = PulseService(bot)
-    return svc
+    return bot.plugin_state("pulse", PulseService)
 
 
 async def _digest_job(bot: Bot) -> None:
@@ -79,7 +72,7 @@ class PulsePlugin:
 
     @hookimpl
     async def shutdown(self, bot: Bot) -> None:
-        svc = _services.pop(bot, None)
+        svc = bot.drop_plugin_state("pulse")
         if svc is not None:
             await svc.stop()
 

@@ -6,7 +6,6 @@ The hookimpls below are thin: the rules are in service.py (polls, ballots), clos
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -32,16 +31,9 @@ __version__ = "1.0.0"
 class VotesPlugin(VotesReads):  # read hooks for other plugins: reads.py
     """One object for every bot in the process; per-bot state lives in its VotesService."""
 
-    def __init__(self) -> None:
-        self._services: weakref.WeakKeyDictionary[Bot, VotesService] = \
-            weakref.WeakKeyDictionary()
-
     def service(self, bot: Bot) -> VotesService:
         """This bot's service, created on first use."""
-        svc = self._services.get(bot)
-        if svc is None:
-            svc = self._services[bot] = VotesService(bot)
-        return svc
+        return bot.plugin_state("votes", VotesService)
 
     # -- registrations ------------------------------------------------------------------------
 
@@ -91,7 +83,7 @@ class VotesPlugin(VotesReads):  # read hooks for other plugins: reads.py
 
     @hookimpl
     async def shutdown(self, bot: Bot) -> None:
-        svc = self._services.pop(bot, None)
+        svc = bot.drop_plugin_state("votes")
         if svc is not None:
             await svc.live.close()
 
