@@ -19,13 +19,23 @@ class Hooks:
     def __init__(self, pm: pluggy.PluginManager, *, timeout: float | None = 10.0) -> None:
         self.pm = pm
         self.timeout = timeout
+        self._order: dict[str, tuple[int, list[pluggy.HookImpl]]] = {}
 
     def _impls(self, name: str) -> list[pluggy.HookImpl]:
         caller = getattr(self.pm.hook, name, None)
         if caller is None:
             return []
+        # Hot path (several hooks per command): reuse the ordered list until a plugin is
+        # (un)registered, which changes the length of pluggy's own list.
+        stored = getattr(caller, "_hookimpls", None)
+        size = len(stored) if stored is not None else -1
+        cached = self._order.get(name)
+        if cached is not None and cached[0] == size and size >= 0:
+            return cached[1]
         # pluggy stores implementations in call order reversed.
-        return list(reversed(caller.get_hookimpls()))
+        impls = list(reversed(caller.get_hookimpls()))
+        self._order[name] = (size, impls)
+        return impls
 
     def _plugin_name(self, impl: pluggy.HookImpl) -> str:
         return impl.plugin_name

@@ -307,3 +307,21 @@ async def test_register_adapters_room_mapping(make_bot: Any) -> None:
     community = tb.bot.communities.for_room(RoomRef("console", "console"))
     assert community.id == "main" and community.locale == "fr"
     assert tb.bot.communities.for_room(RoomRef("discord", "c1", guild="g1")).id == "discord:g1"
+
+
+async def test_hook_order_cache_sees_plugins_registered_later(make_bot: Any) -> None:
+    tb = await make_bot()
+    before = await tb.bot.hooks.collect("export_data", bot=tb.bot, community=None, fmt="json")
+
+    class Late:
+        @hookimpl
+        def export_data(self) -> dict[str, list[Any]]:
+            return {"late": []}
+
+    late = Late()
+    tb.bot.pm.register(late, name="late")
+    after = await tb.bot.hooks.collect("export_data", bot=tb.bot, community=None, fmt="json")
+    assert {"late": []} in after and {"late": []} not in before
+    tb.bot.pm.unregister(late)
+    again = await tb.bot.hooks.collect("export_data", bot=tb.bot, community=None, fmt="json")
+    assert {"late": []} not in again
