@@ -22,6 +22,19 @@ TEST_BUILTINS = {"core": "bot.commands.builtin", "ideas": "plugins.ideas",
                  "funding": "plugins.funding", "pulse": "plugins.pulse"}
 
 
+@dataclass
+class ManualClock:
+    """A clock tests move by hand: `bot.clock = clock`, then `clock.advance(days=7)`."""
+
+    now: float
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, days: float = 0, seconds: float = 0) -> None:
+        self.now += days * 86400 + seconds
+
+
 class Chat:
     """Speak as anyone in the test room and read what the bot answered."""
 
@@ -137,4 +150,4 @@ async def make_test_bot(
     return tb
 
 
-__all__ = ["Chat", "TestBot", "make_test_bot"]
+__all__ = ["Chat", "ManualClock", "TestBot", "make_test_bot"]

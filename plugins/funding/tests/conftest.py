@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot import hookimpl
-from bot.testing import TestBot
+from bot.testing import ManualClock, TestBot
 from plugins.funding.models import Backer, FundingRound, PledgeChange
 from plugins.funding.service import FundingService, service_for
 
@@ -28,16 +28,10 @@ _refs = itertools.count()
 
 
 @dataclass
-class Clock:
-    """A clock the test moves by hand (`bot.clock = clock`)."""
+class Clock(ManualClock):
+    """The kit's hand-moved clock, starting at T0."""
 
     now: float = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, days: float = 0, seconds: float = 0) -> None:
-        self.now += days * DAY + seconds
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.testing import TEST_BUILTINS, TestBot
+from bot.testing import TEST_BUILTINS, ManualClock, TestBot
 from plugins.pulse import service_for
 from plugins.pulse.service import PulseService
 
@@ -24,14 +24,10 @@ TIPS = {"allowance_amount": 0, "activity_reward": 0}
 
 
 @dataclass
-class Clock:
+class Clock(ManualClock):
+    """The kit's hand-moved clock, starting at T0."""
+
     now: float = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, days: float = 0, seconds: float = 0) -> None:
-        self.now += days * _DAY + seconds
 
 
 class Pulse:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.model import Member, MessageRef, ReactionEvent, UserRef
-from bot.testing import TestBot
+from bot.testing import ManualClock, TestBot
 from plugins.tips import integrity
 from plugins.tips.service import TipsService, service_for
 
@@ -23,16 +23,10 @@ MakeBot = Callable[..., Awaitable[TestBot]]
 
 
 @dataclass
-class Clock:
-    """A clock the test moves by hand (`bot.clock = clock`)."""
+class Clock(ManualClock):
+    """The kit's hand-moved clock, starting at T0."""
 
     now: float = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, days: float = 0, seconds: float = 0) -> None:
-        self.now += days * 86400 + seconds
 
 
 _refs = itertools.count()
