@@ -13,7 +13,7 @@ from typing import Any, TypeVar, cast
 
 from bot.adapters.base import Adapter, degrade
 from bot.buttons import ButtonReactions
-from bot.commands.model import Command, module_domain
+from bot.commands.model import module_domain
 from bot.commands.router import CommandRouter
 from bot.communities import Communities
 from bot.config import Config, ConfigError, ConfigErrors, build, validate_config
@@ -29,9 +29,9 @@ from bot.model import (
     ReactionEvent,
     RoomRef,
 )
-from bot.permissions import AuditLog, Permission, Permissions
+from bot.permissions import AuditLog, Permissions
 from bot.plugins import DEFAULT_PLUGINS, LoadedPlugin, create_plugin_manager, load_plugins
-from bot.scheduler import Job, Scheduler
+from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.storage import Database, Migrations, open_database, run_migrations
 
@@ -270,12 +270,3 @@ class Bot:
     def now(self) -> float:
         """Current time in seconds since the epoch, from the replaceable `clock`."""
         return self.clock()
-
-    def command(self, path: str) -> Command | None:
-        return self.router.get(path)
-
-    def add_permission(self, permission: Permission) -> None:
-        self.permissions.register(permission)
-
-    def add_job(self, job: Job) -> None:
-        self.scheduler.add(job)

@@ -46,10 +46,8 @@ class Communities:
         cfg = self.bot.config
         section = cfg.communities.get(community_id)
         overrides = self.bot.settings.overrides(community_id)
-        locale = str(overrides.get("bot.locale") or (section.locale if section else None)
-                     or cfg.bot.locale)
-        prefix = str(overrides.get("bot.command_prefix") or (section.prefix if section else None)
-                     or cfg.bot.command_prefix)
+        locale = str(overrides.get("bot.locale") or cfg.community_locale(community_id))
+        prefix = str(overrides.get("bot.command_prefix") or cfg.community_prefix(community_id))
         name = (section.name if section and section.name else community_id)
         community = Community(community_id, name, locale, prefix)
         self._cache[community_id] = community
@@ -60,7 +58,3 @@ class Communities:
 
     def invalidate(self, community_id: str) -> None:
         self._cache.pop(community_id, None)
-
-    def rooms_of(self, community_id: str) -> list[str]:
-        """Configured room specs (`platform:id`) of a community."""
-        return [spec for spec, cid in self._room_map.items() if cid == community_id]
