@@ -311,7 +311,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bot.errors import StartupError
+    from bot.files import restrict_umask
+
     args = build_parser().parse_args(argv)
+    restrict_umask()  # the ledger and members' identities are never world-readable
     try:
         result: int = args.func(args)
         return result
@@ -320,6 +324,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 0
+    except StartupError as exc:
+        _err().print(f"[red]ruche: {escape(str(exc))}[/]")
+        return exc.exit_code
     except Exception as exc:
         from bot.storage import DatabaseTooNew
 
