@@ -10,7 +10,28 @@ from typing import Any
 
 import pluggy
 
+from bot.errors import StartupError
+
 log = logging.getLogger("ruche.hooks")
+
+
+def refuse_wrapper(impl: pluggy.HookImpl, hook: str) -> None:
+    """Hooks are awaited one implementation at a time, so a pluggy wrapper could never wrap."""
+    if impl.wrapper or impl.hookwrapper:
+        kind = "wrapper=True" if impl.wrapper else "hookwrapper=True"
+        raise StartupError(
+            f"plugin {impl.plugin_name!r}: hook {hook!r} is declared with {kind}; Ruche awaits "
+            "each implementation separately and cannot run hook wrappers (see docs/hooks.md)"
+        )
+
+
+def refuse_wrappers(pm: pluggy.PluginManager) -> None:
+    """Fail at plugin load, naming the plugin, rather than run a wrapper as a plain function."""
+    for _name, plugin in pm.list_name_plugin():
+        for caller in pm.get_hookcallers(plugin) or ():
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin:
+                    refuse_wrapper(impl, caller.name)
 
 
 class Hooks:
@@ -19,22 +40,23 @@ class Hooks:
     def __init__(self, pm: pluggy.PluginManager, *, timeout: float | None = 10.0) -> None:
         self.pm = pm
         self.timeout = timeout
-        self._order: dict[str, tuple[int, list[pluggy.HookImpl]]] = {}
+        self._order: dict[str, tuple[list[pluggy.HookImpl], list[pluggy.HookImpl]]] = {}
 
     def _impls(self, name: str) -> list[pluggy.HookImpl]:
         caller = getattr(self.pm.hook, name, None)
         if caller is None:
             return []
-        # Hot path (several hooks per command): reuse the ordered list until a plugin is
-        # (un)registered, which changes the length of pluggy's own list.
-        stored = getattr(caller, "_hookimpls", None)
-        size = len(stored) if stored is not None else -1
+        # Hot path (several hooks per command): pluggy's public copy of its list is cheap;
+        # reuse the checked, reversed list while it holds the same implementations.
+        current = caller.get_hookimpls()
         cached = self._order.get(name)
-        if cached is not None and cached[0] == size and size >= 0:
+        if cached is not None and cached[0] == current:
             return cached[1]
+        for impl in current:
+            refuse_wrapper(impl, name)
         # pluggy stores implementations in call order reversed.
-        impls = list(reversed(caller.get_hookimpls()))
-        self._order[name] = (size, impls)
+        impls = list(reversed(current))
+        self._order[name] = (current, impls)
         return impls
 
     def _plugin_name(self, impl: pluggy.HookImpl) -> str:
@@ -72,6 +94,27 @@ class Hooks:
             if isinstance(value, list | tuple) and name.startswith("register_"):
                 results.extend(value)
             else:
+                results.append(value)
+        return results
+
+    async def verdicts(self, name: str, **kwargs: Any) -> list[Any]:
+        """Every result of a check hook; one that raises or times out counts as a refusal."""
+        results: list[Any] = []
+        for impl in self._impls(name):
+            try:
+                value = await self._await(self._call(impl, kwargs), self.timeout)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Fail closed: a broken check must not let a command or permission through.
+                log.exception(
+                    "hook %s failed in plugin %s; counted as a refusal", name,
+                    self._plugin_name(impl),
+                    extra={"plugin": self._plugin_name(impl), "hook": name},
+                )
+                results.append(False)
+                continue
+            if value is not None:
                 results.append(value)
         return results
 

@@ -21,7 +21,7 @@ class Permission:
 
 
 class Permissions:
-    """Decides permissions server-side: any hook False denies, any True allows, else the role."""
+    """Decides permissions server-side: a hook False or failure denies, a True allows, else role."""
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
@@ -44,7 +44,7 @@ class Permissions:
         default = self.default_role(name)
         if member.is_bot:
             return False
-        verdicts = await self.bot.hooks.collect(
+        verdicts = await self.bot.hooks.verdicts(
             "permission_allowed", bot=self.bot, member=member, permission=name,
             community=community,
         )

@@ -13,6 +13,7 @@ from typing import Any
 import pluggy
 
 from bot import hookspecs
+from bot.hooks import refuse_wrappers
 
 log = logging.getLogger("ruche.plugins")
 
@@ -111,6 +112,7 @@ def load_plugins(
         pm.register(obj, name=name)
         origin = str(getattr(obj, "__module__", None) or type(obj).__module__)
         loaded.append(LoadedPlugin(name, origin, "0", "test"))
+    refuse_wrappers(pm)
     # Plugins may declare their own hookspecs; add them before checking implementations.
     pm.hook.register_hookspecs(pm=pm)
     pm.check_pending()

@@ -138,7 +138,7 @@ class CommandRouter:
         for check in cmd.checks:
             if not await check(ctx):
                 raise CheckFailure(_("You cannot use this command here."))
-        verdicts = await self.bot.hooks.collect("command_check", ctx=ctx, command=cmd)
+        verdicts = await self.bot.hooks.verdicts("command_check", ctx=ctx, command=cmd)
         if any(v is False for v in verdicts):
             raise CheckFailure(_("This command is not available to you right now."))
         if cmd.cooldown is not None:
