@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import functools
 import gettext
+import io
 import logging
+import re
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, unescape
 
 __all__ = [
     "CORE_DOMAIN",
@@ -150,11 +152,40 @@ class _Catalog:
     num_plurals: int
 
 
+#: The header entry (`msgid ""` then `msgstr` and its quoted lines) at the top of a .po file.
+_PO_HEADER = re.compile(r'^msgid ""[ \t]*\r?\nmsgstr((?:[ \t]*"(?:[^"\\\n]|\\.)*"[ \t]*\r?\n?)+)',
+                        re.MULTILINE)
+_PO_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+
+
+def _declares_plural_forms(text: str) -> bool:
+    """Whether the catalog's own header has `Plural-Forms` (babel fills in a locale rule if not)."""
+    found = _PO_HEADER.search(text)
+    if found is None:
+        return False
+    header = "".join(unescape(part) for part in _PO_STRING.findall(found.group(1)))
+    return any(line.split(":", 1)[0].strip().lower() == "plural-forms"
+               for line in header.splitlines() if ":" in line)
+
+
+def _clamped(rule: Callable[[int], int], last: int) -> Callable[[int], int]:
+    """A rule whose extra categories (CLDR's "many", "other"…) use a catalog's last form."""
+    return lambda n: min(rule(n), last)
+
+
 def _load_po(path: Path, locale: str, domain: str) -> _Catalog:
-    """Read a .po file with babel, keeping only entries a translator finished (not fuzzy)."""
-    with path.open("rb") as fp:
-        catalog = read_po(fp, locale=locale, domain=domain)
+    """Read a .po file with babel, keeping only entries a translator finished (not fuzzy).
+
+    The catalog's own `Plural-Forms` header says how many forms it has and how to pick one.
+    Without it babel's rule for the locale applies, and that rule changes between babel
+    releases (2.19 gives French, Spanish, Italian… a third form, CLDR's "many"): a catalog
+    written with fewer forms then uses its last form for the extra categories, which are all
+    plural ones, rather than falling back to English.
+    """
+    raw = path.read_bytes()
+    catalog = read_po(io.BytesIO(raw), locale=locale, domain=domain)
     messages: dict[str, tuple[str, ...]] = {}
+    written = 0
     for message in catalog:
         if not message.id or message.fuzzy or message.context is not None:
             continue
@@ -164,12 +195,19 @@ def _load_po(path: Path, locale: str, domain: str) -> _Catalog:
         if not any(forms):
             continue
         messages[str(msgid)] = tuple(str(s) for s in forms)
+        if isinstance(message.id, tuple | list):
+            written = max(written, max(i for i, form in enumerate(forms) if form) + 1)
     try:
         plural = gettext.c2py(str(catalog.plural_expr))
         num_plurals = int(catalog.num_plurals)
     except (ValueError, TypeError):
         logger.warning("i18n.bad_plural_forms path=%s expr=%r", path, catalog.plural_expr)
-        plural, num_plurals = _english_plural, 2
+        return _Catalog(messages, _english_plural, 2)
+    declared = _declares_plural_forms(raw.decode(str(catalog.charset or "utf-8"), "replace"))
+    if not declared and 0 < written < num_plurals:
+        logger.warning("i18n.no_plural_forms path=%s locale_forms=%d catalog_forms=%d: add a"
+                       " Plural-Forms header", path, num_plurals, written)
+        plural, num_plurals = _clamped(plural, written - 1), written
     return _Catalog(messages, plural, num_plurals)
 
 
@@ -178,7 +216,7 @@ class I18n:
 
     def __init__(self, default_locale: str = SOURCE_LOCALE) -> None:
         """Start with the core domain loaded, since core replies exist in every bot."""
-        self._catalogs: dict[str, dict[str, _Catalog]] = {}
+        self._catalogs: dict[str, dict[str, list[_Catalog]]] = {}
         self._default = SOURCE_LOCALE
         if CORE_LOCALES_DIR.is_dir():
             self.add_domain(CORE_DOMAIN, CORE_LOCALES_DIR)
@@ -215,11 +253,8 @@ class I18n:
             except Exception:
                 logger.exception("i18n.catalog_unreadable path=%s", po_path)
                 continue
-            existing = self._catalogs.setdefault(domain, {}).get(locale)
-            if existing is not None:
-                existing.messages.update(catalog.messages)
-            else:
-                self._catalogs[domain][locale] = catalog
+            # Later directories win; each keeps its own plural rule.
+            self._catalogs.setdefault(domain, {}).setdefault(locale, []).insert(0, catalog)
             loaded.add(locale)
         return loaded
 
@@ -261,21 +296,24 @@ class I18n:
 
     def _lookup(self, text: Text, locale: str) -> str | None:
         """The catalog's string for `text` in `locale`, or None when untranslated."""
-        catalog = self._catalogs.get(text.domain, {}).get(locale)
-        if catalog is None:
-            return None
-        forms = catalog.messages.get(text.msgid)
-        if not forms:
-            return None
-        index = 0
-        if text.plural is not None and text.n is not None:
-            try:
-                index = int(catalog.plural(abs(int(text.n))))
-            except (TypeError, ValueError, ZeroDivisionError):
-                index = 0
-        if index >= len(forms) or not forms[index]:
-            return None
-        return forms[index]
+        for catalog in self._catalogs.get(text.domain, {}).get(locale, ()):
+            forms = catalog.messages.get(text.msgid)
+            if forms:
+                return _pick(catalog, forms, text)
+        return None
+
+
+def _pick(catalog: _Catalog, forms: tuple[str, ...], text: Text) -> str | None:
+    """The form the catalog's plural rule picks for `text.n`; None if the translator left it out."""
+    index = 0
+    if text.plural is not None and text.n is not None:
+        try:
+            index = int(catalog.plural(abs(int(text.n))))
+        except (TypeError, ValueError, ZeroDivisionError):
+            index = 0
+    if index >= len(forms) or not forms[index]:
+        return None
+    return forms[index]
 
 
 def _canonical(locale: str) -> str:

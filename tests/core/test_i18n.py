@@ -132,7 +132,8 @@ def test_plural_with_empty_form_falls_back_to_english(i18n: I18n) -> None:
 
 
 def test_plural_kwargs_and_default_domain_plural_rule(tmp_path: Path) -> None:
-    # No Plural-Forms header: babel's rule for the locale applies (French: n > 1).
+    # No Plural-Forms header: babel's rule for the locale applies (French: n > 1; babel 2.19's
+    # third form, "many", falls on the catalog's last form).
     root = tmp_path / "locales"
     target = root / "fr" / "LC_MESSAGES" / "p.po"
     target.parent.mkdir(parents=True)
@@ -238,3 +239,150 @@ def test_second_directory_extends_a_domain(i18n: I18n, tmp_path: Path) -> None:
     i18n.add_domain("test", extra)
     assert i18n.translate(_("More"), "fr") == "Plus"
     assert i18n.translate(_("Hello {name}!", name="A"), "fr") == "Bonjour A !"
+
+
+# --- plural rules: the catalog's header wins; babel's locale rule changed in babel 2.19 --------
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = sorted([*ROOT.glob("bot/locales/*/LC_MESSAGES/*.po"),
+                  *ROOT.glob("plugins/*/locales/*/LC_MESSAGES/*.po")])
+FR_CLDR_RULE = "nplurals=3; plural=(n == 0 || n == 1) ? 0 : n != 0 && n % 1000000 == 0 ? 1 : 2;"
+TWO_FORMS = 'msgid "{n} idea"\nmsgid_plural "{n} ideas"\nmsgstr[0] "{n} idée"\nmsgstr[1] "{n} idées"\n'
+THREE_FORMS = ('msgid "{n} idea"\nmsgid_plural "{n} ideas"\nmsgstr[0] "{n} idée"\n'
+               'msgstr[1] "{n} d’idées"\nmsgstr[2] "{n} idées"\n')  # one, many, other
+
+
+def _babel_version() -> tuple[int, ...]:
+    import babel
+
+    return tuple(int(part) for part in babel.__version__.split(".")[:2])
+
+
+def _idea(i18n: I18n, domain: str, n: int) -> str:
+    return i18n.translate(plural_translatable(domain)("{n} idea", "{n} ideas", n), "fr")
+
+
+def test_babel_french_rule_is_what_the_loader_expects() -> None:
+    # Pins why a catalog needs its own header: babel ≤ 2.18 gives French gettext's two forms,
+    # babel 2.19 (rules regenerated from CLDR 48) adds "many" for exact millions.
+    from babel.messages.plurals import get_plural
+
+    rule = get_plural("fr")
+    if _babel_version() >= (2, 19):
+        assert (rule.num_plurals, rule.plural_expr) == (3, FR_CLDR_RULE.split("plural=")[1][:-1])
+    else:
+        assert (rule.num_plurals, rule.plural_expr) == (2, "(n > 1)")
+
+
+@pytest.mark.parametrize(("n", "french"), [(0, "0 idée"), (1, "1 idée"), (2, "2 idées"),
+                                           (3, "3 idées"), (1_000_000, "1000000 idées")])
+def test_two_form_header_wins_over_babels_locale_rule(tmp_path: Path, n: int, french: str) -> None:
+    write_po(tmp_path, "fr", "two", TWO_FORMS, "nplurals=2; plural=(n > 1);")
+    i18n = I18n()
+    i18n.add_domain("two", tmp_path)
+    assert _idea(i18n, "two", n) == french
+
+
+@pytest.mark.parametrize(("n", "french"), [(1, "1 idée"), (2, "2 idées"),
+                                           (1_000_000, "1000000 d’idées")])
+def test_three_form_header_wins_even_where_babel_has_two(tmp_path: Path, n: int,
+                                                         french: str) -> None:
+    write_po(tmp_path, "fr", "three", THREE_FORMS, FR_CLDR_RULE)
+    i18n = I18n()
+    i18n.add_domain("three", tmp_path)
+    assert _idea(i18n, "three", n) == french
+
+
+@pytest.mark.parametrize(("n", "french"), [(0, "0 idée"), (1, "1 idée"), (2, "2 idées"),
+                                           (7, "7 idées"), (1_000_000, "1000000 idées")])
+def test_headerless_two_form_catalog_stays_french_with_any_babel(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, n: int, french: str
+) -> None:
+    target = tmp_path / "fr" / "LC_MESSAGES" / "bare.po"
+    target.parent.mkdir(parents=True)
+    target.write_text(TWO_FORMS, encoding="utf-8")
+    i18n = I18n()
+    with caplog.at_level(logging.WARNING, logger="bot.i18n"):
+        i18n.add_domain("bare", target.parents[2])
+    assert _idea(i18n, "bare", n) == french
+    # Only where babel's rule has more forms than the catalog is the operator told.
+    assert ("no_plural_forms" in caplog.text) == (_babel_version() >= (2, 19))
+
+
+def test_each_directory_keeps_its_own_plural_rule(tmp_path: Path) -> None:
+    write_po(tmp_path / "a", "fr", "mix", TWO_FORMS, "nplurals=2; plural=(n > 1);")
+    write_po(tmp_path / "b", "fr", "mix",
+             'msgid "{n} vote"\nmsgid_plural "{n} votes"\nmsgstr[0] "{n} voix"\n'
+             'msgstr[1] "{n} de voix"\nmsgstr[2] "{n} voix !"\n', FR_CLDR_RULE)
+    i18n = I18n()
+    i18n.add_domain("mix", tmp_path / "a")
+    i18n.add_domain("mix", tmp_path / "b")
+    assert _idea(i18n, "mix", 1_000_000) == "1000000 idées"
+    vote = plural_translatable("mix")("{n} vote", "{n} votes", 1_000_000)
+    assert i18n.translate(vote, "fr") == "1000000 de voix"
+    vote = plural_translatable("mix")("{n} vote", "{n} votes", 5)
+    assert i18n.translate(vote, "fr") == "5 voix !"
+
+
+def _header_and_counts(path: Path) -> tuple[str | None, list[tuple[str, int]]]:
+    """The raw Plural-Forms value and, per plural entry, how many msgstr[] lines it has."""
+    text = path.read_text(encoding="utf-8")
+    header = None
+    for line in text.splitlines():
+        if line.startswith('"Plural-Forms:'):
+            header = line[len('"Plural-Forms:'):].strip().removesuffix('\\n"').strip()
+    counts = []
+    for entry in text.split("\n\n"):
+        if "msgid_plural" in entry:
+            msgid = next(line for line in entry.splitlines() if line.startswith("msgid "))
+            counts.append((msgid, sum(1 for line in entry.splitlines()
+                                      if line.startswith("msgstr["))))
+    return header, counts
+
+
+def test_shipped_catalogs_exist() -> None:
+    assert len(SHIPPED) >= 6
+    assert {p.parts[-3] for p in SHIPPED} == {"fr"}
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_shipped_catalog_declares_plural_forms_matching_its_entries(path: Path) -> None:
+    import gettext
+    import re
+
+    header, counts = _header_and_counts(path)
+    assert header is not None, f"{path}: no Plural-Forms header"
+    found = re.fullmatch(r"nplurals=(\d+); *plural=(.+?);?", header)
+    assert found, header
+    nplurals = int(found.group(1))
+    rule = gettext.c2py(found.group(2))
+    assert all(0 <= rule(n) < nplurals for n in range(0, 2000))
+    assert [msgid for msgid, count in counts if count != nplurals] == []
+    if path.parts[-3] == "fr":  # French: 0 and 1 singular, 2 and more plural
+        assert nplurals == 2
+        assert [rule(n) for n in (0, 1, 2, 3, 10, 1_000_000)] == [0, 0, 1, 1, 1, 1]
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_shipped_plurals_render_french_forms(path: Path) -> None:
+    from babel.messages.pofile import read_po
+
+    domain = path.stem
+    i18n = I18n()
+    i18n.add_domain(domain, path.parents[2])
+    with path.open("rb") as fp:
+        catalog = read_po(fp, locale="fr", domain=domain)
+    plurals = [m for m in catalog if isinstance(m.id, tuple) and all(m.string) and not m.fuzzy]
+    for message in plurals:
+        one, many = message.id
+        kwargs = {name: "x" for name in _fields(one, many) if name != "n"}
+        for n, form in ((0, 0), (1, 0), (2, 1), (1_000_000, 1)):
+            text = plural_translatable(domain)(one, many, n, **kwargs)
+            expected = message.string[form].format(n=n, **kwargs)
+            assert i18n.translate(text, "fr") == expected, (path.name, one, n)
+
+
+def _fields(*templates: str) -> set[str]:
+    import string
+
+    return {name for t in templates for _t, name, _s, _c in string.Formatter().parse(t) if name}
