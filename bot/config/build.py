@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union, cast, get_args, get_origin, get_type_hints
 
+from bot.config.secrets import SecretUnavailable, resolve_secret
 from bot.config.values import ConfigError, Secret
 from bot.durations import parse_duration
 
@@ -186,6 +187,7 @@ class _Builder:
             if required and name not in data:
                 self.error(_join(path, name), "missing required key")
         if self.error_count() > before:
+            self.validate_given(schema, kwargs, path)
             return _INVALID
         try:
             instance = schema(**kwargs)
@@ -193,6 +195,21 @@ class _Builder:
             self.error(path, str(exc))
             return _INVALID
         return instance if self.run_validate(instance, path, fields) else _INVALID
+
+    def validate_given(self, schema: type, given: Mapping[str, Any], path: str) -> None:
+        """After type errors, still report range problems of the keys that did convert.
+
+        The rest of the section stands in as its defaults, so only messages about a key the
+        file set and that converted are kept: the operator sees every problem in one pass.
+        """
+        try:
+            messages = list(getattr(schema(**given), "validate", list)())
+        except Exception:  # a required key is missing or validate() needs the broken keys
+            return
+        for message in messages:
+            key, sep, rest = str(message).partition(": ")
+            if sep and key in given:
+                self.error(_join(path, key), rest)
 
     def run_validate(self, instance: object, path: str, fields: Collection[str]) -> bool:
         """Call the schema's optional validate(); True when it found nothing."""
@@ -329,53 +346,11 @@ class _Builder:
         if not isinstance(value, Mapping):
             self.error(path, f"expected {_expected(Secret)}, got {_kind(value)}")
             return _INVALID
-        keys = sorted(str(k) for k in value)
-        if keys == ["env"]:
-            return self.env_secret(value["env"], path)
-        if keys == ["file"]:
-            return self.file_secret(value["file"], path)
-        self.error(
-            path,
-            f"a secret reference has exactly one key, env or file (found: {', '.join(keys) or 'none'})",
-        )
-        return _INVALID
-
-    def env_secret(self, name: object, path: str) -> Any:
-        """Secret from an environment variable."""
-        if not isinstance(name, str) or not name:
-            self.error(path, "env must name an environment variable")
-            return _INVALID
-        if name not in self.env:
-            self.error(path, f"environment variable {name} is not set")
-            return _INVALID
-        resolved = self.env[name].strip()
-        if not resolved:
-            self.error(path, f"environment variable {name} is empty")
-            return _INVALID
-        return Secret(resolved)
-
-    def file_secret(self, name: object, path: str) -> Any:
-        """Secret from a file (Docker/systemd credentials), relative to the config file."""
-        if not isinstance(name, str) or not name:
-            self.error(path, "file must be a path")
-            return _INVALID
-        file = Path(name).expanduser()
-        if not file.is_absolute() and self.base_dir is not None:
-            file = self.base_dir / file
         try:
-            resolved = file.read_text(encoding="utf-8").strip()
-        except UnicodeDecodeError:
-            self.error(path, f"secret file {name!r} is not UTF-8 text")
+            return Secret(resolve_secret(value, env=self.env, base_dir=self.base_dir))
+        except SecretUnavailable as exc:
+            self.error(path, str(exc))
             return _INVALID
-        except OSError as exc:
-            self.error(
-                path, f"cannot read secret file {name!r}: {exc.strerror or type(exc).__name__}"
-            )
-            return _INVALID
-        if not resolved:
-            self.error(path, f"secret file {name!r} is empty")
-            return _INVALID
-        return Secret(resolved)
 
 
 def build(

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import copy
+import os
 import re
 import tomllib
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from bot.config.build import _Builder, _describe, _join, _suggest, _table_at, build
+from bot.config.secrets import secret_values
 from bot.config.sections import (
     _COMMUNITY_ID,
     CORE_SECTIONS,
@@ -144,6 +146,11 @@ class Config:
                 self.warnings.append(problem)
         self._sections[key] = instance
         return instance
+
+    def secret_values(self) -> Iterator[str]:
+        """Every secret the file references, resolved as the sections resolve them, for redaction."""
+        env = os.environ if self._env is None else self._env
+        return secret_values(self.raw, env=env, base_dir=self._base_dir)
 
     def plugin_raw(self, name: str) -> dict[str, Any]:
         """A copy of `[plugins.NAME]` as written ({} when absent), for plugins that parse it themselves."""
