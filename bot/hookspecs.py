@@ -105,6 +105,11 @@ def permission_allowed(bot: Bot, member: Member, permission: str, community: Com
 
 
 @hookspec
+def validate_setting(bot: Bot, community: Community, key: str, old: Any, new: Any) -> Any:
+    """Return a reason (str or Text) to refuse a `!config` change that would break an invariant."""
+
+
+@hookspec
 def check_integrity(bot: Bot) -> Any:
     """Return a list of invariant violations (empty when healthy) for `ruche db check`."""
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.commands.errors import UserError
 from bot.config import coerce_setting
-from bot.i18n import translatable
+from bot.i18n import Text, translatable
 from bot.model import Member
 
 if TYPE_CHECKING:
@@ -95,6 +95,7 @@ class Settings:
             if problems:
                 raise UserError(_("Invalid value for {key}: {reason}", key=key,
                                   reason="; ".join(problems)))
+        await self._validate(community_id, key, value)
         await self.bot.db.execute(
             "INSERT INTO core_settings (community, key, value) VALUES ($1, $2, $3) "
             "ON CONFLICT (community, key) DO UPDATE SET value = excluded.value",
@@ -105,9 +106,24 @@ class Settings:
         await self.bot.audit.record(community_id, member, "config.set", f"{key} = {raw[:100]}")
         return value
 
+    async def _validate(self, community_id: str, key: str, new: Any) -> None:
+        """Let plugins refuse a change that would break their invariants (fail closed)."""
+        old = self.current(community_id, key)
+        for reason in await self.bot.hooks.verdicts(
+            "validate_setting", bot=self.bot, community=self.bot.communities.get(community_id),
+            key=key, old=old, new=new,
+        ):
+            if reason is False:
+                reason = _("it could not be checked, so nothing was changed.")
+            if isinstance(reason, Text | str) and str(reason):
+                raise UserError(_("Cannot change {key}: {reason}", key=key, reason=reason))
+
     async def reset(self, community_id: str, key: str, member: Member) -> None:
         """Drop an override so the file (or default) value applies again."""
-        self._schema_for(key)
+        _schema, field = self._schema_for(key)
+        if key.startswith("plugins."):
+            await self._validate(community_id, key,
+                                 getattr(self.bot.plugin_config(key.split(".")[1]), field))
         await self.bot.db.execute("DELETE FROM core_settings WHERE community = $1 AND key = $2",
                                   community_id, key)
         self._values.get(community_id, {}).pop(key, None)

@@ -17,7 +17,16 @@ from bot.model import Community, IncomingMessage, Member, ReactionEvent, Role
 from bot.permissions import Permission
 from bot.scheduler import Job
 from bot.storage import Migrations
-from plugins.tips import hookspecs, integrity, reactions, rewards, service, sweeps, transfers
+from plugins.tips import (
+    guards,
+    hookspecs,
+    integrity,
+    reactions,
+    rewards,
+    service,
+    sweeps,
+    transfers,
+)
 from plugins.tips.commands import COMMANDS
 from plugins.tips.config import TipsConfig
 from plugins.tips.migrations import migrations
@@ -174,6 +183,11 @@ class TipsPlugin(TipsReads):  # read hooks for other plugins: reads.py
         return transfers.currency(service_for(bot), community)
 
     # -- operations -----------------------------------------------------------------------------
+
+    @hookimpl
+    async def validate_setting(self, bot: Bot, community: Community, key: str, old: Any,
+                               new: Any) -> Text | None:
+        return await guards.setting_refusal(bot, community, key, old, new)
 
     @hookimpl
     async def check_integrity(self, bot: Bot) -> list[str]:

@@ -504,3 +504,15 @@ async def forget_member(q: Queryable, community: str, member_id: int) -> None:
         "DELETE FROM tips_members WHERE community = $1 AND member_id = $2",
         community, member_id,
     )
+
+
+async def circulation(q: Queryable, community: str) -> tuple[int, int]:
+    """A community's sum of balances and its debts (the negative balances, as a positive sum)."""
+    row = await q.fetchrow(
+        "SELECT COALESCE(SUM(balance), 0) AS total, "
+        "COALESCE(SUM(CASE WHEN balance < 0 THEN -balance ELSE 0 END), 0) AS owed "
+        "FROM tips_accounts WHERE community = $1",
+        community,
+    )
+    assert row is not None
+    return int(row["total"]), int(row["owed"])

@@ -109,6 +109,11 @@ class Recorder:
         return True if member.display_name == "vip" else None
 
     @hookimpl
+    def validate_setting(self, key: str, new: Any) -> str | None:
+        self._rec("validate_setting")
+        return "not on Mondays" if key == "bot.command_prefix" and new == "?" else None
+
+    @hookimpl
     def check_integrity(self, bot: Any) -> list[str]:
         self._rec("check_integrity")
         return []
@@ -132,6 +137,8 @@ async def test_every_core_hook_is_exercised(make_bot: Any) -> None:
     await tb.bot.dispatch_join(MemberJoin(chat.adapter.user("newbie"), chat.adapter.room()))
     assert "not available" in await chat.say("alice", "!ping blocked")
     assert await chat.say("vip", "!secret") == "the secret"  # permission_allowed → True
+    assert await chat.say("mod", "!config bot.command_prefix ?") == (
+        "Cannot change bot.command_prefix: not on Mondays")
     # linking: a code on the console, redeemed by a second platform in the same community
     from bot.adapters.local import LocalAdapter
 

@@ -4,6 +4,7 @@ community's balances always sum to zero."""
 from __future__ import annotations
 
 from plugins.ideas.models import Idea
+from plugins.tips import integrity
 from plugins.tips.tests.conftest import COMMUNITY, Kit, MakeKit
 
 
@@ -63,12 +64,67 @@ async def test_rewards_allowance_and_demurrage_keep_the_sum_at_zero(make_kit: Ma
     await kit.check()
 
 
-async def test_switching_to_mutual_credit_with_minted_tokens_is_reported(kit: Kit) -> None:
+async def test_switching_to_mutual_credit_with_minted_tokens_is_refused(kit: Kit) -> None:
     await kit.fund("alice", 10)
     await kit.check()
-    await kit.say("mod", "!config plugins.tips.mutual_credit yes")
-    from plugins.tips import integrity
+    before = await kit.snapshot()
+    out = await kit.say("mod", "!config plugins.tips.mutual_credit yes")
+    assert out == ("Cannot change plugins.tips.mutual_credit: mutual credit cannot be switched "
+                   "on while 10 BZZ are in circulation (its balances must sum to zero).")
+    assert kit.svc.config(COMMUNITY).mutual_credit is False
+    assert await kit.snapshot() == before
+    assert "plugins.tips.mutual_credit = False" in await kit.say(
+        "mod", "!config plugins.tips.mutual_credit")
+    await kit.check()
 
+
+async def test_switching_mutual_credit_is_refused_in_french(kit: Kit) -> None:
+    await kit.fund("alice", 10)
+    await kit.say("mod", "!config bot.locale fr")
+    out = await kit.say("mod", "!config plugins.tips.mutual_credit yes")
+    assert out.startswith("Impossible de modifier plugins.tips.mutual_credit : ")
+    assert "10 BZZ" in out
+
+
+async def test_switching_an_empty_community_to_mutual_credit_is_allowed(kit: Kit) -> None:
+    out = await kit.say("mod", "!config plugins.tips.mutual_credit yes")
+    assert out == "plugins.tips.mutual_credit set to True for this community."
+    await kit.member("alice")
+    await kit.member("bob")
+    assert "tipped" in await kit.say("alice", "!tip @bob 5")
+    await kit.check()
+
+
+async def test_switching_mutual_credit_off_with_debts_is_refused(make_kit: MakeKit) -> None:
+    kit = await make_kit(mutual_credit=True, credit_limit=20)
+    await kit.member("alice")
+    await kit.member("bob")
+    assert "tipped" in await kit.say("alice", "!tip @bob 15")
+    out = await kit.say("mod", "!config plugins.tips.mutual_credit no")
+    assert out == ("Cannot change plugins.tips.mutual_credit: mutual credit cannot be switched "
+                   "off while members owe 15 BZZ (every balance must be back to zero first).")
+    assert kit.svc.config(COMMUNITY).mutual_credit is True
+    assert "tipped" in await kit.say("bob", "!tip @alice 15")
+    assert "set to False" in await kit.say("mod", "!config plugins.tips.mutual_credit no")
+    await kit.check()
+
+
+async def test_resetting_mutual_credit_to_the_file_value_is_checked_too(kit: Kit) -> None:
+    assert "set to True" in await kit.say("mod", "!config plugins.tips.mutual_credit yes")
+    await kit.member("alice")
+    await kit.member("bob")
+    assert "tipped" in await kit.say("alice", "!tip @bob 5")
+    out = await kit.say("mod", "!config plugins.tips.mutual_credit --reset")
+    assert "cannot be switched off while members owe 5 BZZ" in out
+    assert kit.svc.config(COMMUNITY).mutual_credit is True
+
+
+async def test_a_file_switch_to_mutual_credit_with_minted_tokens_is_reported(kit: Kit) -> None:
+    await kit.fund("alice", 10)
+    # The config file is not checked against the ledger: `ruche db check` reports it.
+    kit.tb._raw = {"plugins": {"tips": {"mutual_credit": True, "allowance_amount": 0,
+                                        "activity_reward": 0}}}
+    await kit.restart()
     problems = await integrity.check(kit.bot)
     assert problems == ["tips: community console is in mutual credit but its balances sum to "
                         "10, not 0 (10 minted before the switch, 0 burned)"]
