@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import pluggy
 
 from bot.adapters.local import LocalAdapter, SentMessage
+from bot.files import private_dir, private_file, write_private
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -80,10 +81,9 @@ class ConsoleAdapter(LocalAdapter):
 
     async def send_file(self, room: Any, filename: str, data: bytes, caption: str = "") -> Any:
         """Save uploads under data/exports so the operator can open them."""
-        folder = self.data_dir / "exports"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = private_dir(self.data_dir / "exports")
         safe = re.sub(r"[^A-Za-z0-9_.\-]", "_", filename) or "file"
-        (folder / safe).write_bytes(data)
+        write_private(folder / safe, data)  # exports hold members' names and balances
         return await super().send_file(room, f"{safe} → {folder / safe}", data, caption)
 
     async def handle_line(self, line: str) -> None:
@@ -144,10 +144,8 @@ class ConsoleAdapter(LocalAdapter):
         from prompt_toolkit.history import FileHistory
         from prompt_toolkit.patch_stdout import patch_stdout
 
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        session: PromptSession[str] = PromptSession(
-            history=FileHistory(str(self.data_dir / ".console_history"))
-        )
+        history = private_file(private_dir(self.data_dir) / ".console_history")
+        session: PromptSession[str] = PromptSession(history=FileHistory(str(history)))
         print("Ruche console — type !help, or NAME> text to speak as NAME; Ctrl-D quits.",
               file=self.stdout, flush=True)
         with patch_stdout():

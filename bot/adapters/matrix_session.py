@@ -6,6 +6,7 @@ id would mean new keys, and members' clients would have to trust the bot again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -16,6 +17,13 @@ from typing import Any
 from nio import AsyncClient, AsyncClientConfig, LoginResponse, WhoamiResponse
 
 from bot.adapters.matrix_plugin import MatrixConfig
+from bot.files import (
+    PRIVATE_DIR,
+    PRIVATE_FILE,
+    private_dir,
+    private_umask,
+    write_private,
+)
 
 log = logging.getLogger("ruche.matrix")
 
@@ -41,17 +49,32 @@ def read_session(store: Path) -> dict[str, Any]:
 
 def write_session(store: Path, data: dict[str, Any]) -> None:
     """Atomically, readable by the bot's user only (it may hold an access token)."""
-    store.mkdir(parents=True, exist_ok=True)
+    private_dir(store, tighten=True)
     tmp = store / (SESSION_FILE + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        json.dump(data, out)
+    write_private(tmp, json.dumps(data))
     os.replace(tmp, store / SESSION_FILE)
+
+
+def tighten_store(store: Path) -> None:
+    """Make the E2EE key store owner-only: nio creates its files under the process umask.
+
+    The store is one account's folder, which Ruche created, so everything in it is ours."""
+    private_dir(store, tighten=True)
+    for path in store.rglob("*"):
+        with contextlib.suppress(OSError):
+            path.chmod(PRIVATE_DIR if path.is_dir() else PRIVATE_FILE)
+
+
+def _restore(client: AsyncClient, store: Path, user_id: str, device: str, token: str) -> None:
+    """Restore a login; nio opens (or creates) its key store here, so under an owner-only umask."""
+    with private_umask():
+        client.restore_login(user_id, device, token)
+    tighten_store(store)
 
 
 def make_client(config: MatrixConfig, store: Path) -> AsyncClient:
     """A nio client whose own retry loops are bounded: the adapter's loop owns reconnection."""
-    store.mkdir(parents=True, exist_ok=True)
+    private_dir(store, tighten=True)
     client_config = AsyncClientConfig(
         encryption_enabled=config.encryption,
         store_sync_tokens=False,  # the sync token lives in the database (matrix_sync)
@@ -87,11 +110,11 @@ async def login(client: AsyncClient, config: MatrixConfig, store: Path) -> None:
             device = who.device_id or config.device_name
             write_session(store, {"user_id": config.user_id, "device_id": device,
                                   "token_sha": _fingerprint(token)})
-        client.restore_login(config.user_id, str(device), token)
+        _restore(client, store, config.user_id, str(device), token)
         return
     saved = session.get("access_token")
     if isinstance(saved, str) and session.get("device_id") and await _whoami(client, saved):
-        client.restore_login(config.user_id, str(session["device_id"]), saved)
+        _restore(client, store, config.user_id, str(session["device_id"]), saved)
         return
     if config.password is None:
         raise LoginFailed("no access_token or password configured")
@@ -100,6 +123,7 @@ async def login(client: AsyncClient, config: MatrixConfig, store: Path) -> None:
     response = await client.login(config.password.reveal(), device_name=config.device_name)
     if not isinstance(response, LoginResponse):
         raise LoginFailed(f"password login refused: {getattr(response, 'message', response)}")
+    tighten_store(store)  # nio opened its key store while handling the login response
     write_session(store, {"user_id": response.user_id, "device_id": response.device_id,
                           "access_token": response.access_token})
     log.info("matrix: logged in as %s, device %s", response.user_id, response.device_id)

@@ -28,6 +28,7 @@ from collections.abc import (
 )
 from typing import Any, TypeVar, cast
 
+from bot.files import PRIVATE_FILE, private_dir, private_file
 from bot.storage.db import (
     CORE_DDL,
     Database,
@@ -95,7 +96,7 @@ class SqliteDatabase(Database):
         """Start the writer (which sets WAL and creates core tables), then the readers."""
         options = parse_sqlite_url(url)
         if not options.memory:  # absolute, so a later chdir cannot split writer and readers
-            options = options._replace(path=_ensure_parent(options.path))
+            options = options._replace(path=_private_database(options.path))
         db = cls(url, options, asyncio.get_running_loop())
         db._thread.start()
         try:
@@ -408,10 +409,21 @@ def _vacuum(conn: sqlite3.Connection, sql: str) -> int:
     return 0
 
 
-def _ensure_parent(path: str) -> str:
-    """Create the database's folder, so `sqlite:///data/ruche.sqlite3` works on a fresh tree."""
+def _private_database(path: str) -> str:
+    """Create the database's folder (0700) and file (0600) before SQLite opens it.
+
+    SQLite gives its -wal, -shm and -journal files the database file's mode, so the ledger
+    stays owner-only whatever the umask, even when Ruche is used as a library. Folders that
+    already exist are left alone (they may be /tmp or the operator's own)."""
     absolute = os.path.abspath(path)
-    os.makedirs(os.path.dirname(absolute), exist_ok=True)
+    private_dir(os.path.dirname(absolute))
+    # Failures here are not ours to report: SQLite then says why it cannot open the file.
+    with contextlib.suppress(OSError):
+        if not os.path.exists(absolute):
+            private_file(absolute)
+    for made in (absolute, f"{absolute}-wal", f"{absolute}-shm", f"{absolute}-journal"):
+        with contextlib.suppress(OSError):  # left by an older release or another tool
+            os.chmod(made, PRIVATE_FILE)
     return absolute
 
 
@@ -444,6 +456,7 @@ def _backup(conn: sqlite3.Connection, path: str) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.remove(tmp)
     try:
+        private_file(tmp)  # 0600 from the start; the rename keeps the mode
         dst = sqlite3.connect(tmp, isolation_level=None)
         try:
             conn.backup(dst)
@@ -451,5 +464,5 @@ def _backup(conn: sqlite3.Connection, path: str) -> None:
         finally:
             dst.close()
         os.replace(tmp, path)
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, OSError) as exc:
         raise StorageError(f"backup to {path} failed: {exc}") from exc
