@@ -33,7 +33,8 @@ from bot.permissions import AuditLog, Permissions
 from bot.plugins import DEFAULT_PLUGINS, LoadedPlugin, create_plugin_manager, load_plugins
 from bot.scheduler import Scheduler
 from bot.settings import Settings
-from bot.storage import Database, Migrations, open_database, run_migrations
+from bot.storage import Database, Migrations, run_migrations
+from bot.storage.connect import connect as connect_database
 
 log = logging.getLogger("ruche")
 T = TypeVar("T")
@@ -125,7 +126,8 @@ class Bot:
     async def setup(self) -> None:
         """Load, open the database, migrate, and gather every plugin's registrations."""
         await self.load()
-        self._db = await open_database(self.config.storage.url)
+        self._db = await connect_database(self.config.storage.url,
+                                          self.config.storage.connect_timeout)
         from bot.schema import migrations as core_migrations
 
         self.migrations = [core_migrations] + [

@@ -7,8 +7,10 @@ import logging
 from typing import TYPE_CHECKING
 
 from bot.commands.context import Context
+from bot.commands.router import unavailable_text
 from bot.i18n import translatable
-from bot.model import IncomingMessage, MemberJoin, ReactionEvent
+from bot.model import IncomingMessage, MemberJoin, OutgoingMessage, ReactionEvent
+from bot.storage.db import DatabaseUnavailable, unavailable_cause
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -60,8 +62,24 @@ class Dispatcher:
         try:
             if await self._fresh(msg.ref.platform, msg.ref.id):
                 await self._route(msg)
+        except Exception as exc:
+            unavailable = unavailable_cause(exc)
+            if unavailable is None:
+                raise
+            await self._unreachable(msg, unavailable)
         finally:
             self._leave()
+
+    async def _unreachable(self, msg: IncomingMessage, exc: DatabaseUnavailable) -> None:
+        """The database failed before the command ran: commands get the outage reply, chat none."""
+        log.warning("message from %s dropped: database unreachable", msg.ref.platform,
+                    exc_info=exc, extra={"platform": msg.ref.platform})
+        community = self.bot.communities.for_room(msg.room)
+        text = msg.text.strip()
+        if not text.startswith(community.prefix) or len(text) <= len(community.prefix):
+            return
+        reply = self.bot.i18n.translate(unavailable_text(exc), community.locale)
+        await self.bot.send(msg.room, OutgoingMessage(reply, reply_to=msg.ref))
 
     async def _route(self, msg: IncomingMessage) -> None:
         """A fresh message from a human: to the command router, else to on_message."""
@@ -90,6 +108,11 @@ class Dispatcher:
         self._enter()
         try:
             await self._reaction(event)
+        except Exception as exc:
+            if unavailable_cause(exc) is None:
+                raise
+            log.warning("reaction dropped: database unreachable", exc_info=exc,
+                        extra={"platform": event.message.platform})
         finally:
             self._leave()
 
@@ -118,5 +141,9 @@ class Dispatcher:
             member = await self.bot.identity.member_for(event.user, community)
             await self.bot.hooks.notify("on_member_join", bot=self.bot, event=event,
                                         community=community, member=member)
+        except Exception as exc:
+            if unavailable_cause(exc) is None:
+                raise
+            log.warning("member join dropped: database unreachable", exc_info=exc)
         finally:
             self._leave()

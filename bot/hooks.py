@@ -130,6 +130,8 @@ class Hooks:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if name == "startup" and isinstance(exc, StartupError):
+                    raise  # the plugin cannot run as configured: `ruche run` stops, one line
                 log.exception(
                     "hook %s failed in plugin %s", name, self._plugin_name(impl),
                     extra={"plugin": self._plugin_name(impl), "hook": name},

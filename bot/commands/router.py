@@ -18,13 +18,22 @@ from bot.commands.errors import (
 )
 from bot.commands.model import Command, Group
 from bot.commands.parser import tokenize
-from bot.i18n import translatable
+from bot.i18n import Text, translatable
+from bot.storage.db import DatabaseUnavailable, unavailable_cause
 
 if TYPE_CHECKING:
     from bot.app import Bot
 
 _ = translatable("core")
 log = logging.getLogger("ruche.commands")
+
+
+def unavailable_text(exc: DatabaseUnavailable) -> Text:
+    """What a member is told when the database is unreachable: not a bug, and what happened."""
+    if exc.outcome_unknown:
+        return _("The connection to the database was lost while saving: your change may or "
+                 "may not have been recorded. Check before trying again.")
+    return _("The database is unreachable: nothing was changed. Try again in a moment.")
 
 
 class CommandRouter:
@@ -114,11 +123,19 @@ class CommandRouter:
             return
         except Exception as exc:
             plugin = cmd.domain if cmd else "core"
-            log.exception("command %s failed in plugin %s",
-                          cmd.qualified_name if cmd else body[:40], plugin,
-                          extra={"plugin": plugin, "community": ctx.community.id})
-            await ctx.reply(_("Sorry, something went wrong in {plugin}. Nothing was changed; "
-                              "the operators can find the details in the logs.", plugin=plugin))
+            name = cmd.qualified_name if cmd else body[:40]
+            unavailable = unavailable_cause(exc)
+            if unavailable is not None:  # an outage, not a bug: say so, log one line
+                log.warning("command %s in plugin %s: database unreachable", name, plugin,
+                            exc_info=unavailable,
+                            extra={"plugin": plugin, "community": ctx.community.id})
+                await ctx.reply(unavailable_text(unavailable))
+            else:
+                log.exception("command %s failed in plugin %s", name, plugin,
+                              extra={"plugin": plugin, "community": ctx.community.id})
+                await ctx.reply(_("Sorry, something went wrong in {plugin}. Nothing was "
+                                  "changed; the operators can find the details in the logs.",
+                                  plugin=plugin))
             await self.bot.hooks.notify("on_command_error", ctx=ctx, command=cmd, error=exc)
             return
         await self.bot.hooks.notify("on_command_completed", ctx=ctx, command=cmd)

@@ -55,13 +55,17 @@ class StorageSection:
     """[storage]: where the single source of truth lives."""
 
     url: str = "sqlite:///data/ruche.sqlite3"
+    connect_timeout: float = 60.0
 
     def validate(self) -> list[str]:
         """Only SQLite and PostgreSQL are supported; the URL is never echoed (it may hold a password)."""
+        problems: list[str] = []
         scheme, sep, rest = self.url.partition("://")
         if not sep or scheme.split("+", 1)[0].lower() not in _SCHEMES or not rest:
-            return ["url: expected sqlite:///PATH or postgresql://HOST/DB"]
-        return []
+            problems.append("url: expected sqlite:///PATH or postgresql://HOST/DB")
+        if self.connect_timeout < 0:
+            problems.append("connect_timeout: must be 0 (no waiting) or more seconds")
+        return problems
 
 
 @dataclass(frozen=True)

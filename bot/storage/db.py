@@ -37,6 +37,32 @@ class IntegrityError(StorageError):
     """A constraint (UNIQUE, CHECK, FOREIGN KEY, NOT NULL) refused the write: a business 'no'."""
 
 
+class DatabaseUnavailable(StorageError):
+    """The database cannot be reached (server down, restarting, network): retrying later may work.
+
+    Raised by every backend for connection-level failures, so callers can answer "try again"
+    rather than "bug". `outcome_unknown` is True when the connection broke while a write was
+    being committed: it may or may not have been applied; otherwise nothing was changed.
+    """
+
+    def __init__(self, message: str, *, reason: str = "", outcome_unknown: bool = False) -> None:
+        super().__init__(message)
+        self.reason = reason or message
+        self.outcome_unknown = outcome_unknown
+
+
+def unavailable_cause(exc: BaseException) -> DatabaseUnavailable | None:
+    """The DatabaseUnavailable behind `exc` (itself or in its chain), so wrappers stay transparent."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, DatabaseUnavailable):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
 class DatabaseTooNew(StorageError):
     """The database was migrated by newer code; running older code on it could corrupt it."""
 
@@ -252,18 +278,26 @@ _URL_PASSWORD = re.compile(r"^([A-Za-z][\w+.-]*://[^:/?#@]*:)[^/?#]+@")
 _QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
 
 
-async def open_database(url: str) -> Database:
+def is_postgresql(url: str) -> bool:
+    """Whether `url` names a PostgreSQL server (the only backend worth waiting for)."""
+    return url.partition(":")[0].lower() in ("postgresql", "postgres")
+
+
+async def open_database(url: str, *, connect_timeout: float | None = None) -> Database:
     """Open the database named by `url` ("sqlite:///rel.db", "sqlite:////abs.db",
-    "sqlite://:memory:", "postgresql://…"); the backend is imported only when used."""
+    "sqlite://:memory:", "postgresql://…"); the backend is imported only when used.
+
+    `connect_timeout` bounds each PostgreSQL connection attempt (asyncpg's default otherwise);
+    an unreachable server raises DatabaseUnavailable, any other refusal a StorageError."""
     scheme = url.partition(":")[0].lower()
     if scheme == "sqlite":
         from bot.storage.sqlite import SqliteDatabase
 
         return await SqliteDatabase.open(url)
-    if scheme in ("postgresql", "postgres"):
+    if is_postgresql(url):
         from bot.storage.postgres import PostgresDatabase
 
-        return await PostgresDatabase.open(url)
+        return await PostgresDatabase.open(url, connect_timeout=connect_timeout)
     raise ValueError(f"unsupported database url {mask_url(url)!r}: use sqlite:// or postgresql://")
 
 
@@ -271,13 +305,16 @@ __all__ = [
     "CORE_DDL",
     "Database",
     "DatabaseTooNew",
+    "DatabaseUnavailable",
     "IntegrityError",
     "Row",
     "StorageError",
     "Tx",
+    "is_postgresql",
     "mask_url",
     "open_database",
     "pg_rowcount",
     "prepare_sqlite",
     "rewrite_placeholders",
+    "unavailable_cause",
 ]

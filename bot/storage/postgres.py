@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import os
 import random
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -23,6 +24,7 @@ import asyncpg
 from bot.storage.db import (
     CORE_DDL,
     Database,
+    DatabaseUnavailable,
     ExclusiveGuard,
     IntegrityError,
     Row,
@@ -49,10 +51,63 @@ _RETRYABLE: tuple[type[BaseException], ...] = (
 )
 
 
-def _error(exc: BaseException) -> StorageError:
-    """Our exception for an asyncpg one; callers chain the original as __cause__."""
+_UNREACHABLE: tuple[type[BaseException], ...] = (
+    OSError,  # refused, DNS, timeout, reset
+    asyncpg.PostgresConnectionError,  # class 08, incl. "connection was closed in the middle"
+    asyncpg.CannotConnectNowError,  # "the database system is starting up" / shutting down
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+)
+_BROKEN_MID_WAY: tuple[type[BaseException], ...] = (
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    ConnectionResetError,
+    BrokenPipeError,
+)
+"""Failures of a connection that was working: a statement sent may have been applied."""
+
+
+def unreachable(exc: BaseException) -> bool:
+    """A connection-level failure (worth retrying later), not a refusal of the request."""
+    if isinstance(exc, _UNREACHABLE):
+        return True
+    return isinstance(exc, asyncpg.InterfaceError) and "connection" in str(exc) and (
+        "closed" in str(exc)
+    )
+
+
+def describe(exc: BaseException) -> str:
+    """A short, password-free reason for logs and chat-facing errors ("connection refused")."""
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, socket.gaierror):
+        return f"unknown host ({exc.strerror})"
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    if isinstance(exc, asyncpg.TooManyConnectionsError):
+        return "too many connections"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _error(exc: BaseException, *, writing: bool = False) -> StorageError:
+    """Our exception for an asyncpg one; callers chain the original as __cause__.
+
+    `writing`: a COMMIT (or a statement in its own transaction) was under way, so a connection
+    that broke mid-way leaves its outcome unknown."""
     if isinstance(exc, asyncpg.IntegrityConstraintViolationError):
         return IntegrityError(str(exc))
+    if unreachable(exc):
+        reason = describe(exc)
+        return DatabaseUnavailable(
+            f"the database is unreachable: {reason}",
+            reason=reason,
+            outcome_unknown=writing and isinstance(exc, _BROKEN_MID_WAY),
+        )
     return StorageError(str(exc))
 
 
@@ -117,11 +172,17 @@ class PostgresDatabase(Database):
         self._idle.set()
 
     @classmethod
-    async def open(cls, url: str) -> PostgresDatabase:
+    async def open(cls, url: str, *, connect_timeout: float | None = None) -> PostgresDatabase:
         """Connect the pool and create the storage layer's own tables."""
+        extra = {} if connect_timeout is None else {"timeout": connect_timeout}
         try:
-            pool = await asyncpg.create_pool(url, min_size=1, max_size=10)
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=10, **extra)
         except _DRIVER_ERRORS as exc:
+            if unreachable(exc):
+                reason = describe(exc)
+                raise DatabaseUnavailable(
+                    f"cannot connect to {mask_url(url)}: {reason}", reason=reason
+                ) from exc
             raise StorageError(f"cannot connect to {mask_url(url)}: {exc}") from exc
         db = cls(url, pool)
         try:
@@ -161,14 +222,14 @@ class PostgresDatabase(Database):
             with self._call():
                 return pg_rowcount(await self._pool.execute(sql, *args))
         except _DRIVER_ERRORS as exc:
-            raise _error(exc) from exc
+            raise _error(exc, writing=True) from exc
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         try:
             with self._call():
                 await self._pool.executemany(sql, list(rows))
         except _DRIVER_ERRORS as exc:
-            raise _error(exc) from exc
+            raise _error(exc, writing=True) from exc
 
     async def atomic(self, op: Callable[[Tx], Awaitable[T]]) -> T:
         """Run `op(tx)` in one transaction, re-running it after a deadlock."""
@@ -226,7 +287,7 @@ class PostgresDatabase(Database):
             try:
                 status = await conn.execute("COMMIT")
             except _DRIVER_ERRORS as exc:
-                raise _error(exc) from exc
+                raise _error(exc, writing=True) from exc
         finally:
             tx._conn = None
             if status is None:

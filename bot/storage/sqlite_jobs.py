@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 from urllib.parse import parse_qsl, unquote
 
 from bot.storage.db import (
+    DatabaseUnavailable,
     IntegrityError,
     Row,
     StorageError,
@@ -72,10 +73,19 @@ def parse_sqlite_url(url: str) -> SqliteOptions:
     return SqliteOptions(unquote(location[1:]), False, synchronous, int(busy))
 
 
+_SQLITE_IOERR = 10
+_SQLITE_CANTOPEN = 14
+
+
 def _error(exc: sqlite3.Error) -> StorageError:
-    """Our exception for a sqlite3 one (the caller chains it as __cause__)."""
+    """Our exception for a sqlite3 one (the caller chains it as __cause__).
+
+    I/O errors and a file that cannot be opened (disk gone, permissions changed) are the
+    SQLite form of an unreachable database: nothing was written, retrying later may work."""
     if isinstance(exc, sqlite3.IntegrityError):
         return IntegrityError(str(exc))
+    if getattr(exc, "sqlite_errorcode", 0) & 0xFF in (_SQLITE_IOERR, _SQLITE_CANTOPEN):
+        return DatabaseUnavailable(f"the database is unreachable: {exc}", reason=str(exc))
     return StorageError(str(exc))
 
 

@@ -8,6 +8,7 @@ when `[web] public` is true, else not served. There is no access log: URLs carry
 from __future__ import annotations
 
 import asyncio
+import errno
 import hmac
 import json
 import logging
@@ -17,6 +18,7 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
+from bot.errors import StartupError
 from plugins.pulse import assets, templates
 from plugins.pulse.config import WebConfig
 from plugins.pulse.metrics import CONTENT_TYPE, adapter_connected
@@ -54,6 +56,19 @@ async def _headers(request: web.Request,
     return response
 
 
+def _bind_problem(bind: str, port: int, exc: OSError) -> str:
+    """The one line an operator needs when the dashboard's address cannot be used."""
+    where = f"[{bind}]:{port}" if ":" in bind else f"{bind}:{port}"
+    if exc.errno == errno.EADDRINUSE:
+        return (f"cannot listen on {where}: address already in use — change [web] port "
+                "or stop the other program")
+    if exc.errno == errno.EACCES:
+        return (f"cannot listen on {where}: permission denied — use a [web] port above 1023 "
+                "or a reverse proxy")
+    reason = (exc.strerror or str(exc) or type(exc).__name__).lower()
+    return f"cannot listen on {where}: {reason} — check [web] bind and port"
+
+
 class WebServer:
     """Owns the aiohttp runner; `url` is known once `start()` bound the port."""
 
@@ -78,12 +93,17 @@ class WebServer:
         return app
 
     async def start(self) -> None:
+        """Bind the port; StartupError (one line, exit 2) if it cannot be bound."""
         # handler_cancellation: a closed browser tab ends its stream at once.
         self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=1.0,
                                      handle_signals=False, handler_cancellation=True)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.bind, self.config.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await self.stop()
+            raise StartupError(_bind_problem(self.config.bind, self.config.port, exc)) from None
         addresses = self._runner.addresses
         if addresses:
             self.port = int(addresses[0][1])
@@ -191,11 +211,11 @@ class WebServer:
         bot = self.service.bot
         try:
             database = await asyncio.wait_for(ping(bot.db), HEALTH_TIMEOUT)
-        except Exception as exc:
-            log.warning("pulse: health check failed: %s", type(exc).__name__)
+        except Exception as exc:  # one line per probe at most: probes come every few seconds
+            log.warning("pulse: health check: database down (%s)", _short(exc))
             database = False
         body = {"status": "ok" if database else "unavailable",
-                "database": "ok" if database else "unavailable",
+                "database": "up" if database else "down",
                 "adapters": {p: adapter_connected(a) for p, a in sorted(bot.adapters.items())}}
         return web.Response(text=json.dumps(body), content_type="application/json",
                             status=200 if database else 503,
@@ -219,3 +239,11 @@ class WebServer:
         response = web.Response(body=metrics.exposition(), headers={"Cache-Control": "no-store"})
         response.headers["Content-Type"] = CONTENT_TYPE
         return response
+
+
+def _short(exc: BaseException) -> str:
+    """Why the health query failed, in a few words and never with connection details."""
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {HEALTH_TIMEOUT:g} s"
+    reason = getattr(exc, "reason", None)
+    return str(reason) if reason else type(exc).__name__

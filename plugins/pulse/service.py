@@ -60,7 +60,12 @@ class PulseService:
         from plugins.pulse.server import WebServer  # aiohttp is only imported when serving
 
         self.server = WebServer(self, web)
-        await self.server.start()
+        try:
+            await self.server.start()
+        except BaseException:  # port taken: the bot will not start; leave nothing running
+            self.server = None
+            await self.stop()
+            raise
         url = self.server.url
         log.info("pulse: dashboard at %s", url, extra={"plugin": "pulse"})
         print(f"Ruche dashboard: {url}/  (health: {url}/healthz, metrics: {url}/metrics)",

@@ -116,14 +116,14 @@ async def test_healthz_checks_the_database(make_pulse: MakePulse) -> None:
     p = await make_pulse(web=True)
     status, body, headers = await p.get("/healthz")
     assert status == 200 and headers["Content-Type"].startswith("application/json")
-    assert '"database": "ok"' in body and '"console": true' in body
+    assert '"database": "up"' in body and '"console": true' in body
 
     async def broken(*_args: object) -> object:
         raise OSError("disk gone")
 
     p.bot.db.fetchval = broken
     status, body, _h = await p.get("/healthz")
-    assert status == 503 and '"database": "unavailable"' in body
+    assert status == 503 and '"database": "down"' in body
 
 
 async def test_metrics_in_prometheus_text_format(make_pulse: MakePulse) -> None:
