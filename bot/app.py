@@ -65,6 +65,8 @@ class Bot:
         self.dispatcher = Dispatcher(self)
         self.button_reactions = ButtonReactions(self)
         self.adapters: dict[str, Adapter] = {}
+        #: Adapters `start()` started: only these are stopped (CLI commands never start any).
+        self._running_adapters: list[Adapter] = []
         self.plugins: list[LoadedPlugin] = []
         self.config_schemas: dict[str, type[Any]] = {}
         self.config_warnings: list[ConfigError] = []
@@ -99,10 +101,11 @@ class Bot:
             self.config_schemas.update(schemas)
         known = {p.name for p in self.plugins} | set(DEFAULT_PLUGINS)
         found = validate_config(self.config, self.config_schemas, known_plugins=known)
+        # Warnings are kept even when errors follow, so check-config shows both in one pass.
+        self.config_warnings = [e for e in found if e.severity != "error"]
         problems = [e for e in found if e.severity == "error"]
         if problems:
             raise ConfigErrors(problems)
-        self.config_warnings = [e for e in found if e.severity != "error"]
         for path, schema in self.config_schemas.items():
             if path.startswith("plugins."):
                 name = path.split(".", 1)[1]
@@ -155,6 +158,7 @@ class Bot:
         await self.scheduler.start()
         for adapter in self.adapters.values():
             await adapter.start(self)
+            self._running_adapters.append(adapter)
         self._started = True
         log.info("ruche started", extra={"adapters": sorted(self.adapters)})
 
@@ -173,7 +177,8 @@ class Bot:
     async def stop(self) -> None:
         """Stop taking events, finish in-flight commands, stop jobs, flush and close."""
         await self.dispatcher.drain()
-        for adapter in list(self.adapters.values()):
+        running, self._running_adapters = self._running_adapters, []
+        for adapter in running:
             try:
                 await adapter.stop()
             except Exception:

@@ -10,7 +10,15 @@ from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from bot.config.build import _Builder, _describe, _join, _suggest, _table_at, build
+from bot.config.build import (
+    _INVALID,
+    _Builder,
+    _describe,
+    _join,
+    _suggest,
+    _table_at,
+    build,
+)
 from bot.config.secrets import secret_values
 from bot.config.sections import (
     _COMMUNITY_ID,
@@ -39,6 +47,8 @@ class Config:
     communities: dict[str, CommunitySection]
     hooks: HooksSection
     warnings: list[ConfigError]
+    #: Errors in the core sections, kept (not raised) only when built with `lenient=True`.
+    errors: list[ConfigError]
 
     def __init__(
         self,
@@ -46,8 +56,13 @@ class Config:
         *,
         path: Path | None = None,
         env: Mapping[str, str] | None = None,
+        lenient: bool = False,
     ) -> None:
-        """Validate the core sections of `raw`; raises ConfigErrors listing every problem."""
+        """Validate the core sections of `raw`; raises ConfigErrors listing every problem.
+
+        `lenient` (for `ruche check-config`) keeps the core's errors in `errors` and uses the
+        defaults of the broken sections, so plugins' sections are checked in the same pass.
+        """
         self.path = path
         self.raw = copy.deepcopy(dict(raw or {}))
         self._env = env
@@ -56,8 +71,9 @@ class Config:
         builder = _Builder(env, self._base_dir)
         core = self._build_core(builder)
         problems = builder.problems
-        if any(p.severity == "error" for p in problems):
+        if any(p.severity == "error" for p in problems) and not lenient:
             raise ConfigErrors(problems)
+        self.errors = [p for p in problems if p.severity == "error"]
         (
             self.bot,
             self.storage,
@@ -67,7 +83,7 @@ class Config:
             self.communities,
             self.hooks,
         ) = core
-        self.warnings = list(problems)
+        self.warnings = [p for p in problems if p.severity != "error"]
         for dotted, schema, value in (
             ("bot", BotSection, self.bot),
             ("storage", StorageSection, self.storage),
@@ -86,25 +102,29 @@ class Config:
             ("storage", StorageSection),
             ("logging", LoggingSection),
         ):
-            sections.append(b.build(schema, raw.get(name, {}), name))
+            sections.append(_or_default(b.build(schema, raw.get(name, {}), name), schema))
         platforms = raw.get("platforms", {})
         if not isinstance(platforms, Mapping):
             b.error("platforms", f"expected a table, got {_describe(platforms)}")
             platforms = {}
-        sections.append(b.build(ConsoleSection, platforms.get("console", {}), "platforms.console"))
+        console = b.build(ConsoleSection, platforms.get("console", {}), "platforms.console")
+        sections.append(_or_default(console, ConsoleSection))
         plugins = raw.get("plugins", {})
         if not isinstance(plugins, Mapping):
             b.error("plugins", f"expected a table, got {_describe(plugins)}")
             plugins = {}
         disabled = b.convert(list[str], plugins.get("disabled", []), "plugins.disabled")
-        sections.append(disabled)
+        sections.append([] if disabled is _INVALID else disabled)
         communities = b.convert(
             dict[str, CommunitySection], raw.get("communities", {}), "communities"
         )
-        sections.append(communities)
         if isinstance(raw.get("communities"), Mapping):
+            if communities is _INVALID:
+                communities = _valid_communities(raw["communities"], self._env, self._base_dir)
             self._check_communities(b, raw["communities"], communities)
-        sections.append(b.build(HooksSection, raw.get("hooks", {}), "hooks"))
+        sections.append({} if communities is _INVALID else communities)
+        hooks = b.build(HooksSection, raw.get("hooks", {}), "hooks")
+        sections.append(_or_default(hooks, HooksSection))
         return tuple(sections)
 
     @staticmethod
@@ -172,13 +192,39 @@ class Config:
         return self.bot.command_prefix
 
 
+def _or_default(built: Any, schema: type[T]) -> T:
+    """A section that failed to build stands in as its defaults, so checking can go on."""
+    return schema() if built is _INVALID else cast(T, built)
+
+
+def _valid_communities(
+    raw: Mapping[str, Any], env: Mapping[str, str] | None, base_dir: Path | None
+) -> dict[str, CommunitySection]:
+    """The communities that build on their own (their problems are already reported)."""
+    valid: dict[str, CommunitySection] = {}
+    for cid, table in raw.items():
+        instance, _problems = build(
+            CommunitySection, table if isinstance(table, Mapping) else {}, "", env=env,
+            base_dir=base_dir,
+        )
+        if instance is not None and isinstance(table, Mapping):
+            valid[str(cid)] = instance
+    return valid
+
+
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
-def load_config(path: Path | None, *, env: Mapping[str, str] | None = None) -> Config:
-    """Read and validate the core of a TOML file; None gives the zero-config defaults."""
+def load_config(
+    path: Path | None, *, env: Mapping[str, str] | None = None, lenient: bool = False
+) -> Config:
+    """Read and validate the core of a TOML file; None gives the zero-config defaults.
+
+    `lenient` keeps the core's errors in `Config.errors` instead of raising (see `Config`);
+    a file that cannot be read or parsed always raises.
+    """
     if path is None:
-        return Config({}, env=env)
+        return Config({}, env=env, lenient=lenient)
     path = Path(path)
     try:
         text = path.read_bytes().decode("utf-8")
@@ -194,7 +240,7 @@ def load_config(path: Path | None, *, env: Mapping[str, str] | None = None) -> C
         position = _TOML_POSITION.search(message)
         where = f"{path}:{position[1]}" if position else str(path)
         raise ConfigErrors([ConfigError(where, f"invalid TOML: {message}")]) from None
-    return Config(raw, path=path, env=env)
+    return Config(raw, path=path, env=env, lenient=lenient)
 
 
 def validate_config(
@@ -207,10 +253,11 @@ def validate_config(
 
     `schemas` maps dotted paths ("platforms.discord", "plugins.tips", "web") to dataclasses.
     `known_plugins` names every installed plugin, loaded or disabled (a disabled plugin registers
-    no schema); it defaults to the plugins found in `schemas`. Includes the core's warnings.
+    no schema); it defaults to the plugins found in `schemas`. Includes the core's warnings,
+    and its errors when the config was loaded leniently.
     """
     b = _Builder(config._env, config._base_dir)
-    problems: list[ConfigError] = list(config.warnings)
+    problems: list[ConfigError] = [*config.errors, *config.warnings]
     raw = config.raw
     disabled = set(config.plugins_disabled)
     plugin_schemas = {p.split(".", 1)[1] for p in schemas if p.startswith("plugins.")}

@@ -18,6 +18,7 @@ from bot.model import Community, Role
 from bot.permissions import Permission
 from bot.scheduler import Job
 from bot.storage import Migrations
+from bot.timestamps import iso_columns
 from plugins.funding import hookspecs, idea_events, integrity, render, settlement, store
 from plugins.funding.commands import COMMANDS
 from plugins.funding.config import FundingConfig
@@ -121,8 +122,14 @@ class FundingPlugin:
     @hookimpl
     async def export_data(self, bot: Bot, community: Community,
                           fmt: str) -> dict[str, list[dict[str, Any]]] | None:
+        """Rounds, pledges and backers; instants in ISO 8601 UTC."""
         tables = await store.export_rows(bot.db, community.id)
-        return tables if any(tables.values()) else None
+        if not any(tables.values()):
+            return None
+        return {name: iso_columns(rows, _EXPORT_TIMES) for name, rows in tables.items()}
 
+
+#: Epoch-seconds columns of the exported tables.
+_EXPORT_TIMES = ("opened_at", "deadline", "settled_at", "created_at")
 
 plugin = FundingPlugin()

@@ -13,6 +13,7 @@ from bot import Community, Role, hookimpl
 from bot.permissions import Permission
 from bot.scheduler import Job
 from bot.storage import Migrations
+from bot.timestamps import iso_columns
 from plugins.ideas import campaigns, hookspecs, service, store, voting
 from plugins.ideas.commands import COMMANDS
 from plugins.ideas.config import IdeasConfig
@@ -75,12 +76,18 @@ class IdeasPlugin(IdeasReads):  # read hooks for other plugins: reads.py
     @hookimpl
     async def export_data(self, bot: Bot, community: Community,
                           fmt: str) -> dict[str, list[dict[str, Any]]] | None:
+        """The community's ideas, campaigns, comments and feedback; instants in ISO 8601 UTC."""
         tables = await store.export_rows(bot.db, community.id)
-        return tables if any(tables.values()) else None  # nothing of this community
+        if not any(tables.values()):
+            return None  # nothing of this community
+        return {name: iso_columns(rows, _EXPORT_TIMES) for name, rows in tables.items()}
 
     @hookimpl
     async def check_integrity(self, bot: Bot) -> list[str] | None:
         return await store.integrity_problems(bot.db) or None  # None: healthy
 
+
+#: Epoch-seconds columns of the exported tables.
+_EXPORT_TIMES = ("created_at", "updated_at", "closes_at", "closed_at")
 
 plugin = IdeasPlugin()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
+from bot.timestamps import iso_utc
 from plugins.tips import store
 from plugins.tips.money import fmt
 from plugins.tips.service import service_for
@@ -46,10 +46,6 @@ async def check(bot: Bot) -> list[str]:
     return problems
 
 
-def _iso(at: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
-
-
 async def ledger_rows(bot: Bot, community: str) -> list[dict[str, Any]]:
     """Every entry of a community, oldest first, with member names and display amounts."""
     cfg = service_for(bot).config(community)
@@ -66,7 +62,7 @@ async def ledger_rows(bot: Bot, community: str) -> list[dict[str, Any]]:
 
     return [
         {
-            "id": e.id, "time": _iso(e.at), "from": e.src, "from_name": name(e.src),
+            "id": e.id, "time": iso_utc(e.at), "from": e.src, "from_name": name(e.src),
             "to": e.dst, "to_name": name(e.dst), "amount": fmt(cfg, e.amount),
             "units": e.amount, "currency": cfg.currency, "reason": e.reason,
             "ref": e.ref or "", "memo": e.memo, "link": e.link,

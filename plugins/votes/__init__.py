@@ -14,6 +14,7 @@ from bot import hookimpl
 from bot.model import Community, Member, ReactionEvent, Role
 from bot.permissions import Permission
 from bot.scheduler import Job
+from bot.timestamps import iso_columns
 from plugins.votes import closing, reactions, store
 from plugins.votes.config import ROLES, VotesConfig
 from plugins.votes.migrations import migrations
@@ -124,10 +125,11 @@ class VotesPlugin(VotesReads):  # read hooks for other plugins: reads.py
 
     @hookimpl
     async def export_data(self, bot: Bot, community: Community, fmt: str) -> dict[str, Any]:
-        """Polls and ballots; secret ballots appear under their HMAC key only."""
-        return {"votes_polls": store.as_dicts(await store.export_polls(bot.db, community.id)),
-                "votes_ballots": store.as_dicts(await store.export_ballots(bot.db,
-                                                                           community.id))}
+        """Polls and ballots (secret ones under their HMAC key only); instants in ISO 8601 UTC."""
+        polls = store.as_dicts(await store.export_polls(bot.db, community.id))
+        ballots = store.as_dicts(await store.export_ballots(bot.db, community.id))
+        return {"votes_polls": iso_columns(polls, ("created_at", "closes_at", "closed_at")),
+                "votes_ballots": iso_columns(ballots, ("cast_at",))}
 
     @hookimpl
     async def check_integrity(self, bot: Bot) -> list[str]:

@@ -1,0 +1,42 @@
+"""The `ruche` command line: run, check-config, init, db, communities, export, plugins, discord.
+
+`bot.cli:main` is the console script; each subcommand lives in the module named after it.
+"""
+
+from __future__ import annotations
+
+from rich.markup import escape
+
+from bot.cli.common import err, print_errors
+from bot.cli.parser import build_parser
+from bot.config import ConfigErrors
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse, run the subcommand, and turn known failures into one line and an exit code."""
+    from bot.errors import StartupError
+    from bot.files import restrict_umask
+
+    args = build_parser().parse_args(argv)
+    restrict_umask()  # the ledger and members' identities are never world-readable
+    try:
+        result: int = args.func(args)
+        return result
+    except ConfigErrors as errors:
+        print_errors(errors)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    except StartupError as exc:
+        err().print(f"[red]ruche: {escape(str(exc))}[/]")
+        return exc.exit_code
+    except Exception as exc:
+        from bot.storage import DatabaseTooNew
+
+        if isinstance(exc, DatabaseTooNew):
+            err().print(f"[red]{escape(str(exc))}[/] — upgrade Ruche before using this database.")
+            return 2
+        raise
+
+
+__all__ = ["build_parser", "main"]
