@@ -567,7 +567,26 @@ def test_validate_config_reports_everything() -> None:
         "room 'matrix:!a:b': platform 'matrix' is not configured",
     ]
     assert not any(p.path.startswith("plugins.votes") for p in problems)
-    assert ("plugins.tips.max_tip", "error") not in messages  # type errors come first
+    # A range problem shows beside a type error of the same section: one pass finds both.
+    assert messages[("plugins.tips.max_tip", "error")] == "must be greater than 0"
+
+
+def test_lenient_config_keeps_core_errors_and_checks_the_rest() -> None:
+    raw: dict[str, Any] = {"bot": {"command_prefix": 3}, "hooks": {"timeout": 0},
+                           "communities": {"ok": {"rooms": ["irc:#x"]},
+                                           "bad": {"rooms": ["nope"]}},
+                           "plugins": {"tips": {"currency": 3}}}
+    with pytest.raises(ConfigErrors):
+        Config(raw)
+    config = Config(raw, lenient=True)
+    assert config.bot.command_prefix == "!" and config.hooks.timeout == 10.0  # the defaults
+    assert list(config.communities) == ["ok"]  # the valid community is still checked
+    found = {(p.path, p.message) for p in validate_config(config, SCHEMAS)}
+    assert ("bot.command_prefix", "expected a string, got integer 3") in found
+    assert ("hooks.timeout", "must be greater than 0") in found
+    assert ("communities.ok.rooms", "room 'irc:#x': platform 'irc' is not configured") in found
+    assert any(path == "communities.bad.rooms" for path, _ in found)
+    assert ("plugins.tips.currency", "expected a string, got integer 3") in found
 
 
 def test_validate_config_plugin_without_settings_and_range_check() -> None:
