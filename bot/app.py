@@ -29,9 +29,11 @@ from bot.model import (
     ReactionEvent,
     RoomRef,
 )
+from bot.outbox import INTERVAL as OUTBOX_INTERVAL
+from bot.outbox import Outbox
 from bot.permissions import AuditLog, Permissions
 from bot.plugins import DEFAULT_PLUGINS, LoadedPlugin, create_plugin_manager, load_plugins
-from bot.scheduler import Scheduler
+from bot.scheduler import Job, Scheduler
 from bot.settings import Settings
 from bot.storage import Database, Migrations, run_migrations
 from bot.storage.connect import connect as connect_database
@@ -64,6 +66,7 @@ class Bot:
         self.communities = Communities(self)
         self.dispatcher = Dispatcher(self)
         self.button_reactions = ButtonReactions(self)
+        self.outbox = Outbox(self)
         self.adapters: dict[str, Adapter] = {}
         #: Adapters `start()` started: only these are stopped (CLI commands never start any).
         self._running_adapters: list[Adapter] = []
@@ -145,6 +148,7 @@ class Bot:
         for cmd in self.router.walk():
             if cmd.permission:
                 self.permissions.default_role(cmd.permission)  # fails loudly if unregistered
+        self.scheduler.add(Job("core.outbox", _drain_outbox, OUTBOX_INTERVAL, plugin="core"))
         for job in await self.hooks.collect("register_jobs", bot=self):
             self.scheduler.add(job)
         for adapter in await self.hooks.collect("register_adapters", bot=self):
@@ -154,6 +158,7 @@ class Bot:
 
     async def start(self) -> None:
         """Startup hooks, catch-up sweeps, then adapters begin taking events."""
+        await self.outbox.release_stale_leases()
         await self.hooks.notify("startup", bot=self)
         await self.scheduler.start()
         for adapter in self.adapters.values():
@@ -277,3 +282,8 @@ class Bot:
     def now(self) -> float:
         """Current time in seconds since the epoch, from the replaceable `clock`."""
         return self.clock()
+
+
+async def _drain_outbox(bot: Bot) -> int:
+    """The `core.outbox` job: re-drive announcements a crash or an outage left unsent."""
+    return await bot.outbox.drain()

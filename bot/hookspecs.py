@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from bot.announcement import Announcement
     from bot.app import Bot
     from bot.commands.context import Context
     from bot.commands.model import Command
@@ -107,6 +108,11 @@ def permission_allowed(bot: Bot, member: Member, permission: str, community: Com
 @hookspec
 def validate_setting(bot: Bot, community: Community, key: str, old: Any, new: Any) -> Any:
     """Return a reason (str or Text) to refuse a `!config` change that would break an invariant."""
+
+
+@hookspec
+def render_announcement(bot: Bot, announcement: Announcement) -> Any:
+    """Return the message (OutgoingMessage, Text or str) of one of the plugin's outbox rows."""
 
 
 @hookspec

@@ -1,4 +1,4 @@
-"""The core's own tables (identity, audit, settings), versioned like any plugin's."""
+"""The core's own tables (identity, audit, settings, outbox), versioned like any plugin's."""
 
 from __future__ import annotations
 
@@ -74,3 +74,31 @@ async def _button_reactions(tx: Tx) -> None:
             PRIMARY KEY (platform, message_id, emoji)
         )"""
     )
+
+
+@migrations.step(3, "announcement outbox: recorded with the state change, delivered after")
+async def _announcements(tx: Tx) -> None:
+    await tx.execute(
+        f"""CREATE TABLE core_announcements (
+            id {serial_pk(tx.dialect)},
+            namespace TEXT NOT NULL,
+            key TEXT NOT NULL UNIQUE,
+            community TEXT NOT NULL,
+            room TEXT,
+            member_id BIGINT,
+            edit_ref TEXT,
+            reply_to TEXT,
+            text TEXT,
+            payload TEXT NOT NULL DEFAULT '{{}}',
+            created_at DOUBLE PRECISION NOT NULL,
+            next_try_at DOUBLE PRECISION NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            lease_owner TEXT,
+            lease_until DOUBLE PRECISION,
+            sent_at DOUBLE PRECISION,
+            message_ref TEXT
+        )"""
+    )
+    await tx.execute(
+        "CREATE INDEX core_announcements_unsent ON core_announcements (sent_at, next_try_at)")

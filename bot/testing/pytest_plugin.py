@@ -100,3 +100,11 @@ async def ruche_bot(make_bot: MakeBot) -> TestBot:
 def chat(ruche_bot: TestBot) -> Chat:
     """The in-memory chat of `ruche_bot`: `await chat.say("alice", "!ping")`."""
     return ruche_bot.chat
+
+
+@pytest_asyncio.fixture
+async def database_url(tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A fresh database for bots run in child processes: SQLite, or PostgreSQL on request."""
+    if os.environ.get(BACKEND_ENV, "sqlite") == "postgresql":
+        return await fresh_pg_database(request.getfixturevalue("ruche_pg_url"))
+    return f"sqlite:///{tmp_path / 'ruche.sqlite3'}"

@@ -23,6 +23,7 @@ from plugins.votes.reads import VotesReads
 from plugins.votes.service import VotesService, voter_key
 
 if TYPE_CHECKING:
+    from bot.announcement import Announcement
     from bot.app import Bot
     from bot.storage import Tx
 
@@ -130,6 +131,13 @@ class VotesPlugin(VotesReads):  # read hooks for other plugins: reads.py
         ballots = store.as_dicts(await store.export_ballots(bot.db, community.id))
         return {"votes_polls": iso_columns(polls, ("created_at", "closes_at", "closed_at")),
                 "votes_ballots": iso_columns(ballots, ("cast_at",))}
+
+    @hookimpl
+    async def render_announcement(self, bot: Bot, announcement: Announcement) -> Any:
+        """Final tallies and result posts, read from the poll when they are sent."""
+        if announcement.namespace != "votes":
+            return None
+        return await closing.render_announcement(self.service(bot), announcement)
 
     @hookimpl
     async def check_integrity(self, bot: Bot) -> list[str]:

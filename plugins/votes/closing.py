@@ -6,6 +6,10 @@ same op computes and freezes the result and deletes the ballot secret. Only that
 on to `finish` — after the commit — so `on_poll_closed` is emitted once. If the process dies
 before finishing, `notified = 0` stays in the database and a later sweep claims it once its
 lease has lapsed (a replay is possible only after such a crash: handlers are idempotent).
+
+The final edit of the tally and the "Results of poll #N" post are recorded in the core outbox
+by that same op, so they commit with the close: a kill after it is re-driven by the next
+start, at least once (`bot.outbox`), whatever happens to the events.
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from bot.announcement import Announcement
 from bot.model import OutgoingMessage
 from bot.storage import Tx
 from plugins.votes import reactions, render, spend, store
 from plugins.votes.codec import compute_result, encode_result
-from plugins.votes.models import PollResult
+from plugins.votes.models import Poll, PollResult
 
 if TYPE_CHECKING:
     from plugins.votes.service import VotesService
@@ -38,10 +43,11 @@ async def end(svc: VotesService, poll_id: int, status: str = "closed"
     async def op(tx: Tx) -> PollResult | bool | None:
         if not await store.end_poll(tx, poll_id, status, now):
             return None
-        if status == "cancelled":
-            return True
         poll = await store.get_poll(tx, poll_id)
         assert poll is not None
+        await record_show(svc, tx, poll)
+        if status == "cancelled":
+            return True
         result = compute_result(poll, await store.ballots(tx, poll_id))
         await store.set_result(tx, poll_id, encode_result(result))
         return result
@@ -75,26 +81,53 @@ async def finish(svc: VotesService, poll_id: int) -> None:
     await show(svc, poll_id)
 
 
+def keys(poll_id: int) -> tuple[str, str]:
+    """The outbox keys of a poll's final edit and of its result post."""
+    return f"votes:poll:{poll_id}:final", f"votes:poll:{poll_id}:results"
+
+
+async def record_show(svc: VotesService, tx: Tx, poll: Poll) -> None:
+    """In the op that ends the poll: the final edit and the result post go to the outbox."""
+    final, results = keys(poll.id)
+    await store.claim_show(tx, poll.id)
+    outbox = svc.bot.outbox
+    if poll.message is not None:
+        await outbox.add(tx, "votes", final, community=poll.community, edit=poll.message,
+                         payload={"poll": poll.id, "kind": "final"})
+    if poll.status == "closed" and poll.room is not None \
+            and svc.config(poll.community).announce_results:
+        await outbox.add(tx, "votes", results, community=poll.community, room=poll.room,
+                         reply_to=poll.message, payload={"poll": poll.id, "kind": "results"})
+
+
 async def show(svc: VotesService, poll_id: int) -> None:
-    """The final edit of the tally message and the result post; retried by sweeps on failure."""
-    bot = svc.bot
-    if not await store.claim_show(bot.db, poll_id):
-        return
-    try:
-        poll = await store.get_poll(bot.db, poll_id)
-        if poll is None:
-            return
-        await svc.live.final(poll_id)
-        cfg = svc.config(poll.community)
-        if poll.status == "closed" and cfg.announce_results and poll.room is not None \
-                and poll.room.platform in bot.adapters:
-            result = await svc.result(poll)
-            text = render.results_text(poll, result, svc.translate(poll.community))
-            await bot.send(poll.room, OutgoingMessage(text, reply_to=poll.message))
-    except Exception:
-        log.exception("poll %s: final edit failed, retried by the next sweep", poll_id,
-                      extra={"plugin": "votes"})
-        await store.unclaim_show(bot.db, poll_id)
+    """Deliver the final edit and the result post now (the outbox retries what fails)."""
+    await svc.bot.outbox.deliver(keys(poll_id))
+
+
+async def render_announcement(svc: VotesService, item: Announcement) -> OutgoingMessage | None:
+    """The final tally or the result post of an ended poll, as it reads at send time."""
+    poll = await store.get_poll(svc.bot.db, int(item.payload["poll"]))
+    if poll is None or poll.status == "open":
+        return OutgoingMessage("")  # nothing to show (never recorded so: a hand-edited row)
+    if item.payload.get("kind") == "final":
+        await svc.live.drop(poll.id)
+        return OutgoingMessage(await svc.message_text(poll), buttons=svc.buttons(poll))
+    if poll.status != "closed":
+        return OutgoingMessage("")
+    result = await svc.result(poll)
+    return OutgoingMessage(render.results_text(poll, result, svc.translate(poll.community)))
+
+
+async def _record_legacy(svc: VotesService, poll_id: int) -> None:
+    """A poll ended before the outbox existed (shown = 0): record its messages now, once."""
+    async def op(tx: Tx) -> None:
+        poll = await store.get_poll(tx, poll_id)
+        if poll is not None and poll.status != "open" and await store.claim_show(tx, poll_id):
+            await record_show(svc, tx, poll)
+
+    await svc.bot.db.atomic(op)
+    await show(svc, poll_id)
 
 
 async def sweep(svc: VotesService) -> int:
@@ -113,7 +146,7 @@ async def sweep(svc: VotesService) -> int:
         if await store.claim_finish(bot.db, poll_id, now, lease):
             await finish(svc, poll_id)
     for poll_id in await store.unshown(bot.db):
-        await show(svc, poll_id)
+        await _record_legacy(svc, poll_id)
     for poll_id in await store.unannounced(bot.db, now - ANNOUNCE_GRACE_SECONDS):
         poll = await store.get_poll(bot.db, poll_id)
         if poll is not None:

@@ -76,6 +76,15 @@ class LiveTally:
         await self._edit(poll_id)
         self._last.pop(poll_id, None)
 
+    async def drop(self, poll_id: int) -> None:
+        """The poll ended and its final edit is on its way: no pending edit may follow it."""
+        task = self._tasks.pop(poll_id, None)
+        self._dirty.discard(poll_id)
+        self._last.pop(poll_id, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
     async def idle(self) -> None:
         """Wait until no edit is pending (tests, benchmarks, shutdown)."""
         while self._tasks:

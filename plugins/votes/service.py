@@ -158,7 +158,7 @@ class VotesService:
         return (self.reaction_ballots(poll) and adapter is not None
                 and adapter.capabilities.reactions)
 
-    def _buttons(self, poll: Poll) -> tuple[Button, ...]:
+    def buttons(self, poll: Poll) -> tuple[Button, ...]:
         """Buttons only where the platform shows them: elsewhere the core would turn them
         into reactions or text, and polls already have their keycaps and usage line."""
         room = poll.message.platform if poll.message else poll.room.platform if poll.room else ""
@@ -173,7 +173,7 @@ class VotesService:
             log.warning("poll %s has no reachable room", poll.id, extra={"plugin": "votes"})
             return poll
         text = await self.message_text(poll)
-        ref = await self.bot.send(poll.room, OutgoingMessage(text, buttons=self._buttons(poll)))
+        ref = await self.bot.send(poll.room, OutgoingMessage(text, buttons=self.buttons(poll)))
         self._texts[poll.id] = text
         self.reconciled.add(poll.id)  # its reactions all arrive as events from now on
         await store.set_message(self.bot.db, poll.id, ref)
@@ -343,7 +343,7 @@ class VotesService:
             text = await self.message_text(poll)  # read after `state`: at least as new
             if self._texts.get(poll_id) != text:
                 await self.bot.edit(poll.message,
-                                    OutgoingMessage(text, buttons=self._buttons(poll)))
+                                    OutgoingMessage(text, buttons=self.buttons(poll)))
                 self._texts[poll_id] = text
         await store.set_shown_revision(self.bot.db, poll_id, state[0])
 
