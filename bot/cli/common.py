@@ -20,7 +20,7 @@ BotAction = Callable[[Any], Coroutine[Any, Any, int]]
 
 def err() -> Console:
     """Problems and progress go to stderr, so stdout stays clean for pipes (`export`)."""
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)  # whole lines, for grep
 
 
 def out() -> Console:
@@ -61,7 +61,7 @@ def print_errors(errors: ConfigErrors) -> None:
     console = err()
     for e in errors.errors:
         style = "yellow" if e.severity == "warning" else "red"
-        console.print(f"[{style}]{e.severity}[/]: {escape(str(e))}", soft_wrap=True)
+        console.print(f"[{style}]{e.severity}[/]: {escape(str(e))}")
 
 
 def with_bot(config: Config, action: BotAction) -> int:

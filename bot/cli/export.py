@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import difflib
 import io
 import json
 import re
@@ -96,8 +97,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     async def export(bot: Any) -> int:
         known = [row.id for row in await community_rows(bot)]
         if args.community not in known:
-            return _refuse(f"no community {escape(repr(args.community))}; known: "
-                           f"{escape(', '.join(known)) or 'none yet'} (see `ruche communities`).")
+            close = difflib.get_close_matches(args.community, known, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            return _refuse(escape(f"no community {args.community!r}; known: "
+                                  f"{', '.join(known) or 'none yet'} (see `ruche communities`)."
+                                  f"{hint}"))
         tables = await _collect(bot, args.community, args.format)
         if args.format == "csv":
             assert output is not None
