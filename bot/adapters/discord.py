@@ -204,7 +204,11 @@ class DiscordAdapter(BaseAdapter):
         client = self.client
         opened = False
         if client.user is None:
-            await client.login(self.config.token.reveal())
+            try:
+                await client.login(self.config.token.reveal())
+            except BaseException:
+                await client.close()  # a failed login must not leave its HTTP session open
+                raise
             opened = True
         try:
             payload = command_payload(self.bot)

@@ -43,6 +43,11 @@ def cmd_discord(args: argparse.Namespace) -> int:
         except RuntimeError as exc:
             err().print(f"[red]{escape(str(exc))}[/]")
             return 1
+        except Exception as exc:  # login refused, Discord unreachable: one line, not a traceback
+            err().print("[red]discord sync failed:[/] " + escape(
+                f"{type(exc).__name__}: {exc}; check the [platforms.discord] token and the "
+                "network, then run it again."))
+            return 1
         out().print(f"[green]✓[/] {count} slash command(s) pushed to Discord")
         return 0
 
