@@ -129,10 +129,18 @@ def _one_line_outage(record: logging.LogRecord) -> None:
     from bot.storage.db import unavailable_cause
 
     assert record.exc_info is not None and record.exc_info[1] is not None
-    cause = unavailable_cause(record.exc_info[1])
+    exc = record.exc_info[1]
+    cause = unavailable_cause(exc)
     if cause is not None:
-        record.msg, record.args = f"{record.getMessage()}: {cause.reason}", None
-        record.exc_info, record.exc_text = None, None
+        reason = cause.reason
+    elif record.name.startswith("asyncpg.") and isinstance(exc, OSError):
+        # the pool reconnecting in the background
+        refused = isinstance(exc, ConnectionRefusedError)
+        reason = "connection refused" if refused else (exc.strerror or str(exc)).lower()
+    else:
+        return
+    record.msg, record.args = f"{record.getMessage()}: {reason}", None
+    record.exc_info, record.exc_text = None, None
 
 
 def _summary(seen: _Seen, now: float) -> logging.LogRecord:

@@ -3,6 +3,7 @@
 from bot.storage.db import (
     Database,
     DatabaseTooNew,
+    DatabaseUnavailable,
     IntegrityError,
     Row,
     StorageError,
@@ -14,6 +15,7 @@ from bot.storage.migrations import Migrations, migration_status, run_migrations,
 __all__ = [
     "Database",
     "DatabaseTooNew",
+    "DatabaseUnavailable",
     "IntegrityError",
     "Migrations",
     "Row",

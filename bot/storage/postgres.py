@@ -43,6 +43,7 @@ _ATTEMPTS = 5
 _DRIVER_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
     OSError,
 )
 _RETRYABLE: tuple[type[BaseException], ...] = (
@@ -58,6 +59,9 @@ _UNREACHABLE: tuple[type[BaseException], ...] = (
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
     asyncpg.TooManyConnectionsError,
+    # A pooled connection the server cut mid-query is left in a state asyncpg refuses to use
+    # ("cannot switch to state 15; another operation is in progress"); it is then terminated.
+    asyncpg.InternalClientError,
 )
 _BROKEN_MID_WAY: tuple[type[BaseException], ...] = (
     asyncpg.ConnectionDoesNotExistError,

@@ -19,6 +19,7 @@ from urllib.parse import quote, urlencode
 from aiohttp import web
 
 from bot.errors import StartupError
+from bot.storage.db import DatabaseUnavailable, unavailable_cause
 from plugins.pulse import assets, templates
 from plugins.pulse.config import WebConfig
 from plugins.pulse.metrics import CONTENT_TYPE, adapter_connected
@@ -211,8 +212,11 @@ class WebServer:
         bot = self.service.bot
         try:
             database = await asyncio.wait_for(ping(bot.db), HEALTH_TIMEOUT)
-        except Exception as exc:  # one line per probe at most: probes come every few seconds
-            log.warning("pulse: health check: database down (%s)", _short(exc))
+        except Exception as exc:  # probes come every few seconds: the log keeps one line
+            cause = unavailable_cause(exc) or (DatabaseUnavailable(
+                "health check timed out", reason=f"no answer within {HEALTH_TIMEOUT:g} s")
+                if isinstance(exc, TimeoutError) else exc)
+            log.warning("pulse: health check: database down", exc_info=cause)
             database = False
         body = {"status": "ok" if database else "unavailable",
                 "database": "up" if database else "down",
@@ -240,10 +244,3 @@ class WebServer:
         response.headers["Content-Type"] = CONTENT_TYPE
         return response
 
-
-def _short(exc: BaseException) -> str:
-    """Why the health query failed, in a few words and never with connection details."""
-    if isinstance(exc, TimeoutError):
-        return f"no answer within {HEALTH_TIMEOUT:g} s"
-    reason = getattr(exc, "reason", None)
-    return str(reason) if reason else type(exc).__name__
