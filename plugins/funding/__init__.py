@@ -27,6 +27,7 @@ from plugins.funding.models import FundingRound
 from plugins.funding.service import FundingService
 
 if TYPE_CHECKING:
+    from bot.announcement import Announcement
     from bot.app import Bot
     from bot.commands import Command
     from plugins.ideas.models import Idea, IdeaMerged, IdeaStatusChange
@@ -118,6 +119,18 @@ class FundingPlugin:
     @hookimpl
     async def check_integrity(self, bot: Bot) -> list[str] | None:
         return await integrity.check(bot) or None
+
+    @hookimpl
+    async def startup(self, bot: Bot) -> None:
+        """A dead run's event claims are free before the first sweep (no lease to wait out)."""
+        await settlement.release_stale_claims(bot)
+
+    @hookimpl
+    async def render_announcement(self, bot: Bot, announcement: Announcement) -> Any:
+        """A round's outcome ("is funded", failed, merged), rendered when it is sent."""
+        if announcement.namespace != "funding":
+            return None
+        return await settlement.render_announcement(self.service(bot), announcement)
 
     @hookimpl
     async def export_data(self, bot: Bot, community: Community,

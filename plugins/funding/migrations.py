@@ -103,3 +103,8 @@ async def _initial(tx: Tx) -> None:
         " tier TEXT NOT NULL DEFAULT '',"
         " PRIMARY KEY (round_id, member_id))"
     )
+
+
+@migrations.step(2, "the run that claimed a round's event, released when that run is gone")
+async def _notify_owner(tx: Tx) -> None:
+    await tx.execute("ALTER TABLE funding_rounds ADD COLUMN notify_owner TEXT")

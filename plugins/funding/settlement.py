@@ -3,8 +3,9 @@
 A round is its own outbox. `claim` (open → settling, one conditional UPDATE) decides who
 settles; `decide` (one op, once pending pledges are resolved) freezes the outcome and marks
 what must leave the escrow (`refunding`, `moving`); then each movement is driven through the
-ledger (idempotent refs) and marked done; `finish` makes the round final; `notify` emits its
-event once (leased). A process killed at any point leaves a state the next sweep continues
+ledger (idempotent refs) and marked done; `finish` makes the round final and records its
+announcement in the core outbox in the same op; `notify` emits its event once (leased by this
+run: a dead run's claim is released at the next start) and delivers the announcement. A process killed at any point leaves a state the next sweep continues
 from, and every replayed movement is a no-op in the ledger.
 """
 
@@ -13,11 +14,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from bot.i18n import translatable
-from bot.model import OutgoingMessage
+from bot.announcement import Announcement
+from bot.i18n import Text, translatable
+from bot.model import RoomRef
 from bot.storage import Row, Tx
 from plugins.funding import money, movements, render, store
-from plugins.funding.models import Backer, FundingRound, PledgeChange
+from plugins.funding.models import Backer, PledgeChange
 from plugins.funding.tiers import tier_for
 
 if TYPE_CHECKING:
@@ -175,7 +177,8 @@ async def _release(svc: FundingService, row: Row) -> None:
             await store.insert_backer(tx, round_id, row["community"], member_id, total,
                                       tier_for(total, tiers))
         await store.set_round_states(tx, round_id, "confirmed", "released", now)
-        await store.finish(tx, round_id, "succeeded", now)
+        if await store.finish(tx, round_id, "succeeded", now):
+            await record_outcome(svc, tx, round_id)
 
     await bot.db.atomic(finalize)
 
@@ -187,32 +190,58 @@ async def _finish_when_empty(svc: FundingService, round_id: int, state: str,
     now = float(bot.now())
 
     async def op(tx: Tx) -> None:
-        if not await store.count_in(tx, round_id, waiting):
-            await store.finish(tx, round_id, state, now)
+        if not await store.count_in(tx, round_id, waiting) \
+                and await store.finish(tx, round_id, state, now):
+            await record_outcome(svc, tx, round_id)
 
     await bot.db.atomic(op)
 
 
 # -- after settlement -----------------------------------------------------------------------------
 
+def outcome_key(round_id: int) -> str:
+    """The outbox key of a round's outcome announcement."""
+    return f"funding:round:{round_id}:outcome"
+
+
+async def record_outcome(svc: FundingService, tx: Tx, round_id: int) -> None:
+    """In the op that makes the round final: its announcement goes to the outbox with it."""
+    row = await store.round_row(tx, round_id)
+    if row is None or row["settle_kind"] == "close" or not row["room_platform"] \
+            or not svc.config(row["community"]).announce:
+        return  # `!fund close` answers its caller; no room, or announcements off: nothing
+    room = RoomRef(row["room_platform"], row["room_id"], row["room_name"], row["room_guild"])
+    await svc.bot.outbox.add(tx, "funding", outcome_key(round_id), community=row["community"],
+                             room=room, payload={"round": round_id})
+
+
 async def notify(svc: FundingService, round_id: int) -> None:
-    """Emit a final round's event and announce it, once (a crash before the end re-emits)."""
+    """Emit a final round's event once (a crash before the end re-emits), then announce it."""
     bot = svc.bot
     row = await store.round_row(bot.db, round_id)
-    if row is None or row["state"] not in store.FINAL_STATES or row["notified"]:
+    if row is None or row["state"] not in store.FINAL_STATES:
         return
-    if not await store.claim_notify(bot.db, round_id, float(bot.now()), NOTIFY_LEASE):
-        return
-    final = await svc.round(round_id)
-    assert final is not None
-    backers = await backers_of(bot, round_id)
-    if final.state == "succeeded":
-        await bot.hooks.notify("on_funding_succeeded", bot=bot, round=final, backers=backers)
-    elif final.state in ("failed", "cancelled"):
-        await bot.hooks.notify("on_funding_failed", bot=bot, round=final)
-    if row["settle_kind"] != "close" and svc.config(final.community).announce:
-        await _announce(svc, final, backers, row["merged_into"])
-    await store.mark_notified(bot.db, round_id)
+    if not row["notified"]:
+        if not await store.claim_notify(bot.db, round_id, float(bot.now()), NOTIFY_LEASE,
+                                        bot.outbox.owner.encode()):
+            return
+        final = await svc.round(round_id)
+        assert final is not None
+        if final.state == "succeeded":
+            await bot.hooks.notify("on_funding_succeeded", bot=bot, round=final,
+                                   backers=await backers_of(bot, round_id))
+        elif final.state in ("failed", "cancelled"):
+            await bot.hooks.notify("on_funding_failed", bot=bot, round=final)
+        await bot.db.atomic(lambda tx: record_outcome(svc, tx, round_id))  # settled before
+        await store.mark_notified(bot.db, round_id)  # the outbox existed: no-op otherwise
+    await bot.outbox.deliver([outcome_key(round_id)])
+
+
+async def release_stale_claims(bot: Bot) -> None:
+    """At startup: event claims a dead run of this host held are free again at once."""
+    for owner in await store.notify_owners(bot.db):
+        if bot.outbox.stale_owner(owner):
+            await store.release_notify(bot.db, owner)
 
 
 async def backers_of(bot: Bot, round_id: int) -> tuple[Backer, ...]:
@@ -221,17 +250,16 @@ async def backers_of(bot: Bot, round_id: int) -> tuple[Backer, ...]:
                  for r in await store.backers(bot.db, round_id))
 
 
-async def _announce(svc: FundingService, final: FundingRound, backers: tuple[Backer, ...],
-                    merged_into: int | None) -> None:
-    bot = svc.bot
-    if final.room is None or final.room.platform not in bot.adapters:
-        return
+async def render_announcement(svc: FundingService, item: Announcement) -> Text | str | None:
+    """A final round's outcome, as it reads when it is sent (its backers, its merge target)."""
+    round_id = int(item.payload["round"])
+    final = await svc.round(round_id)
+    row = await store.round_row(svc.bot.db, round_id)
+    if final is None or row is None:
+        return ""
+    if final.state not in store.FINAL_STATES:
+        return None  # cannot happen: recorded with the final state
+    merged_into = row["merged_into"]
     target = await svc.round(int(merged_into)) if merged_into is not None else None
-    text = await render.outcome(bot, final, backers, await svc.display_currency(final.community),
-                                target)
-    locale = bot.communities.get(final.community).locale
-    try:
-        await bot.send(final.room, OutgoingMessage(bot.i18n.translate(text, locale)))
-    except Exception:
-        log.exception("funding: could not announce round %s", final.id,
-                      extra={"plugin": "funding", "community": final.community})
+    return await render.outcome(svc.bot, final, await backers_of(svc.bot, round_id),
+                                await svc.display_currency(final.community), target)

@@ -210,12 +210,26 @@ async def unnotified_round_ids(q: Querier) -> list[int]:
     return [int(r["id"]) for r in rows]
 
 
-async def claim_notify(q: Querier, round_id: int, now: float, lease: float) -> bool:
-    """One caller emits a settled round's event; a crashed claim lapses after `lease`."""
+async def claim_notify(q: Querier, round_id: int, now: float, lease: float,
+                       owner: str) -> bool:
+    """One caller emits a settled round's event; a crashed claim lapses after `lease`, or at
+    the next start of the process that took it (`release_notify`)."""
     return await q.execute(
-        "UPDATE funding_rounds SET notify_claimed_at = $2 WHERE id = $1 AND notified = 0 "
-        "AND (notify_claimed_at IS NULL OR notify_claimed_at < $3)",
-        round_id, now, now - lease) == 1
+        "UPDATE funding_rounds SET notify_claimed_at = $2, notify_owner = $4 WHERE id = $1 "
+        "AND notified = 0 AND (notify_claimed_at IS NULL OR notify_claimed_at < $3)",
+        round_id, now, now - lease, owner) == 1
+
+
+async def notify_owners(q: Querier) -> list[str]:
+    """Runs holding an event claim not yet done."""
+    rows = await q.fetch("SELECT DISTINCT notify_owner FROM funding_rounds WHERE notified = 0 "
+                         "AND notify_claimed_at IS NOT NULL AND notify_owner IS NOT NULL")
+    return [str(r["notify_owner"]) for r in rows]
+
+
+async def release_notify(q: Querier, owner: str) -> None:
+    await q.execute("UPDATE funding_rounds SET notify_claimed_at = NULL WHERE notified = 0 "
+                    "AND notify_owner = $1", owner)
 
 
 async def mark_notified(q: Querier, round_id: int) -> None:

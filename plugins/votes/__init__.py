@@ -80,8 +80,9 @@ class VotesPlugin(VotesReads):  # read hooks for other plugins: reads.py
     # -- lifecycle and core events ------------------------------------------------------------
 
     @hookimpl
-    def startup(self, bot: Bot) -> None:
-        self.service(bot)
+    async def startup(self, bot: Bot) -> None:
+        """The service, and the claims a dead run left, freed before the first sweep."""
+        await closing.release_stale_claims(self.service(bot))
 
     @hookimpl
     async def shutdown(self, bot: Bot) -> None:

@@ -5,7 +5,8 @@ decides which caller (a sweep, another process's sweep, `!poll close`) closes th
 same op computes and freezes the result and deletes the ballot secret. Only that caller goes
 on to `finish` — after the commit — so `on_poll_closed` is emitted once. If the process dies
 before finishing, `notified = 0` stays in the database and a later sweep claims it once its
-lease has lapsed (a replay is possible only after such a crash: handlers are idempotent).
+lease has lapsed, or at once at the next start of the same process (the claim names its run;
+a replay is possible only after such a crash: handlers are idempotent).
 
 The final edit of the tally and the "Results of poll #N" post are recorded in the core outbox
 by that same op, so they commit with the close: a kill after it is re-driven by the next
@@ -41,7 +42,7 @@ async def end(svc: VotesService, poll_id: int, status: str = "closed"
     now = svc.bot.now()
 
     async def op(tx: Tx) -> PollResult | bool | None:
-        if not await store.end_poll(tx, poll_id, status, now):
+        if not await store.end_poll(tx, poll_id, status, now, svc.bot.outbox.owner.encode()):
             return None
         poll = await store.get_poll(tx, poll_id)
         assert poll is not None
@@ -130,6 +131,14 @@ async def _record_legacy(svc: VotesService, poll_id: int) -> None:
     await show(svc, poll_id)
 
 
+async def release_stale_claims(svc: VotesService) -> None:
+    """At startup: what a dead run of this host had claimed is finished now, not in minutes."""
+    bot = svc.bot
+    for owner in await store.finish_owners(bot.db):
+        if bot.outbox.stale_owner(owner):
+            await store.release_finish(bot.db, owner)
+
+
 async def sweep(svc: VotesService) -> int:
     """The deadline job (also run at startup): close what is due, finish what was left."""
     bot = svc.bot
@@ -143,7 +152,7 @@ async def sweep(svc: VotesService) -> int:
             log.exception("closing poll %s failed", poll_id, extra={"plugin": "votes"})
     lease = now - LEASE_SECONDS
     for poll_id in await store.unfinished(bot.db, lease):
-        if await store.claim_finish(bot.db, poll_id, now, lease):
+        if await store.claim_finish(bot.db, poll_id, now, lease, bot.outbox.owner.encode()):
             await finish(svc, poll_id)
     for poll_id in await store.unshown(bot.db):
         await _record_legacy(svc, poll_id)

@@ -72,3 +72,8 @@ async def _initial(tx: Tx) -> None:
         " created_at DOUBLE PRECISION NOT NULL)"
     )
     await tx.execute("CREATE INDEX votes_charges_poll ON votes_charges (poll_id, member_id)")
+
+
+@migrations.step(2, "the run that claimed an ended poll's events, released when that run is gone")
+async def _notify_owner(tx: Tx) -> None:
+    await tx.execute("ALTER TABLE votes_polls ADD COLUMN notify_owner TEXT")

@@ -140,12 +140,12 @@ async def claim_open(tx: Querier, poll_id: int, now: float) -> Row | None:
         "AND (closes_at IS NULL OR closes_at > $2) RETURNING secret", poll_id, now)
 
 
-async def end_poll(tx: Querier, poll_id: int, status: str, now: float) -> bool:
+async def end_poll(tx: Querier, poll_id: int, status: str, now: float, owner: str) -> bool:
     """open → closed|cancelled exactly once; the secret is destroyed in the same statement."""
     changed = await tx.execute(
         "UPDATE votes_polls SET status = $2, closed_at = $3, secret = NULL, "
-        "notify_claimed_at = $3, revision = revision + 1 WHERE id = $1 AND status = 'open'",
-        poll_id, status, now)
+        "notify_claimed_at = $3, notify_owner = $4, revision = revision + 1 "
+        "WHERE id = $1 AND status = 'open'", poll_id, status, now, owner)
     return changed == 1
 
 
@@ -182,11 +182,25 @@ async def unfinished(q: Querier, lease_before: float) -> list[int]:
     return [int(r["id"]) for r in rows]
 
 
-async def claim_finish(q: Querier, poll_id: int, now: float, lease_before: float) -> bool:
+async def claim_finish(q: Querier, poll_id: int, now: float, lease_before: float,
+                       owner: str) -> bool:
     changed = await q.execute(
-        "UPDATE votes_polls SET notify_claimed_at = $2 WHERE id = $1 AND notified = 0 "
-        "AND (notify_claimed_at IS NULL OR notify_claimed_at < $3)", poll_id, now, lease_before)
+        "UPDATE votes_polls SET notify_claimed_at = $2, notify_owner = $4 WHERE id = $1 "
+        "AND notified = 0 AND (notify_claimed_at IS NULL OR notify_claimed_at < $3)",
+        poll_id, now, lease_before, owner)
     return changed == 1
+
+
+async def finish_owners(q: Querier) -> list[str]:
+    """Runs holding the claim on an ended poll's events, not yet done."""
+    rows = await q.fetch("SELECT DISTINCT notify_owner FROM votes_polls WHERE notified = 0 "
+                         "AND status <> 'open' AND notify_owner IS NOT NULL")
+    return [str(r["notify_owner"]) for r in rows]
+
+
+async def release_finish(q: Querier, owner: str) -> None:
+    await q.execute("UPDATE votes_polls SET notify_claimed_at = NULL WHERE notified = 0 "
+                    "AND status <> 'open' AND notify_owner = $1", owner)
 
 
 async def mark_notified(q: Querier, poll_id: int) -> None:

@@ -3,9 +3,12 @@ the next start posts them, once (the outbox re-drives at startup, no lease to wa
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+from bot.testing import TestBot
 from bot.testing.announce_crash import run, write_config
+from plugins.votes.tests.conftest import Recorder
 
 LINES = [
     'alice> !poll new "Lunch?" "Pizza" "Soup"',
@@ -38,3 +41,18 @@ def test_results_posted_at_next_start_after_kill(tmp_path: Path, database_url: s
     third = run(config, [], builtins=("votes",))
     assert third.returncode == 0, third.stdout + third.stderr
     assert "MSG " not in third.stdout  # delivered once: nothing is re-posted
+
+
+async def test_events_claimed_by_a_dead_run_are_emitted_at_next_start(
+        tb: TestBot, recorder: Recorder) -> None:
+    """A run killed between closing a poll and emitting `on_poll_closed`: its claim would hold
+    for five minutes; the next start of the same process frees it and emits the event."""
+    await tb.chat.say("alice", '!poll new "Lunch?" "Pizza" "Soup"')
+    await tb.chat.say("alice", "!poll close 1")
+    assert recorder.names().count("closed") == 1
+    owner = tb.bot.outbox.owner
+    await tb.bot.db.execute("UPDATE votes_polls SET notified = 0, notify_claimed_at = $1, "
+                            "notify_owner = $2", time.time() + 3600,
+                            f"{owner.host}/{owner.pid}/old-run")
+    await tb.restart()
+    assert recorder.names().count("closed") == 2  # replayed once, by the next start
