@@ -150,7 +150,10 @@ class _PgTx(Tx):
 
 async def _rollback(conn: Any) -> None:
     """Leave the transaction; a connection in an unknown state is closed, not reused."""
-    if conn.is_closed():
+    try:
+        if conn.is_closed():
+            return
+    except asyncpg.InterfaceError:  # the server cut it and the pool already took it back
         return
     try:
         await conn.execute("ROLLBACK")

@@ -14,7 +14,7 @@ import pytest_asyncio
 
 from bot.commands.router import unavailable_text
 from bot.logs import TextFormatter, install_quiet_errors
-from bot.storage import DatabaseUnavailable
+from bot.storage import DatabaseUnavailable, Tx, open_database
 from bot.testing import TestBot, make_test_bot
 from plugins.pulse import service_for as pulse
 from plugins.tips.service import service_for as tips
@@ -143,3 +143,26 @@ def test_the_reply_is_localized() -> None:
     unknown = unavailable_text(DatabaseUnavailable("lost", outcome_unknown=True))
     assert "may or may not have been recorded" in i18n.translate(unknown, "en")
     assert "a peut-être été enregistrée" in i18n.translate(unknown, "fr")
+
+
+async def test_a_transaction_cut_by_the_outage_leaves_nothing(cluster: PgCluster) -> None:
+    db = await open_database(cluster.url())
+    try:
+        await db.execute("CREATE TABLE cut (x INT)")
+
+        async def op(tx: Tx) -> None:
+            await tx.execute("INSERT INTO cut VALUES (1)")
+            cluster.stop()  # the server goes away between two statements of the transaction
+            await tx.execute("INSERT INTO cut VALUES (2)")
+
+        with pytest.raises(DatabaseUnavailable) as caught:
+            await db.atomic(op)
+        assert not caught.value.outcome_unknown  # never reached COMMIT: "nothing was changed"
+        with pytest.raises(DatabaseUnavailable):
+            await db.fetchval("SELECT 1")
+        cluster.start()
+        assert await db.fetchval("SELECT COUNT(*) FROM cut") == 0  # the pool reconnects alone
+        await db.execute("INSERT INTO cut VALUES (3)")
+        assert await db.fetchval("SELECT COUNT(*) FROM cut") == 1
+    finally:
+        await db.close()
