@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 0
     except StartupError as exc:
-        err().print(f"[red]ruche: {escape(str(exc))}[/]")
+        err().print(f"[red]ruche: {escape(str(exc))}[/]", soft_wrap=True)  # one line, any width
         return exc.exit_code
     except Exception as exc:
         from bot.storage import DatabaseTooNew
