@@ -162,7 +162,11 @@ class Outbox:
                     "WHERE lease_owner = $1 AND sent_at IS NULL", row["lease_owner"])
         return released
 
-    async def drain(self) -> int:
+    async def flush(self, namespace: str) -> int:
+        """Deliver a namespace's due announcements now (after a commit that recorded some)."""
+        return await self.drain(namespace)
+
+    async def drain(self, namespace: str = "") -> int:
         """Deliver every due announcement (the `core.outbox` job); returns how many went out."""
         sent = 0
         last = 0
@@ -170,7 +174,8 @@ class Outbox:
             rows = await self.bot.db.fetch(
                 f"SELECT {_COLUMNS} FROM core_announcements WHERE sent_at IS NULL AND id > $1 "
                 "AND next_try_at <= $2 AND (lease_until IS NULL OR lease_until < $2) "
-                "ORDER BY id LIMIT $3", last, self.bot.now(), BATCH)
+                "AND ($4 = '' OR namespace = $4) ORDER BY id LIMIT $3",
+                last, self.bot.now(), BATCH, namespace)
             for row in rows:
                 last = int(row["id"])
                 if await self._deliver(row):

@@ -3,8 +3,9 @@
     python -m bot.testing.announce_crash CONFIG WORKDIR "name> line" …
 
 `CRASH_KEY=prefix` kills the process (`os._exit(9)`, no cleanup at all) when the outbox is
-about to render the first announcement whose key starts with `prefix`: the state change and
-the intent are committed, nothing was sent — the window the outbox must survive.
+about to render the first announcement whose key starts with `prefix` (its Text, or through
+`render_announcement`): the state change and the intent are committed, nothing was sent — the
+window the outbox must survive.
 `CLOCK=+seconds` starts the bot's clock that far ahead of the wall clock (deadlines, digests).
 `BUILTINS=a,b` loads only these built-in plugins (with the core).
 It prints `REPLY <text>` per chat line, then `MSG <text>` for every message the bot posted
@@ -27,7 +28,7 @@ from bot.testing import TEST_BUILTINS, TestBot, make_test_bot
 
 
 class Killer:
-    """Dies before rendering the chosen announcement (tryfirst: before its plugin renders it)."""
+    """Dies as the outbox is about to render the chosen announcement; moves the clock."""
 
     def __init__(self, prefix: str, offset: float) -> None:
         self.prefix = prefix
@@ -35,15 +36,18 @@ class Killer:
 
     @hookimpl(tryfirst=True)
     def startup(self, bot: Any) -> None:
-        """Move the clock before the startup sweeps run."""
+        """Before the startup sweeps and deliveries run."""
         if self.offset:
             bot.clock = lambda: time.time() + self.offset
+        render = bot.outbox._render
 
-    @hookimpl(tryfirst=True)
-    def render_announcement(self, announcement: Any) -> None:
-        if self.prefix and announcement.key.startswith(self.prefix):
-            print(f"KILLED before {announcement.key}", flush=True)
-            os._exit(9)
+        async def render_or_die(item: Any) -> Any:
+            if self.prefix and item.key.startswith(self.prefix):
+                print(f"KILLED before {item.key}", flush=True)
+                os._exit(9)
+            return await render(item)
+
+        bot.outbox._render = render_or_die
 
 
 def _report(tb: TestBot) -> None:

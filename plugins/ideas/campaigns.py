@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.commands import UserError
 from bot.i18n import Text, translatable
-from bot.model import Community, Member, OutgoingMessage, RoomRef
+from bot.model import Community, Member, RoomRef
 from bot.storage import Tx
 from plugins.ideas import events, store
 from plugins.ideas.models import CampaignClosed
@@ -102,8 +102,9 @@ async def close_by_name(bot: Bot, community: Community, member: Member,
     return closed
 
 
-async def close(bot: Bot, campaign_id: int) -> CampaignClosed | None:
-    """open → closed once; emits `on_campaign_closed` only for the call that closed it."""
+async def close(bot: Bot, campaign_id: int, *, announce: bool = False) -> CampaignClosed | None:
+    """open → closed once; emits `on_campaign_closed` only for the call that closed it. With
+    `announce`, its result post is recorded in the outbox by the op that closes it."""
     now = bot.now()
 
     async def op(tx: Tx) -> CampaignClosed | None:
@@ -112,31 +113,26 @@ async def close(bot: Bot, campaign_id: int) -> CampaignClosed | None:
             return None
         winners = [await store.public_idea(tx, i) for i in
                    await store.campaign_winners(tx, campaign_id)]
-        return CampaignClosed(row.community, row.name, row.bounty, tuple(winners))
+        closed = CampaignClosed(row.community, row.name, row.bounty, tuple(winners))
+        if announce and row.room is not None:
+            await bot.outbox.add(tx, "ideas", f"ideas:campaign:{campaign_id}:closed",
+                                 community=row.community, room=row.room,
+                                 text=closed_text(closed))
+        return closed
 
     closed = await bot.db.atomic(op)
     if closed is not None:
         await events.campaign_closed(bot, closed)
+        await bot.outbox.flush("ideas")
     return closed
 
 
 async def close_due(bot: Bot) -> int:
-    """The deadline sweep (also at startup): closes every campaign whose time is up."""
+    """The deadline sweep (also at startup): closes and announces every campaign due."""
     count = 0
     for campaign_id in await store.due_campaigns(bot.db, bot.now()):
-        closed = await close(bot, campaign_id)
-        if closed is None:
-            continue
-        count += 1
-        row = await store.campaign_by_id(bot.db, campaign_id)
-        if row is not None and row.room is not None and row.room.platform in bot.adapters:
-            locale = bot.communities.get(row.community).locale
-            text = bot.i18n.translate(closed_text(closed), locale)
-            try:
-                await bot.send(row.room, OutgoingMessage(text))
-            except Exception:
-                log.exception("could not announce campaign %s", row.name,
-                              extra={"plugin": "ideas"})
+        if await close(bot, campaign_id, announce=True) is not None:
+            count += 1
     return count
 
 

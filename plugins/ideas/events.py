@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from bot.i18n import Text, translatable
-from bot.model import OutgoingMessage
+from bot.storage import Tx
 from plugins.ideas import lifecycle
 from plugins.ideas.models import CampaignClosed, Idea, IdeaMerged, IdeaStatusChange
 
@@ -24,18 +24,37 @@ async def submitted(bot: Bot, idea: Idea) -> None:
     await bot.hooks.notify("on_idea_submitted", bot=bot, idea=idea)
 
 
-async def status_changed(bot: Bot, change: IdeaStatusChange, *,
-                         message: Text | None = None) -> None:
-    """Emit the generic then the specific event, then tell the authors (never the actor)."""
+async def status_changed(bot: Bot, change: IdeaStatusChange) -> None:
+    """Emit the generic then the specific event, then send the notices recorded with it."""
     await bot.hooks.notify("on_idea_status_changed", bot=bot, change=change)
     idea = change.idea
     if change.new == "rejected":
         await bot.hooks.notify("on_idea_rejected", bot=bot, idea=idea, reason=change.reason)
     elif change.new in _SPECIFIC:
         await bot.hooks.notify(_SPECIFIC[change.new], bot=bot, idea=idea)
-    if message is None:
-        message = status_message(change)
-    await tell_authors(bot, idea, message, skip=(change.by_member_id,))
+    await bot.outbox.flush("ideas")
+
+
+async def record_status(bot: Bot, tx: Tx, change: IdeaStatusChange, now: float, *,
+                        message: Text | None = None) -> None:
+    """In the op that changes the status: the authors' notice (never the actor's) is recorded
+    in the outbox, so it is sent at least once whatever happens after the commit."""
+    await record_authors(bot, tx, change.idea, message or status_message(change),
+                         f"status:{change.old}>{change.new}", now, skip=(change.by_member_id,))
+
+
+async def record_authors(bot: Bot, tx: Tx, idea: Idea, text: Text, tag: str, now: float, *,
+                         skip: Iterable[int | None] = ()) -> None:
+    """One outbox notice per author and co-author: a direct message, else a mention in the
+    idea's room (never for an anonymous author: only a direct message can reach them)."""
+    skipped = set(skip)
+    for member_id in dict.fromkeys((idea.author_id, *idea.coauthor_ids)):
+        if member_id in skipped:
+            continue
+        room = None if idea.anonymous and member_id == idea.author_id else idea.room
+        await bot.outbox.add(tx, "ideas", f"ideas:{tag}:{idea.id}:{now!r}:{member_id}",
+                             community=idea.community, member_id=member_id, room=room,
+                             text=text)
 
 
 def status_message(change: IdeaStatusChange) -> Text:
@@ -67,31 +86,33 @@ async def tell_authors(bot: Bot, idea: Idea, text: Text | str, *,
                           extra={"plugin": "ideas", "community": idea.community})
 
 
-async def merged(bot: Bot, merge: IdeaMerged, change: IdeaStatusChange) -> None:
-    """The source's status change, the merge event, and a word to both ideas' authors."""
+async def record_merge(bot: Bot, tx: Tx, merge: IdeaMerged, change: IdeaStatusChange,
+                       now: float) -> None:
+    """In the merge op: a word to the source's authors and to the target's."""
     source, target = merge.source, merge.target
-    await status_changed(bot, change, message=_(
+    await record_status(bot, tx, change, now, message=_(
         "Your idea #{number} “{title}” was merged into idea #{target}; its supporters and "
         "comments moved there.", number=source.number, title=source.title,
         target=target.number))
-    await bot.hooks.notify("on_idea_merged", bot=bot, merge=merge)
-    await tell_authors(bot, target, _(
+    await record_authors(bot, tx, target, _(
         "Idea #{number} was merged into your idea #{target} “{title}”: it now has "
         "{supporters} supporters.", number=source.number, target=target.number,
-        title=target.title, supporters=target.supporters),
+        title=target.title, supporters=target.supporters), f"merged:{source.id}", now,
         skip=(merge.by_member_id, source.author_id, *source.coauthor_ids))
+
+
+async def merged(bot: Bot, merge: IdeaMerged, change: IdeaStatusChange) -> None:
+    """The source's status change and the merge event; the notices were recorded with it."""
+    await status_changed(bot, change)
+    await bot.hooks.notify("on_idea_merged", bot=bot, merge=merge)
 
 
 async def campaign_closed(bot: Bot, campaign: CampaignClosed) -> None:
     await bot.hooks.notify("on_campaign_closed", bot=bot, campaign=campaign)
 
 
-async def announce(bot: Bot, idea: Idea, text: Text) -> None:
+async def record_announce(bot: Bot, tx: Tx, idea: Idea, text: Text, tag: str) -> None:
     """A message in the idea's room for changes no command reply covers (poll results)."""
-    if idea.room is None or idea.room.platform not in bot.adapters:
-        return
-    locale = bot.communities.get(idea.community).locale
-    try:
-        await bot.send(idea.room, OutgoingMessage(bot.i18n.translate(text, locale)))
-    except Exception:
-        log.exception("could not announce idea %s", idea.id, extra={"plugin": "ideas"})
+    if idea.room is not None:
+        await bot.outbox.add(tx, "ideas", f"ideas:{tag}:{idea.id}", community=idea.community,
+                             room=idea.room, text=text)

@@ -85,19 +85,24 @@ def _changed(number: int) -> UserError:
     return UserError(_("Idea #{number} changed meanwhile; please try again.", number=number))
 
 
-async def _transition(tx: Tx, row: IdeaRow, action: str, member_id: int | None, reason: str,
-                      now: float, *, merged_into: int | None = None) -> IdeaStatusChange:
-    """Apply one row of the transition table, conditionally on the status just read."""
+async def _transition(bot: Bot, tx: Tx, row: IdeaRow, action: str, member_id: int | None,
+                      reason: str, now: float, *,
+                      merged_into: int | None = None) -> IdeaStatusChange:
+    """Apply one row of the transition table, conditionally on the status just read; the
+    authors' notice is recorded with it (a merge records its own)."""
     new = lifecycle.check(action, row.status, row.number)
     if not await store.set_status(tx, row.id, row.status, new, reason=reason, now=now,
                                   merged_into=merged_into):
         raise _changed(row.number)
     await store.add_history(tx, row.id, row.status, new, member_id, reason, now)
-    return IdeaStatusChange(await store.public_idea(tx, row.id), row.status, new, member_id,
-                            reason)
+    change = IdeaStatusChange(await store.public_idea(tx, row.id), row.status, new, member_id,
+                              reason)
+    if action != "merge":
+        await events.record_status(bot, tx, change, now)
+    return change
 
 
-async def _cross(tx: Tx, idea_id: int, cfg: IdeasConfig, member_id: int | None,
+async def _cross(bot: Bot, tx: Tx, idea_id: int, cfg: IdeasConfig, member_id: int | None,
                  now: float) -> IdeaStatusChange | None:
     """The support count reached the threshold: open → review, for exactly one writer."""
     act = lifecycle.ACTIONS["threshold"]
@@ -106,7 +111,9 @@ async def _cross(tx: Tx, idea_id: int, cfg: IdeasConfig, member_id: int | None,
         if await store.cross_threshold(tx, idea_id, old, act.target, cfg.support_threshold, now):
             await store.add_history(tx, idea_id, old, act.target, member_id, "", now)
             idea = await store.public_idea(tx, idea_id)
-            return IdeaStatusChange(idea, old, act.target, member_id, "")
+            change = IdeaStatusChange(idea, old, act.target, member_id, "")
+            await events.record_status(bot, tx, change, now)
+            return change
     return None
 
 
@@ -203,7 +210,7 @@ async def withdraw(bot: Bot, community: Community, member: Member,
         if member.id != row.author_id:
             raise UserError(_("Only the author of idea #{number} can withdraw it.",
                               number=number))
-        return await _transition(tx, row, "withdraw", member.id, "", now)
+        return await _transition(bot, tx, row, "withdraw", member.id, "", now)
 
     change = await bot.db.atomic(op)
     await events.status_changed(bot, change)
@@ -235,7 +242,7 @@ async def support(bot: Bot, community: Community, member: Member, number: int) -
         if not await store.add_support(tx, row.id, member.id, now):
             raise UserError(_("You already support idea #{number}.", number=number))
         count = await store.refresh_supporters(tx, row.id)
-        return count, await _cross(tx, row.id, cfg, member.id, now)
+        return count, await _cross(bot, tx, row.id, cfg, member.id, now)
 
     count, change = await bot.db.atomic(op)
     crossing = await _after_crossing(bot, change, cfg)
@@ -342,7 +349,7 @@ async def decide(bot: Bot, community: Community, member: Member, action: str, nu
 
     async def op(tx: Tx) -> IdeaStatusChange:
         row = await _load(tx, community.id, number)
-        return await _transition(tx, row, action, member.id, reason, now)
+        return await _transition(bot, tx, row, action, member.id, reason, now)
 
     change = await bot.db.atomic(op)
     await bot.audit.record(community.id, member, f"ideas.{action}",
@@ -372,7 +379,7 @@ async def merge(bot: Bot, community: Community, member: Member, source_no: int,
         src = await _load(tx, community.id, source_no)
         dst = await _load(tx, community.id, target_no)
         lifecycle.check("merge_into", dst.status, dst.number)
-        change = await _transition(tx, src, "merge", member.id, f"#{dst.number}", now,
+        change = await _transition(bot, tx, src, "merge", member.id, f"#{dst.number}", now,
                                    merged_into=dst.id)
         owners = (dst.author_id, *await store.coauthor_ids(tx, dst.id))
         await store.move_supports(tx, src.id, dst.id, owners, now)
@@ -381,10 +388,12 @@ async def merge(bot: Bot, community: Community, member: Member, source_no: int,
         await store.move_comments(tx, src.id, dst.id)
         await store.move_coauthors(tx, src.id, dst.id, owners, now)
         await store.refresh_supporters(tx, dst.id)
-        crossed = await _cross(tx, dst.id, cfg, member.id, now)
+        crossed = await _cross(bot, tx, dst.id, cfg, member.id, now)
         source = await store.public_idea(tx, src.id)
         target = await store.public_idea(tx, dst.id)
-        return change, IdeaMerged(source, target, member.id), crossed
+        merge = IdeaMerged(source, target, member.id)
+        await events.record_merge(bot, tx, merge, change, now)
+        return change, merge, crossed
 
     change, merged, crossed = await bot.db.atomic(op)
     await bot.audit.record(community.id, member, "ideas.merge", f"#{source_no} -> #{target_no}")

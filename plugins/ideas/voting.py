@@ -94,8 +94,10 @@ async def open_vote(bot: Bot, idea_id: int, by_member_id: int | None, *,
         await store.set_poll(tx, idea_id, _int(getattr(poll, "id", None)),
                              _int(getattr(poll, "number", None)))
         await store.add_history(tx, idea_id, old, "voting", by_member_id, "", now)
-        return IdeaStatusChange(await store.public_idea(tx, idea_id), old, "voting",
-                                by_member_id)
+        change = IdeaStatusChange(await store.public_idea(tx, idea_id), old, "voting",
+                                  by_member_id)
+        await events.record_status(bot, tx, change, now)
+        return change
 
     change = await bot.db.atomic(confirm)
     await events.status_changed(bot, change)
@@ -162,14 +164,17 @@ async def poll_closed(bot: Bot, poll: Any, result: Any) -> IdeaStatusChange | No
         if not await store.set_status(tx, idea_id, current.status, new, reason=reason, now=now):
             return None
         await store.add_history(tx, idea_id, current.status, new, None, reason, now)
-        return IdeaStatusChange(await store.public_idea(tx, idea_id), current.status, new,
-                                None, reason)
+        change = IdeaStatusChange(await store.public_idea(tx, idea_id), current.status, new,
+                                  None, reason)
+        await events.record_status(bot, tx, change, now)
+        await events.record_announce(bot, tx, change.idea, _(
+            "Idea #{number} “{title}” is now {status} ({reason}).", number=change.idea.number,
+            title=change.idea.title, status=lifecycle.label(change.new), reason=reason),
+            f"verdict:{getattr(poll, 'id', '')}")
+        return change
 
     change = await bot.db.atomic(op)
     if change is None:
         return None
     await events.status_changed(bot, change)
-    await events.announce(bot, change.idea, _(
-        "Idea #{number} “{title}” is now {status} ({reason}).", number=change.idea.number,
-        title=change.idea.title, status=lifecycle.label(change.new), reason=reason))
     return change
