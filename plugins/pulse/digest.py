@@ -2,8 +2,10 @@
 
 Periods are calendar days or ISO weeks in the bot's time zone. The sweep (a Job, also run at
 startup) posts the digest of the last *finished* period; the period key is claimed in
-`pulse_digests` before the message goes out, so a restart or a second process never posts it
-twice (a crash between the claim and the send loses that one digest rather than doubling it).
+`pulse_digests` together with the message in the core outbox (one transaction), so a restart
+or a second process never builds it twice, and a crash before the send is re-driven by the
+next start: at least once (a crash after the platform took it and before it was marked sent
+may post it twice).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Text
-from bot.model import OutgoingMessage, RoomRef
+from bot.model import RoomRef
+from bot.storage import Tx
 from plugins.pulse import store
 from plugins.pulse.config import PulseConfig
 from plugins.pulse.render import Digest, digest_message
@@ -103,20 +106,26 @@ async def sweep(service: PulseService) -> int:
             continue
         digest = await build(bot, community, start, end, cfg.digest, first,
                              await service.money(community))
-        if not await store.claim_period(bot.db, community, key, digest is not None, bot.now()):
-            continue  # another process (or a run that overlapped) took it
-        if digest is None:
-            continue
-        locale = bot.communities.get(community).locale
+        text = None
+        if digest is not None:
+            locale = bot.communities.get(community).locale
 
-        def translate(text: Text | str, locale: str = locale) -> str:
-            return bot.i18n.translate(text, locale)
+            def translate(text: Text | str, locale: str = locale) -> str:
+                return bot.i18n.translate(text, locale)
 
-        text = digest_message(digest, translate)
-        try:
-            await bot.send(room, OutgoingMessage(text))
-            posted += 1
-        except Exception:
-            log.exception("pulse: posting the digest of %s failed", community,
-                          extra={"plugin": "pulse", "community": community})
+            text = digest_message(digest, translate)
+        outbox_key = f"pulse:digest:{community}:{key}"
+
+        async def op(tx: Tx, community: str = community, key: str = key,
+                     text: str | None = text, room: RoomRef = room,
+                     outbox_key: str = outbox_key) -> bool:
+            if not await store.claim_period(tx, community, key, text is not None, bot.now()):
+                return False  # another process (or a run that overlapped) took it
+            if text is not None:
+                await bot.outbox.add(tx, "pulse", outbox_key, community=community, room=room,
+                                     text=text)
+            return True
+
+        if await bot.db.atomic(op) and text is not None:
+            posted += await bot.outbox.deliver([outbox_key])
     return posted

@@ -119,7 +119,7 @@ async def prune(db: Database, before: float) -> int:
     return await db.execute("DELETE FROM pulse_events WHERE at < $1", before)
 
 
-async def claim_period(db: Database, community: str, period: str, posted: bool,
+async def claim_period(db: Database | Tx, community: str, period: str, posted: bool,
                        at: float) -> bool:
     """Mark a digest period done; False when it already was (restart, second process)."""
     return await db.execute(
