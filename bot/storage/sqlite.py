@@ -5,8 +5,8 @@ writes are queued to a single writer thread that takes up to 100 pending operati
 in its own SAVEPOINT inside one `BEGIN IMMEDIATE … COMMIT`, and only then wakes the callers:
 one hop per batch, one fsync per batch. `atomic(op)` ops run *on* the writer thread: `op` is
 a coroutine driven with `send(None)` whose `tx` methods are plain synchronous sqlite3 calls,
-so an op must await nothing but its `tx`. Reads use separate connections (WAL snapshots) in a
-small thread pool so they never queue behind writes. ":memory:" uses the writer for all.
+so an op must await nothing but its `tx`. Reads use separate connections (WAL snapshots), one
+per reader thread, so they never queue behind writes. ":memory:" uses the writer for all.
 """
 
 from __future__ import annotations
@@ -85,9 +85,8 @@ class SqliteDatabase(Database):
         self._thread = threading.Thread(
             target=self._writer_main, name="ruche-sqlite-writer", daemon=True
         )
-        self._readers: concurrent.futures.ThreadPoolExecutor | None = None
-        self._idle_readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
-        self._reader_conns: list[sqlite3.Connection] = []
+        self._readers: list[_Reader] | None = None
+        self._reads: queue.SimpleQueue[_ReadJob | None] = queue.SimpleQueue()
         self._inflight: set[asyncio.Future[Any]] = set()
         self.batches = 0  # group commits done; for tests and benchmarks
 
@@ -102,13 +101,9 @@ class SqliteDatabase(Database):
         try:
             await asyncio.wrap_future(db._ready)
             if not options.memory:
-                for _ in range(READERS):
-                    conn = db._connect(writer=False)
-                    db._reader_conns.append(conn)
-                    db._idle_readers.put(conn)
-                db._readers = concurrent.futures.ThreadPoolExecutor(
-                    READERS, thread_name_prefix="ruche-sqlite-reader"
-                )
+                db._readers = []
+                for index in range(READERS):
+                    db._readers.append(_Reader(db, db._connect(writer=False), index))
         except BaseException:
             await db.close()
             raise
@@ -331,17 +326,19 @@ class SqliteDatabase(Database):
         if self._readers is None or not prepare_sqlite(sql)[1]:
             fut = self._submit(_StatementJob(self._loop.create_future(), sql, args, True))
             return cast("list[Row]", await fut)
-        return cast("list[Row]", await self._on_reader(_fetch_with, sql, args))
+        return cast("list[Row]", await self._on_reader(_fetch_on, sql, args))
 
     async def _on_reader(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run `fn(conn, *args)` on the first free reader thread: one hop there, one back."""
         if self._closed or self._readers is None:
             raise StorageError("database is closed")
         if threading.get_ident() == self._writer_ident:
             raise StorageError("inside atomic(), use the op's tx, not db")
         self._check_not_in_own_transaction()  # harmless here, but deadlocks on PostgreSQL
-        fut = self._loop.run_in_executor(self._readers, fn, self._idle_readers, *args)
+        fut: asyncio.Future[Any] = self._loop.create_future()
         self._inflight.add(fut)
         fut.add_done_callback(self._inflight.discard)
+        self._reads.put((fut, fn, args))
         return await fut
 
     @contextlib.asynccontextmanager
@@ -376,7 +373,7 @@ class SqliteDatabase(Database):
         if self._readers is None:
             await self._submit(_CallJob(self._loop.create_future(), lambda c: _backup(c, target)))
         else:
-            await self._on_reader(_backup_with, target)
+            await self._on_reader(_backup, target)
 
     async def close(self) -> None:
         """Let queued writes commit, stop the writer, then the readers; idempotent."""
@@ -392,12 +389,14 @@ class SqliteDatabase(Database):
             await fut
         if self._thread.ident is not None:
             self._thread.join()
+        for _reader in self._readers or ():
+            self._reads.put(None)  # one per thread, after every read already queued
+        for reader in self._readers or ():
+            reader.thread.join()
         if self._inflight:
             await asyncio.wait(list(self._inflight))
-        if self._readers is not None:
-            self._readers.shutdown(wait=True)
-        for conn in self._reader_conns:
-            conn.close()
+        for reader in self._readers or ():
+            reader.conn.close()
 
 
 def _vacuum(conn: sqlite3.Connection, sql: str) -> int:
@@ -427,27 +426,42 @@ def _private_database(path: str) -> str:
     return absolute
 
 
-def _fetch_with(
-    pool: queue.SimpleQueue[sqlite3.Connection], sql: str, args: Sequence[Any]
-) -> list[Row]:
-    """On a reader thread: borrow a read connection and run one query."""
-    conn = pool.get()
-    try:
-        cur = conn.cursor()
-        try:
-            return _fetch(cur, sql, args)
-        finally:
-            cur.close()
-    finally:
-        pool.put(conn)
+class _Reader:
+    """A thread with its own read connection, taking reads from the queue all readers share.
+
+    A shared queue means a slow read never holds up quick ones while another reader is free.
+    A thread pool (`run_in_executor`) did the same but costs a concurrent Future, its lock
+    and a second callback per read; here a read is one queue put and one
+    `call_soon_threadsafe` (benchmarks/sqlite_reads.py, docs/architecture.md)."""
+
+    def __init__(self, db: SqliteDatabase, conn: sqlite3.Connection, index: int) -> None:
+        self.conn = conn
+        self.thread = threading.Thread(target=self._main, args=(db,),
+                                       name=f"ruche-sqlite-reader-{index}", daemon=True)
+        self.thread.start()
+
+    def _main(self, db: SqliteDatabase) -> None:
+        """Run reads until a close request; each result goes back at once."""
+        while (job := db._reads.get()) is not None:
+            fut, fn, args = job
+            try:
+                value = fn(self.conn, *args)
+            except BaseException as exc:
+                db._deliver([(fut, _as_exception(exc), None)])
+            else:
+                db._deliver([(fut, None, value)])
 
 
-def _backup_with(pool: queue.SimpleQueue[sqlite3.Connection], path: str) -> None:
-    conn = pool.get()
+_ReadJob = tuple["asyncio.Future[Any]", Callable[..., Any], tuple[Any, ...]]
+
+
+def _fetch_on(conn: sqlite3.Connection, sql: str, args: Sequence[Any]) -> list[Row]:
+    """On a reader thread: run one query on its connection."""
+    cur = conn.cursor()
     try:
-        _backup(conn, path)
+        return _fetch(cur, sql, args)
     finally:
-        pool.put(conn)
+        cur.close()
 
 
 def _backup(conn: sqlite3.Connection, path: str) -> None:
