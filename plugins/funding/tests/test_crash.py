@@ -10,8 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
-
 SETUP = [
     "bob> hello",
     "carol> hello",
@@ -43,12 +41,12 @@ def _run(config: Path, lines: list[str], crash_at: str = "") -> subprocess.Compl
     work.mkdir()
     return subprocess.run(
         [sys.executable, "-m", "plugins.funding.tests.crash_bot", str(config), str(work),
-         *lines], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+         *lines], capture_output=True, text=True, cwd=config.parent, env=env, timeout=120)
 
 
 def _db_check(config: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "bot", "db", "--config", str(config), "check"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+                          capture_output=True, text=True, cwd=config.parent, timeout=120)
 
 
 def _query(tmp_path: Path, sql: str) -> list[tuple[object, ...]]:

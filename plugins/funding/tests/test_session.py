@@ -10,8 +10,6 @@ from pathlib import Path
 
 from plugins.funding.tests.conftest import MakeKit
 
-ROOT = Path(__file__).resolve().parents[3]
-
 #: `NAME> text` lines as typed in the console, and a fragment each reply must contain.
 SESSION = [
     ("bob> hello", ""),
@@ -81,12 +79,12 @@ def test_the_whole_story_in_the_real_console(tmp_path: Path) -> None:
         '[plugins.funding]\nmin_duration = "1m"\nrecovery_grace = "5s"\n', encoding="utf-8")
     script = "".join(line + "\n" for line, _expected in SESSION)
     done = subprocess.run([sys.executable, "-m", "bot", "run", "--config", str(config)],
-                          input=script, capture_output=True, text=True, cwd=ROOT, timeout=120)
+                          input=script, capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert done.returncode == 0, done.stderr
     out = done.stdout
     for line, expected in SESSION:
         assert expected in out, (line, expected, out)
     assert "ruche> " in out
     check = subprocess.run([sys.executable, "-m", "bot", "db", "--config", str(config), "check"],
-                           capture_output=True, text=True, cwd=ROOT, timeout=120)
+                           capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert check.returncode == 0, check.stdout + check.stderr

@@ -8,8 +8,6 @@ from pathlib import Path
 
 from plugins.ideas.tests.conftest import Harness, Start
 
-ROOT = Path(__file__).resolve().parents[3]
-
 #: `NAME> text` lines as typed in the console (SPEC §1), and a fragment each reply must contain.
 SESSION = [
     ("mod> !campaign open Garden --bounty 100 --until 30d Ideas for the shared garden",
@@ -137,7 +135,7 @@ def test_console_session(tmp_path: Path) -> None:
         '[plugins.ideas]\nsupport_threshold = 2\n'
         '[platforms.console]\nmoderators = ["operator", "mod"]\n', encoding="utf-8")
     done = subprocess.run([sys.executable, "-m", "bot", "run", "--config", str(config)],
-                          input=CONSOLE_SCRIPT, capture_output=True, text=True, cwd=ROOT,
+                          input=CONSOLE_SCRIPT, capture_output=True, text=True, cwd=tmp_path,
                           timeout=120)
     assert done.returncode == 0, done.stderr
     out = done.stdout
