@@ -82,12 +82,12 @@ def with_database(config: Config, action: BotAction) -> int:
     """Run `action` on a loaded bot with the database open but not migrated (read-only views)."""
     async def go() -> int:
         from bot.schema import migrations as core_migrations
-        from bot.storage import open_database
+        from bot.storage.connect import connect
 
         prepare_storage(config)
         bot = make_bot(config)
         await bot.load()
-        bot._db = await open_database(config.storage.url)
+        bot._db = await connect(config.storage.url, config.storage.connect_timeout)
         bot.migrations = [core_migrations,
                           *await bot.hooks.collect("register_migrations", bot=bot)]
         try:

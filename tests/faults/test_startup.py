@@ -112,3 +112,18 @@ def test_web_port_taken_one_line_exit_2(tmp_path: Path) -> None:
         f"ruche: cannot listen on 127.0.0.1:{port}: address already in use — change [web] "
         "port or stop the other program"
     ]
+
+
+@pytest.mark.parametrize("command", [["db", "status"], ["db", "check"], ["communities"]])
+def test_cli_commands_give_up_with_one_line_when_postgresql_is_down(
+        tmp_path: Path, command: list[str]) -> None:
+    port = free_port()
+    config = write_config(tmp_path, f"postgresql://ruche:{SECRET}@127.0.0.1:{port}/ruche", 1)
+    env = {**os.environ}
+    env.pop("RUCHE_CONFIG", None)
+    proc = subprocess.run([sys.executable, "-m", "bot", *command, "--config", str(config)],
+                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    [line] = error_lines(proc.stderr)
+    assert "unreachable" in line and SECRET not in proc.stderr + proc.stdout
