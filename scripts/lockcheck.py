@@ -143,8 +143,7 @@ def main(argv: list[str]) -> int:
         for problem in found:
             print(f"lock: {problem}", file=sys.stderr)
         if found:
-            print(f"lock: the locks are stale; run {REFRESH} and commit requirements/",
-                  file=sys.stderr)
+            print(f"the locks are stale: run {REFRESH} and commit requirements/", file=sys.stderr)
             return 1
         print("locks match pyproject.toml and requirements/synapse.in")
         return 0

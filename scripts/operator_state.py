@@ -77,11 +77,11 @@ def main(argv: list[str]) -> int:
         problems = changes(before, state(ROOT))
         problems += [f".venv has the test-only {d}: `ruche run` would load it; remove it with "
                      f".venv/bin/pip uninstall {d.partition('==')[0]}" for d in test_only(ROOT)]
-        for problem in problems:
-            print(f"operator install: {problem}", file=sys.stderr)
         if problems:
-            print("operator install: the tests must never touch .venv or data/ (if a bot ran "
-                  "from this checkout meanwhile, its own writes show here too)", file=sys.stderr)
+            print("The tests must never touch .venv or data/ (if a bot ran from this checkout "
+                  "meanwhile, its own writes show here too):", file=sys.stderr)
+            for problem in problems:
+                print(f"  {problem}", file=sys.stderr)
             return 1
         print(f"untouched (.venv: {len(before['venv'])} distributions, "
               f"data/: {len(before['data'])} files)")
