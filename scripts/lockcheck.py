@@ -17,6 +17,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCKS = ("runtime", "test", "synapse")
+#: Extras the operator's lock includes: PostgreSQL deployments install from the lock too.
+RUNTIME_EXTRAS = ("postgres",)
 REFRESH = "scripts/lock"
 FINGERPRINT = re.compile(r"^# input-sha256: ([0-9a-f]{64})$", re.MULTILINE)
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)\s*(?:;\s*([^\\]+?))?\s*\\?$")
@@ -42,7 +44,7 @@ def _squeeze(requirement: str) -> str:
 
 
 def inputs(root: Path, lock: str) -> dict[str, object]:
-    """What a lock is computed from: pyproject's requirements (all extras for `test`) or synapse.in."""
+    """What a lock is computed from: pyproject's requirements (+ extras) or synapse.in."""
     if lock == "synapse":
         lines = (root / "requirements" / "synapse.in").read_text(encoding="utf-8").splitlines()
         return {"requirements": sorted(_squeeze(x) for x in lines if x.strip()
@@ -52,10 +54,9 @@ def inputs(root: Path, lock: str) -> dict[str, object]:
         "requires-python": _squeeze(project.get("requires-python", "")),
         "dependencies": sorted(_squeeze(x) for x in project.get("dependencies", [])),
     }
-    if lock == "test":
-        extras = project.get("optional-dependencies", {})
-        data["extras"] = {name: sorted(_squeeze(x) for x in reqs)
-                          for name, reqs in sorted(extras.items())}
+    extras = project.get("optional-dependencies", {})
+    wanted = sorted(extras) if lock == "test" else [e for e in RUNTIME_EXTRAS if e in extras]
+    data["extras"] = {name: sorted(_squeeze(x) for x in extras[name]) for name in wanted}
     return data
 
 
