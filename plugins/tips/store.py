@@ -322,12 +322,35 @@ async def sweep_state(q: Queryable, community: str, job: str) -> float | None:
     return None if value is None else float(value)
 
 
-async def set_sweep_state(q: Queryable, community: str, job: str, start: float) -> None:
+async def start_sweep_state(q: Queryable, community: str, job: str, start: float) -> None:
+    """Record where a sweep starts, unless a racing sweep already did (its value wins)."""
     await q.execute(
         "INSERT INTO tips_sweeps (community, job, last_start) VALUES ($1, $2, $3) "
-        "ON CONFLICT (community, job) DO UPDATE SET last_start = excluded.last_start",
+        "ON CONFLICT (community, job) DO NOTHING",
         community, job, start,
     )
+
+
+async def claim_sweep_period(q: Queryable, community: str, job: str, start: float) -> bool:
+    """Mark the period starting at `start` done; False if a racing sweep already did it."""
+    changed = await q.execute(
+        "UPDATE tips_sweeps SET last_start = $3 "
+        "WHERE community = $1 AND job = $2 AND last_start < $3",
+        community, job, start,
+    )
+    return changed == 1
+
+
+async def first_activity(q: Queryable, community: str) -> float | None:
+    """When the activity reward first had something to score in a community (None: never)."""
+    value = await q.fetchval(
+        "SELECT MIN(at) FROM ("
+        "SELECT MIN(at) AS at FROM tips_activity WHERE community = $1 "
+        "UNION ALL SELECT MIN(at) AS at FROM tips_entries "
+        "WHERE community = $1 AND reason = 'tip') AS firsts",
+        community,
+    )
+    return None if value is None else float(value)
 
 
 async def activity_counts(q: Queryable, community: str, start: float,

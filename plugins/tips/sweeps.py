@@ -194,10 +194,15 @@ async def activity(svc: TipsService, community: str, now: float) -> int:
     span = cfg.activity_period.total_seconds()
     db = svc.bot.db
     last = await store.sweep_state(db, community, ACTIVITY_JOB)
-    if last is None:  # start counting now: nothing before the plugin ran is rewarded
-        first = period_start(now, span) - span
-        await svc.atomic(lambda tx: store.set_sweep_state(tx, community, ACTIVITY_JOB, first))
-        return 0
+    if last is None:
+        # The first sweep may come periods after the community's first activity (its members
+        # are only noted every few minutes): start with the period of that activity, so the
+        # community's first period is rewarded. Nothing scored exists from before the plugin.
+        since = await store.first_activity(db, community)
+        first = period_start(now if since is None else min(since, now), span) - span
+        await svc.atomic(lambda tx: store.start_sweep_state(tx, community, ACTIVITY_JOB, first))
+        last = await store.sweep_state(db, community, ACTIVITY_JOB)
+        assert last is not None
     weights = {kind: getattr(cfg, name) for kind, name in WEIGHT_FIELDS.items()}
     total = 0
     for start in missed(last, now, span, cfg.max_catch_up, include_current=False):
@@ -212,9 +217,11 @@ async def activity(svc: TipsService, community: str, now: float) -> int:
 
         async def op(tx: Tx, moves: list[Movement] = moves,
                      start: float = start) -> list[LedgerEntry]:
-            written = await svc.payout_op(tx, community, cfg, moves, now)
-            await store.set_sweep_state(tx, community, ACTIVITY_JOB, start)
-            return written
+            # Claim the period first, in the paying transaction: of two racing sweeps (maybe
+            # with different winners, counted a moment apart) only one pays it.
+            if not await store.claim_sweep_period(tx, community, ACTIVITY_JOB, start):
+                return []
+            return await svc.payout_op(tx, community, cfg, moves, now)
 
         written = await svc.atomic(op)
         total += len(written)

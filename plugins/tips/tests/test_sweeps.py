@@ -209,3 +209,41 @@ async def test_activity_counts_commands_ballots_and_ideas(kit: Kit) -> None:
     assert [(r["kind"], r["ref"]) for r in rows] == [
         ("ballot", f"poll:3:member:{alice.id}"), ("comment", "console:c2"),
         ("idea", "idea:7"), ("support", f"{alice.id}:4")]
+
+
+async def test_activity_in_a_new_communitys_first_period_is_rewarded(
+        make_kit: MakeKit) -> None:
+    kit = await make_kit(activity_reward=20, activity_top_n=1, activity_period="1m")
+    kit.clock.now = period_start(kit.clock.now, 60) + 10  # ten seconds into a minute
+    bob = (await kit.member("bob")).id
+    await kit.svc.activity(COMMUNITY, bob, "idea", "idea:1")  # before any sweep saw the room
+    kit.clock.advance(seconds=60)  # the first sweep comes in the next period
+    await run(kit, "activity")
+    assert await kit.balance("bob") == 20
+    [entry] = await kit.entries("activity")
+    assert entry["ref"] == f"{label(period_start(kit.clock.now, 60) - 60, 60)}:member:{bob}"
+    await kit.restart()
+    await run(kit, "activity")
+    kit.clock.advance(seconds=60)
+    await run(kit, "activity")
+    assert await kit.balance("bob") == 20
+    assert len(await kit.entries("activity")) == 1
+    await kit.check()
+
+
+async def test_racing_activity_sweeps_pay_each_period_once(make_kit: MakeKit) -> None:
+    import asyncio
+
+    kit = await make_kit(activity_reward=20, activity_top_n=2, activity_period="1m")
+    kit.clock.now = period_start(kit.clock.now, 60) + 10
+    bob, carol = [(await kit.member(n)).id for n in ("bob", "carol")]
+    await kit.svc.activity(COMMUNITY, bob, "idea", "idea:1")
+    kit.clock.advance(seconds=60)
+    await kit.svc.activity(COMMUNITY, carol, "idea", "idea:2")
+    kit.clock.advance(seconds=60)
+    await asyncio.gather(*(sweeps.activity(kit.svc, COMMUNITY, kit.clock.now)
+                           for _ in range(3)))
+    assert await kit.balance("bob") == 20 and await kit.balance("carol") == 20
+    assert len(await kit.entries("activity")) == 2
+    await kit.check()
+
