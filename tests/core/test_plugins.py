@@ -123,6 +123,13 @@ class Recorder:
         self._rec("export_data")
         return {"recorder": [{"community": community.id, "fmt": fmt}]}
 
+    @hookimpl
+    def render_announcement(self, bot: Any, announcement: Any) -> Any:
+        if announcement.namespace != "recorder":
+            return None
+        self._rec("render_announcement")
+        return f"announced {announcement.payload['n']}"
+
 
 async def test_every_core_hook_is_exercised(make_bot: Any) -> None:
     rec = Recorder()
@@ -152,6 +159,14 @@ async def test_every_core_hook_is_exercised(make_bot: Any) -> None:
     exported = await tb.bot.hooks.collect("export_data", bot=tb.bot,
                                           community=tb.bot.communities.get("main"), fmt="json")
     assert {"recorder": [{"community": "main", "fmt": "json"}]} in exported
+
+    async def record(tx: Any) -> None:
+        await tb.bot.outbox.add(tx, "recorder", "r1", community="main",
+                                room=chat.adapter.room(), payload={"n": 7})
+
+    await tb.bot.db.atomic(record)
+    assert await tb.bot.outbox.deliver(["r1"]) == 1
+    assert chat.sent[-1].text == "announced 7"
     await tb.stop()
     specs = set(_spec_functions(__import__("bot.hookspecs", fromlist=["x"])))
     assert specs - set(rec.calls) == set()
