@@ -11,6 +11,7 @@ from bot.commands.errors import BadArgument
 from bot.durations import parse_duration
 from bot.i18n import translatable
 from bot.model import Member
+from bot.text import clean_text, visible
 
 if TYPE_CHECKING:
     from bot.commands.context import Context
@@ -35,7 +36,7 @@ class Word:
     name = "text"
 
     async def convert(self, ctx: Context, raw: str) -> str:
-        return raw
+        return clean_text(raw)
 
 
 class RestOfLine:
@@ -45,7 +46,7 @@ class RestOfLine:
     max_length = 4000
 
     async def convert(self, ctx: Context, raw: str) -> str:
-        text = raw.strip()
+        text = clean_text(raw, multiline=True).strip()
         if len(text) > self.max_length:
             raise BadArgument(_("Text too long ({length} characters, at most {limit}).",
                                 length=len(text), limit=self.max_length))
@@ -164,8 +165,7 @@ class Choice:
 
 def _clip(raw: str, limit: int = 40) -> str:
     """Echo user input back briefly and without control characters."""
-    text = "".join(c for c in raw if c.isprintable())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return visible(raw, limit)
 
 
 # Annotation aliases: the signature of a command is its parser.

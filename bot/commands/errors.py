@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.i18n import Text, translatable
+from bot.text import visible
 
 _ = translatable("core")
 
@@ -46,6 +47,7 @@ class UnknownCommand(CommandError):
     """No command by that name; carries a suggestion when one is close."""
 
     def __init__(self, name: str, suggestion: str | None, prefix: str) -> None:
+        name = visible(name, 60)  # never echo control characters back
         if suggestion:
             msg = _(
                 "Unknown command: {name}. Did you mean {prefix}{suggestion}? "

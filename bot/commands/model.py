@@ -164,9 +164,11 @@ class Command:
 
     async def parse(self, ctx: Context, text: str) -> tuple[list[Any], dict[str, Any]]:
         """Bind the raw argument text to the signature, converting each argument."""
-        tokens = tokenize(text)
-        options = {p.option_name: p for p in self.params if p.kind in ("option", "flag")}
         has_rest = any(p.kind == "rest" for p in self.params)
+        # Free text keeps its quotes as typed (`thanks for the "demo"!`): only commands
+        # without one read every quote as the bounds of an argument.
+        tokens = tokenize(text, strict=not has_rest)
+        options = {p.option_name: p for p in self.params if p.kind in ("option", "flag")}
         kwargs: dict[str, Any] = {}
         remaining: list[Token] = []
         i = 0

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.commands.errors import BadArgument
 from bot.i18n import translatable
+from bot.text import visible
 
 _ = translatable("core")
 
@@ -22,8 +23,9 @@ class Token:
     quoted: bool = False
 
 
-def tokenize(text: str) -> list[Token]:
-    """Split on whitespace, honouring quotes; an unclosed quote is a BadArgument."""
+def tokenize(text: str, *, strict: bool = True) -> list[Token]:
+    """Split on whitespace, honouring quotes; an unclosed quote is a BadArgument, and so is
+    (when `strict`) a closing quote glued to more text, as when a quote was left open."""
     tokens: list[Token] = []
     i, n = 0, len(text)
     while i < n:
@@ -36,6 +38,14 @@ def tokenize(text: str) -> list[Token]:
             j = text.find(close, i + 1)
             if j == -1:
                 raise BadArgument(_("A quote is not closed: {quote}", quote=text[i]))
+            if strict and j + 1 < n and not text[j + 1].isspace():
+                # `"Unclosed "A" "B"`: the quote meant to close opened nothing; guessing
+                # would store `A"` as an option, so say where the quotes stop pairing up.
+                end = j + 1
+                while end < n and not text[end].isspace():
+                    end += 1
+                raise BadArgument(_("The quotes do not pair up near {text}: close each quoted "
+                                    "text, then leave a space.", text=visible(text[i:end])))
             tokens.append(Token(text[i + 1 : j], start, j + 1, True))
             i = j + 1
             continue

@@ -86,8 +86,10 @@ def _coerce_text(tp: Any, raw: str) -> Any:
             return False
         raise ValueError(f"expected yes or no, got {_short(raw)}")
     if tp is int:
-        if not _INT_TEXT.fullmatch(raw) or len(raw) > 30:
+        if not _INT_TEXT.fullmatch(raw):
             raise ValueError(f"expected a whole number, got {_short(raw)}")
+        if len(raw) > 30:
+            raise ValueError(f"{_short(raw)} is out of range")
         return int(raw)
     if tp is float:
         if not _FLOAT_TEXT.fullmatch(raw) or len(raw) > 40:

@@ -15,6 +15,7 @@ from bot.commands import UserError
 from bot.i18n import translatable
 from bot.model import Community, Member, MessageRef, RoomRef
 from bot.storage import Tx
+from bot.text import clean_text
 from plugins.ideas import events, lifecycle, store, voting
 from plugins.ideas.config import IdeasConfig
 from plugins.ideas.models import IdeaMerged, IdeaStatusChange
@@ -44,8 +45,8 @@ async def is_moderator(bot: Bot, member: Member, community: Community) -> bool:
 # -- text -----------------------------------------------------------------------------------------
 
 def _clean(text: str) -> str:
-    """Drop control characters (newlines and tabs survive) so stored text displays safely."""
-    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
+    """The core's rule for stored text (no control, bidi or zero-width characters; lines kept)."""
+    return clean_text(text, multiline=True)
 
 
 def fold(text: str) -> str:

@@ -15,6 +15,7 @@ from bot.commands import (
     BadArgument,
     Context,
     MemberConverter,
+    PositiveInt,
     Rest,
     Word,
     command,
@@ -154,11 +155,11 @@ async def history(ctx: Context, member: Token | None = None, n: Token | None = N
     who, count = ctx.member, HISTORY_DEFAULT
     got_member = got_count = False
     for raw in (x for x in (member, n) if x is not None):
-        if re.fullmatch(r"[0-9]+", raw):
+        if re.fullmatch(r"[+-]?[0-9]+", raw):  # `-3` is a number that is not positive
             if got_count:
                 raise BadArgument(_("Give at most one member and one number."))
-            count, got_count = int(raw), True
-            if not 1 <= count <= HISTORY_MAX:
+            count, got_count = await PositiveInt().convert(ctx, raw), True
+            if count > HISTORY_MAX:
                 raise BadArgument(_("Show between 1 and {max} entries.", max=HISTORY_MAX))
         else:
             if got_member:

@@ -76,7 +76,9 @@ class TipsConfig:
         positive = ("max_tip", "max_grant", "activity_top_n", "max_catch_up")
         for name in positive:
             value = getattr(self, name)
-            if not 1 <= value <= MAX_AMOUNT:
+            if value > MAX_AMOUNT:
+                problems.append(f"{name}: out of range, at most {MAX_AMOUNT}")
+            elif value < 1:
                 problems.append(f"{name}: must be a whole number ≥ 1")
         non_negative = (
             "daily_cap", "reaction_tip_amount", "allowance_amount", "giving_budget",
@@ -86,7 +88,9 @@ class TipsConfig:
         )
         for name in non_negative:
             value = getattr(self, name)
-            if not 0 <= value <= MAX_AMOUNT:
+            if value > MAX_AMOUNT:
+                problems.append(f"{name}: out of range, at most {MAX_AMOUNT}")
+            elif value < 0:
                 problems.append(f"{name}: must be a whole number ≥ 0")
         if self.reaction_tip_amount > self.max_tip:
             problems.append("reaction_tip_amount: must not exceed max_tip")

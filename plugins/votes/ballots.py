@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from bot.commands import UserError
 from bot.i18n import Text, translatable
+from bot.text import visible
 from plugins.votes.tallies.base import Ballot
 from plugins.votes.tallies.quadratic import cost as quadratic_cost
 
@@ -44,8 +45,7 @@ def example(method: str, n_options: int) -> str:
 
 
 def _clip(raw: str, limit: int = 20) -> str:
-    text = "".join(c for c in raw if c.isprintable())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return visible(raw, limit)
 
 
 def option_index(raw: str, options: int | Sequence[str]) -> int:

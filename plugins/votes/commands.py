@@ -8,6 +8,7 @@ from bot.commands import (
     BadArgument,
     Context,
     Duration,
+    Integer,
     Positive,
     UserError,
     command,
@@ -17,7 +18,7 @@ from bot.commands import (
 from bot.commands.builtin import describe
 from bot.i18n import translatable
 from plugins.votes import closing, render, store
-from plugins.votes.models import PollRequest
+from plugins.votes.models import MAX_QUORUM, PollRequest
 
 if TYPE_CHECKING:
     from plugins.votes.models import Poll
@@ -43,6 +44,19 @@ class PollNumberConverter:
 PollNumber = Annotated[int, PollNumberConverter()]
 
 
+class QuorumConverter(Integer):
+    """`--quorum N`: ballots needed for a result, refused before anything is stored."""
+
+    async def convert(self, ctx: Context, raw: str) -> int:
+        value = await super().convert(ctx, raw)
+        if not 0 <= value <= MAX_QUORUM:
+            raise BadArgument(_("The quorum must be a whole number of ballots, 0 or more."))
+        return value
+
+
+Quorum = Annotated[int, QuorumConverter()]
+
+
 def service(ctx: Context) -> VotesService:
     """This bot's votes service (the package imports this module, so import it late)."""
     from plugins.votes import plugin
@@ -65,7 +79,7 @@ async def poll_group(ctx: Context) -> None:
 @requires("votes.create")
 async def new(ctx: Context, question: str, *options: str, method: Method | None = None,
               duration: Duration | None = None, anonymous: bool = False,
-              hidden: bool = False, quorum: int = 0,
+              hidden: bool = False, quorum: Quorum = 0,
               max_choices: Positive | None = None) -> None:
     """Open a poll: new "Question" "Option A" "Option B" …"""
     svc = service(ctx)

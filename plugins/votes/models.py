@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.model import MessageRef, RoomRef
 
 METHODS = ("single", "approval", "ranked", "score", "quadratic")
+MAX_QUORUM = 1_000_000  # ballots; a larger quorum could never be met
 
 
 @dataclass(frozen=True, slots=True)

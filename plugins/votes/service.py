@@ -7,7 +7,6 @@ import dataclasses
 import hashlib
 import hmac
 import logging
-import re
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
@@ -18,11 +17,19 @@ from bot.durations import format_duration
 from bot.i18n import translatable
 from bot.model import Button, Community, Member, MessageRef, OutgoingMessage
 from bot.storage import IntegrityError, Tx
+from bot.text import one_line
 from plugins.votes import ballots, render, spend, store
 from plugins.votes.codec import compute_result, decode_result, encode_ballot
 from plugins.votes.config import REACTION_LIMIT, VotesConfig
 from plugins.votes.live import LiveTally
-from plugins.votes.models import METHODS, BallotCast, Poll, PollRequest, PollResult
+from plugins.votes.models import (
+    MAX_QUORUM,
+    METHODS,
+    BallotCast,
+    Poll,
+    PollRequest,
+    PollResult,
+)
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -31,7 +38,6 @@ _ = translatable("votes")
 log = logging.getLogger("ruche.votes")
 
 Update = Callable[[str | None], str | None]
-_SPACES = re.compile(r"\s+")
 
 
 def voter_key(member_id: int, secret: str | None) -> str:
@@ -45,8 +51,8 @@ def voter_key(member_id: int, secret: str | None) -> str:
 
 
 def clean(text: str) -> str:
-    """One line of printable text: polls are shown in chat messages."""
-    return _SPACES.sub(" ", "".join(c if c.isprintable() else " " for c in text)).strip()
+    """One line of visible text (the core's rule for stored text): polls are shown in chat."""
+    return one_line(text)
 
 
 class VotesService:
@@ -116,7 +122,7 @@ class VotesService:
             raise UserError(_("A poll lasts between {min} and {max}.",
                               min=_duration(cfg.min_duration.total_seconds()),
                               max=_duration(cfg.max_duration.total_seconds())))
-        if not 0 <= request.quorum <= 1_000_000:
+        if not 0 <= request.quorum <= MAX_QUORUM:
             raise UserError(_("The quorum must be a whole number of ballots, 0 or more."))
         if request.max_choices is not None:
             if request.method not in ("approval", "ranked"):

@@ -67,6 +67,28 @@ async def test_control_characters_are_dropped(start: Start) -> None:
     assert row.title == "Bell ring[31m" and row.description == "line one\nline two"
 
 
+async def test_bidi_and_zero_width_characters_are_not_stored(start: Start) -> None:
+    h = await start()
+    await h.say("alice", "!idea submit Free \u202egnirts\u202c coffee\u200b | in\u2066side\u2069")
+    row = await store.idea_by_number(h.bot.db, "console", 1)
+    assert row is not None
+    assert row.title == "Free gnirts coffee" and row.description == "inside"
+    await h.say("mod", "!idea reject 1 out \u202eof\u200d scope\x00")
+    [(_idea, reason)] = h.events.named("rejected")
+    assert reason == "out of scope"
+    # Joiners inside an emoji sequence are kept: the family stays one emoji.
+    await h.say("alice", "!idea submit Family day \U0001F468\u200d\U0001F469\u200d\U0001F467")
+    row = await store.idea_by_number(h.bot.db, "console", 2)
+    assert row is not None and row.title.endswith("\U0001F468\u200d\U0001F469\u200d\U0001F467")
+
+
+async def test_a_title_of_invisible_characters_is_refused(start: Start) -> None:
+    h = await start()
+    out = await h.say("alice", "!idea submit \u202e\u200b | text")
+    assert out.startswith("An idea needs a title")
+    assert await store.idea_by_number(h.bot.db, "console", 1) is None
+
+
 async def test_submission_rate_limit_per_member(start: Start) -> None:
     h = await start(submissions_per_day=2)
     await h.say("alice", "!idea submit One")

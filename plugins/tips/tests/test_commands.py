@@ -8,6 +8,7 @@ import io
 import json
 
 from bot.model import IncomingMessage, MessageRef
+from plugins.tips.config import TipsConfig
 from plugins.tips.tests.conftest import COMMUNITY, Kit, MakeKit
 
 
@@ -65,8 +66,11 @@ async def test_history_lists_causes_newest_first(kit: Kit) -> None:
 async def test_history_refuses_bad_arguments_and_handles_empty(kit: Kit) -> None:
     await kit.member("bob")
     assert await kit.say("bob", "!history") == "bob has no ledger entries yet."
-    for bad, expected in (("0", "between 1 and 50"), ("51", "between 1 and 50"),
-                          ("3 4", "at most one member"), ("@bob @bob", "at most one member")):
+    for bad, expected in (("0", "“0” must be a positive whole number."),
+                          ("51", "between 1 and 50"), ("3 4", "at most one member"),
+                          ("@bob @bob", "at most one member"),
+                          ("@bob -3", "“-3” must be a positive whole number."),
+                          ("-3", "“-3” must be a positive whole number.")):
         out = await kit.say("bob", f"!history {bad}")
         assert expected in out and "Usage: !history [member] [n]" in out
 
@@ -196,3 +200,14 @@ async def test_french_replies(make_bot) -> None:  # type: ignore[no-untyped-def]
     assert "Donner des jetons à un membre pour le remercier." in out
     assert (await kit.say("mod", "!treasury")).startswith("Trésorerie : ")
     assert COMMUNITY == "console"
+
+
+async def test_an_out_of_range_setting_says_so(kit: Kit) -> None:
+    out = await kit.say("mod", "!config plugins.tips.max_tip 99999999999999999999999")
+    assert out == ("Invalid value for plugins.tips.max_tip: max_tip: out of range, "
+                   "at most 9007199254740992")
+    out = await kit.say("mod", "!config plugins.tips.max_tip " + "9" * 40)
+    assert out.startswith("Invalid value for plugins.tips.max_tip: ") and "out of range" in out
+    assert "must be a whole number ≥ 1" in await kit.say(
+        "mod", "!config plugins.tips.max_tip 0")
+    assert kit.svc.config(COMMUNITY).max_tip == TipsConfig().max_tip

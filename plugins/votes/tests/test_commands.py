@@ -105,6 +105,32 @@ async def test_bad_polls_are_refused(tb: TestBot, command: str, message: str) ->
     assert await store.find_poll(tb.bot.db, "console", 1) is None
 
 
+async def test_unbalanced_quotes_are_an_error_with_usage(tb: TestBot) -> None:
+    out = await tb.chat.say("alice", '!poll new "Unclosed "A" "B"')
+    assert out.splitlines() == [
+        'The quotes do not pair up near "Unclosed "A": close each quoted text, then leave '
+        "a space.",
+        "Usage: !poll new <question> <options…> [--method single|approval|ranked|score|"
+        "quadratic] [--duration duration] [--anonymous] [--hidden] [--quorum number] "
+        "[--max-choices number]"]
+    assert await store.find_poll(tb.bot.db, "console", 1) is None
+
+
+async def test_a_negative_quorum_is_refused_with_the_usage(tb: TestBot) -> None:
+    out = await tb.chat.say("alice", '!poll new "Q" "A" "B" --quorum -1')
+    first, usage = out.splitlines()
+    assert first == "The quorum must be a whole number of ballots, 0 or more."
+    assert usage.startswith("Usage: !poll new ")
+    assert await store.find_poll(tb.bot.db, "console", 1) is None
+
+
+async def test_poll_texts_drop_bidi_and_zero_width_characters(tb: TestBot) -> None:
+    await tb.chat.say("alice", '!poll new "Lunch\u202e?" "Pi\u200bzza" "Su\u2066shi"')
+    poll = await store.find_poll(tb.bot.db, "console", 1)
+    assert poll is not None
+    assert (poll.question, poll.options) == ("Lunch?", ("Pizza", "Sushi"))
+
+
 @pytest.mark.parametrize(("method", "ballot", "message"), [
     ("single", "Z", "This poll has no option “Z” (use A–C or 1–3)."),
     ("single", "A B", "exactly one choice"),
