@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import sys
 import threading
@@ -62,6 +63,7 @@ class ConsoleAdapter(LocalAdapter):
         self.data_dir = data_dir or Path("data")
         self._task: asyncio.Task[None] | None = None
         self._colour = self.interactive and self.stdout.isatty()
+        self._output_closed = False
 
     async def start(self, bot: Bot) -> None:
         await super().start(bot)
@@ -77,7 +79,22 @@ class ConsoleAdapter(LocalAdapter):
         text = render(sent, edited)
         if self._colour:
             text = f"\x1b[36m{text}\x1b[0m"
-        print(text, file=self.stdout, flush=True)
+        if self._output_closed:
+            return
+        try:
+            print(text, file=self.stdout, flush=True)
+        except BrokenPipeError:
+            self._close_output()
+
+    def _close_output(self) -> None:
+        """The reader of our output went away (`ruche run | head`): stop like any Unix filter."""
+        self._output_closed = True
+        log.info("console output closed; no more console input is read")
+        if self.stdout is sys.stdout:
+            # Python would otherwise complain when it flushes stdout at exit.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
 
     async def send_file(self, room: Any, filename: str, data: bytes, caption: str = "") -> Any:
         """Save uploads under data/exports so the operator can open them."""
@@ -135,7 +152,7 @@ class ConsoleAdapter(LocalAdapter):
             loop.call_soon_threadsafe(queue.put_nowait, None)
 
         threading.Thread(target=reader, name="console-stdin", daemon=True).start()
-        while (line := await queue.get()) is not None:
+        while not self._output_closed and (line := await queue.get()) is not None:
             await self.handle_line(line)
 
     async def _interactive(self) -> None:

@@ -92,6 +92,27 @@ def test_sigterm_exits_cleanly(tmp_path: Path) -> None:
         proc.kill()
 
 
+def test_closed_output_stops_quietly(tmp_path: Path) -> None:
+    """`ruche run | head -1`: the reader goes away; no traceback, exit 0, like any Unix filter."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=tmp_path, env=env)
+    assert proc.stdin and proc.stdout and proc.stderr
+    proc.stdin.write("!ping\n")
+    proc.stdin.flush()
+    assert proc.stdout.readline().startswith("ruche> [#1] Pong!")
+    proc.stdout.close()
+    proc.stdin.write("!help\n!ping\n")
+    proc.stdin.close()
+    try:
+        assert proc.wait(timeout=20) == 0
+        err = proc.stderr.read()
+        assert "Traceback" not in err and "Broken pipe" not in err, err
+    finally:
+        proc.kill()
+
+
 @pytest.mark.parametrize("entry", [["-m", "bot"], ["-c", "from bot.cli import main; main()"]])
 def test_python_m_bot_is_ruche(entry: list[str], tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, *entry, "--version"], capture_output=True, text=True,
