@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import TYPE_CHECKING, Annotated
 
@@ -137,6 +138,9 @@ async def link(ctx: Context, code: str | None = None) -> None:
                            old_member_id=ctx.member.id, member_id=target)
     await bot.audit.record(ctx.community.id, ctx.member, "link",
                            f"member {ctx.member.id} linked into {target}")
+    # From here on this account is the target member: `on_command_completed` (presence,
+    # activity) must not bring the linked-away member back to life.
+    ctx.member = dataclasses.replace(ctx.member, id=target)
     await ctx.reply(_("Linked: this account now shares the same wallet, votes and history."))
 
 
