@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
-from collections.abc import Mapping
+import inspect
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +36,22 @@ class ManualClock:
 
     def advance(self, days: float = 0, seconds: float = 0) -> None:
         self.now += days * 86400 + seconds
+
+
+async def eventually(predicate: Callable[[], Any | Awaitable[Any]], within: float = 5.0,
+                     interval: float = 0.01) -> Any:
+    """Wait until `predicate()` is truthy and return its value, instead of a fixed sleep that
+    is too short on a loaded machine and too long everywhere else; AssertionError at timeout."""
+    deadline = time.monotonic() + within
+    while True:
+        value = predicate()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"condition not met within {within:g} s")
+        await asyncio.sleep(interval)
 
 
 class Chat:
@@ -150,4 +169,4 @@ async def make_test_bot(
     return tb
 
 
-__all__ = ["Chat", "ManualClock", "TestBot", "make_test_bot"]
+__all__ = ["Chat", "ManualClock", "TestBot", "eventually", "make_test_bot"]
