@@ -8,12 +8,14 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, TypeVar
 
 from bot.commands import UserError
-from bot.i18n import Text
+from bot.i18n import Text, translatable
 from bot.model import Member
 from bot.storage import Tx
 from plugins.tips.config import TipsConfig
 from plugins.tips.models import LedgerEntry, TransferRequest
 from plugins.tips.periods import Calendar, calendar
+
+_ = translatable("tips")
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -103,11 +105,18 @@ class ServiceBase:
             await self.bot.hooks.notify("on_ledger_entry", bot=self.bot, entry=entry)
 
     async def validate(self, request: TransferRequest) -> None:
-        """Ask `validate_transfer` implementations; the first veto refuses the transfer."""
+        """Ask `validate_transfer` implementations; the first veto refuses the transfer.
+
+        A validator that raises or times out refuses too (fail closed): money never moves past
+        a check that could not run.
+        """
         if not self.listened("validate_transfer"):
             return
-        for veto in await self.bot.hooks.collect("validate_transfer", bot=self.bot,
-                                                 transfer=request):
+        for veto in await self.bot.hooks.verdicts("validate_transfer", bot=self.bot,
+                                                  transfer=request):
+            if veto is False:
+                raise UserError(_("This transfer could not be checked, so nothing was moved. "
+                                  "Try again in a moment."))
             if isinstance(veto, Text | str) and str(veto):
                 raise UserError(veto)
 

@@ -172,6 +172,32 @@ async def test_validate_transfer_vetoes_with_a_reason(make_kit: MakeKit) -> None
     assert (tip.src, tip.dst, tip.amount) == (f"member:{alice}", f"member:{bob}", 1)
 
 
+class BrokenVeto:
+    """A validator that crashes: money must not move past a check that could not run."""
+
+    down = False
+
+    @hookimpl
+    def validate_transfer(self, bot: Any, transfer: TransferRequest) -> str | None:
+        if self.down:
+            raise RuntimeError("validator down")
+        return None
+
+
+async def test_a_validator_that_raises_refuses_the_transfer(make_kit: MakeKit) -> None:
+    broken = BrokenVeto()
+    kit = await make_kit(plugins={"broken": broken})
+    await ids(kit, "alice", "bob")
+    await kit.fund("alice", 10)
+    broken.down = True
+    before = await kit.snapshot()
+    refused = "This transfer could not be checked, so nothing was moved. Try again in a moment."
+    assert await kit.say("alice", "!tip @bob 1") == refused
+    assert await kit.say("mod", "!grant @bob 1 x") == refused
+    assert await kit.snapshot() == before
+    await kit.check()
+
+
 class Ledgerwatch:
     """Checks that events come after the commit: the entry is already readable."""
 
