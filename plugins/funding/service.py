@@ -66,7 +66,8 @@ class FundingService:
             weakref.WeakValueDictionary()
 
     def config(self, community: str | None = None) -> FundingConfig:
-        return self.bot.plugin_config(PLUGIN, community)  # type: ignore[no-any-return]
+        cfg: FundingConfig = self.bot.plugin_config(PLUGIN, community)
+        return cfg
 
     def lock(self, round_id: int) -> asyncio.Lock:
         """The lock of one round: pledges, withdrawals and settlement take turns on it."""

@@ -40,7 +40,8 @@ class ServiceBase:
         self._templates: dict[tuple[str, str, str], str] = {}
 
     def config(self, community: str) -> TipsConfig:
-        return self.bot.plugin_config(PLUGIN, community)  # type: ignore[no-any-return]
+        cfg: TipsConfig = self.bot.plugin_config(PLUGIN, community)
+        return cfg
 
     # -- caches -------------------------------------------------------------------------------
 

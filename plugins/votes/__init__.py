@@ -101,10 +101,11 @@ class VotesPlugin(VotesReads):  # read hooks for other plugins: reads.py
         """`create_role` may be overridden per community with `!config` (sync: a hot path)."""
         if permission != "votes.create":
             return None
-        role = bot.plugin_config("votes", community.id).create_role
-        if role == bot.plugin_config("votes").create_role:
+        cfg: VotesConfig = bot.plugin_config("votes", community.id)
+        default: VotesConfig = bot.plugin_config("votes")
+        if cfg.create_role == default.create_role:
             return None  # the registered default role decides
-        return member.role >= ROLES[role]
+        return member.role >= ROLES[cfg.create_role]
 
     @hookimpl
     async def on_member_linked(self, bot: Bot, community: Community, old_member_id: int,

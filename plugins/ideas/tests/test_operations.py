@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from plugins.ideas import store
-from plugins.ideas.tests.conftest import Start
+from plugins.ideas.tests.conftest import Harness, Start
 
 
-async def member_id(h: object, name: str) -> int:
-    ids = await h.bot.identity.names(list(range(1, 50)))  # type: ignore[attr-defined]
+async def member_id(h: Harness, name: str) -> int:
+    ids: dict[int, str] = await h.bot.identity.names(list(range(1, 50)))
     return next(i for i, n in ids.items() if n == name)
 
 

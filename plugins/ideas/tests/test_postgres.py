@@ -19,7 +19,7 @@ async def pg(start: Start, ruche_pg_url: str) -> Start:
     async def factory(**kwargs: object) -> Harness:
         return await start(storage_url=await fresh_pg_database(ruche_pg_url), **kwargs)
 
-    return factory  # type: ignore[return-value]
+    return factory
 
 
 async def test_concurrent_supports_count_exactly_and_cross_once(pg: Start) -> None:

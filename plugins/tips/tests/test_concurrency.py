@@ -8,6 +8,7 @@ import random
 
 import pytest
 
+from bot.model import Member
 from plugins.tips.tests.conftest import Kit, MakeKit
 
 MEMBERS = 100
@@ -79,7 +80,7 @@ async def test_same_pair_both_ways_through_the_service(kit: Kit) -> None:
     await kit.fund("bob", 50)
     alice, bob = await kit.member("alice"), await kit.member("bob")
 
-    async def pay(a, b):  # type: ignore[no-untyped-def]
+    async def pay(a: Member, b: Member) -> Exception | None:
         try:
             await kit.svc.tip("console", a, b, 7)
         except Exception as exc:

@@ -18,7 +18,7 @@ from bot.adapters.local import LocalAdapter
 from bot.storage import IntegrityError, StorageError
 from plugins.tips import integrity, ledger
 from plugins.tips.ledger import Movement
-from plugins.tips.tests.conftest import COMMUNITY, Kit, MakeBot
+from plugins.tips.tests.conftest import COMMUNITY, Clock, Kit, MakeBot
 
 ON_PG = os.environ.get("RUCHE_TEST_BACKEND") == "postgresql"
 
@@ -105,7 +105,8 @@ async def test_linked_accounts_share_one_wallet(make_bot: MakeBot) -> None:
     tb = await make_bot(plugins={"other": OtherPlatform()},
                         raw={"communities": {"main": {"rooms": ["console:console",
                                                                 "other:room"]}}})
-    kit = Kit(tb, tb.bot.clock, "main")
+    tb.bot.clock = clock = Clock()
+    kit = Kit(tb, clock, "main")
     await kit.fund("alice", 30)
     other = LocalAdapter("other", "room")
     kit.bot.adapters["other"] = other
@@ -150,7 +151,8 @@ def ruche(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 async def test_ruche_db_check_and_export(make_bot: MakeBot, tmp_path: Path) -> None:
     db = tmp_path / "cli.sqlite3"
     tb = await make_bot(storage_url=f"sqlite:///{db}")
-    kit = Kit(tb, tb.bot.clock)
+    tb.bot.clock = clock = Clock()
+    kit = Kit(tb, clock)
     await kit.fund("alice", 7)
     await tb.stop()
     (tmp_path / "ruche.toml").write_text(

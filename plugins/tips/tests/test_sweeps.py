@@ -180,6 +180,7 @@ async def test_activity_reward_goes_to_the_most_active(make_kit: MakeKit) -> Non
 
 async def test_activity_counts_commands_ballots_and_ideas(kit: Kit) -> None:
     from types import SimpleNamespace
+    from typing import Any
 
     from bot.model import MessageRef
     from plugins.ideas.models import Idea
@@ -190,11 +191,12 @@ async def test_activity_counts_commands_ballots_and_ideas(kit: Kit) -> None:
     community = kit.bot.communities.get(COMMUNITY)
     for n, text in enumerate(("!idea support 4", "!idea support  4", "!idea comment 4 nice",
                               "!idea list")):
-        ctx = SimpleNamespace(bot=kit.bot, member=alice, community=community,
-                              message=SimpleNamespace(text=text,
-                                                      ref=MessageRef("console", "console",
-                                                                     f"c{n}")))
-        command = SimpleNamespace(qualified_name=" ".join(text.split()[:2])[1:])
+        # Stand-ins for Context and Command with only what the hook reads.
+        ctx: Any = SimpleNamespace(bot=kit.bot, member=alice, community=community,
+                                   message=SimpleNamespace(text=text,
+                                                           ref=MessageRef("console", "console",
+                                                                          f"c{n}")))
+        command: Any = SimpleNamespace(qualified_name=" ".join(text.split()[:2])[1:])
         pending = plugin.on_command_completed(ctx, command)
         if pending is not None:
             await pending

@@ -22,7 +22,7 @@ async def every_stored_value(tb: TestBot) -> list[Any]:
     values: list[Any] = []
     for table in tables:
         for row in await tb.bot.db.fetch(f'SELECT * FROM "{table}"'):
-            values.extend(tuple(row))
+            values.extend(row[i] for i in range(len(row)))
     return values
 
 
