@@ -35,8 +35,8 @@ from fake_discord import CHANNEL_ID, GUILD_ID, MOD_ROLE_ID, FakeDiscord
 
 from benchmarks._table import pct, rss_mb, table
 from bot import hookimpl
-from bot.adapters.discord import DiscordAdapter
-from bot.adapters.discord_client import GatewayClient
+from bot.adapters.discord.adapter import DiscordAdapter
+from bot.adapters.discord.client import GatewayClient
 from bot.model import Community, Member, MessageRef, OutgoingMessage, ReactionEvent, RoomRef
 from bot.storage import Migrations, Tx
 from bot.testing import make_test_bot
@@ -135,7 +135,7 @@ async def bench_ruche(tmp: Path, fake: FakeDiscord, members: list[dict[str, Any]
                                      "sync_on_start": False}}}
     tb = await make_test_bot(tmp / "ruche", raw=raw, plugins={"poll": plugin},
                              builtins={"core": "bot.commands.builtin",
-                                       "discord": "bot.adapters.discord_plugin"})
+                                       "discord": "bot.adapters.discord"})
     adapter = tb.bot.adapters["discord"]
     assert isinstance(adapter, DiscordAdapter)
     await adapter.wait_until_ready(10)
@@ -192,7 +192,7 @@ async def bench_votes(tmp: Path, fake: FakeDiscord, members: list[dict[str, Any]
                                      "sync_on_start": False}}}
     tb = await make_test_bot(tmp / "votes", raw=raw, plugins={"count": counter},
                              builtins={"core": "bot.commands.builtin",
-                                       "discord": "bot.adapters.discord_plugin",
+                                       "discord": "bot.adapters.discord",
                                        "votes": "plugins.votes"})
     adapter = tb.bot.adapters["discord"]
     assert isinstance(adapter, DiscordAdapter)

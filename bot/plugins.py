@@ -23,8 +23,8 @@ ENTRY_POINT_GROUP = "ruche"
 DEFAULT_PLUGINS: dict[str, str] = {
     "core": "bot.commands.builtin",
     "console": "bot.adapters.console",
-    "matrix": "bot.adapters.matrix_plugin",
-    "discord": "bot.adapters.discord_plugin",
+    "matrix": "bot.adapters.matrix",
+    "discord": "bot.adapters.discord",
     "ideas": "plugins.ideas",
     "votes": "plugins.votes",
     "tips": "plugins.tips",

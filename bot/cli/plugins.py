@@ -36,7 +36,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 def cmd_discord(args: argparse.Namespace) -> int:
     """`ruche discord sync`: the slash commands, pushed now by a bot that never connects."""
     async def sync(bot: Any) -> int:
-        from bot.adapters.discord_plugin import sync_commands
+        from bot.adapters.discord import sync_commands
 
         try:
             count = await sync_commands(bot)

@@ -105,8 +105,8 @@ async def test_console_exports_are_private(tmp_path: Path, umask_022: None) -> N
 
 
 async def test_matrix_session_and_key_store_are_private(tmp_path: Path, umask_022: None) -> None:
-    from bot.adapters.matrix_plugin import MatrixConfig
-    from bot.adapters.matrix_session import _fingerprint, login, make_client, write_session
+    from bot.adapters.matrix import MatrixConfig
+    from bot.adapters.matrix.session import _fingerprint, login, make_client, write_session
     from bot.config import build
 
     config, problems = build(MatrixConfig, {

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.discord_plugin import DiscordConfig
+from bot.adapters.discord import DiscordConfig
 from bot.config import ConfigErrors, load_config
 from bot.logs import RedactSecrets
 

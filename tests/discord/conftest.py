@@ -14,7 +14,7 @@ from discord_env import BUILTINS, Env, MakeEnv, discord_section, start_bot
 from discord_recorder import Recorder
 from fake_discord import FakeDiscord
 
-from bot.adapters.discord_client import GatewayClient
+from bot.adapters.discord.client import GatewayClient
 
 
 async def _no_identify_delay(self: Any, shard_id: int | None, *, initial: bool = False) -> None:

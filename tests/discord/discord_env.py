@@ -10,10 +10,10 @@ from typing import Any
 from discord_recorder import Recorder
 from fake_discord import GUILD_ID, FakeDiscord
 
-from bot.adapters.discord import DiscordAdapter
+from bot.adapters.discord.adapter import DiscordAdapter
 from bot.testing import TestBot, make_test_bot
 
-BUILTINS = {"core": "bot.commands.builtin", "discord": "bot.adapters.discord_plugin"}
+BUILTINS = {"core": "bot.commands.builtin", "discord": "bot.adapters.discord"}
 
 
 def discord_section(**overrides: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 from discord_env import BUILTINS, Env, MakeEnv, discord_section
 from fake_discord import GUILD_ID
 
-from bot.adapters.discord_plugin import sync_commands
+from bot.adapters.discord import sync_commands
 from bot.app import Bot
 from bot.config import Config
 

@@ -12,8 +12,8 @@ import pytest
 from discord_recorder import Recorder
 
 from bot import Member
-from bot.adapters.discord_plugin import DiscordConfig, DiscordPlugin
-from bot.adapters.discord_slash import (
+from bot.adapters.discord import DiscordConfig, DiscordPlugin
+from bot.adapters.discord.slash import (
     application_commands,
     command_line,
     component_action,
@@ -135,8 +135,8 @@ def test_no_section_no_adapter_and_no_discord_import() -> None:
         config = Config({})
 
     assert DiscordPlugin().register_adapters(FakeBot()) == []  # type: ignore[arg-type]
-    code = ("import sys, bot.adapters.discord_plugin, bot.adapters.discord_slash, "
-            "bot.adapters.discord_translate; sys.exit('discord' in sys.modules)")
+    code = ("import sys, bot.adapters.discord, bot.adapters.discord.slash, "
+            "bot.adapters.discord.translate; sys.exit('discord' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True)
     assert result.returncode == 0, result.stderr
 
@@ -149,7 +149,7 @@ def test_negative_numbers_refused(name: str) -> None:
 
 
 def test_buttons_discord_cannot_show_become_text_hints() -> None:
-    from bot.adapters.discord_render import renderable, view_for, with_hints
+    from bot.adapters.discord.render import renderable, view_for, with_hints
     from bot.model import Button
 
     buttons = (*(Button(f"B{i}", f"cmd:vote 1 {i}") for i in range(26)),

@@ -9,8 +9,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.adapters.discord_client import Sessions
-from bot.adapters.discord_translate import (
+from bot.adapters.discord.client import Sessions
+from bot.adapters.discord.translate import (
     ADMINISTRATOR,
     MANAGE_GUILD,
     Recent,

@@ -17,7 +17,7 @@ import pluggy
 import pytest
 import pytest_asyncio
 
-from bot.adapters.matrix import MatrixAdapter
+from bot.adapters.matrix.adapter import MatrixAdapter
 from bot.model import IncomingMessage, MemberJoin, ReactionEvent
 from bot.testing import TestBot, make_test_bot
 
@@ -26,7 +26,7 @@ from .synapse import Account, Homeserver, synapse_python, unavailable_reason
 
 hookimpl = pluggy.HookimplMarker("ruche")
 
-MATRIX_BUILTINS = {"core": "bot.commands.builtin", "matrix": "bot.adapters.matrix_plugin"}
+MATRIX_BUILTINS = {"core": "bot.commands.builtin", "matrix": "bot.adapters.matrix"}
 
 
 @pytest.fixture(scope="session")

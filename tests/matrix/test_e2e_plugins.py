@@ -12,7 +12,7 @@ from .conftest import MakeMatrixBot, MakeMember, MatrixBot
 from .member import Member
 from .test_integration import messages, room_with_bot
 
-BUILTINS = {"core": "bot.commands.builtin", "matrix": "bot.adapters.matrix_plugin",
+BUILTINS = {"core": "bot.commands.builtin", "matrix": "bot.adapters.matrix",
             "ideas": "plugins.ideas", "votes": "plugins.votes", "tips": "plugins.tips"}
 SETTINGS = {"plugins": {"ideas": {"support_threshold": 2},
                         "tips": {"allowance_amount": 0, "activity_reward": 0}}}

@@ -14,9 +14,9 @@ import pytest
 from nio import RoomSendError
 from nio.crypto import TrustState
 
-from bot.adapters.matrix_crypto import Trust, parse_trusted
-from bot.adapters.matrix_plugin import MatrixConfig, MatrixPlugin
-from bot.adapters.matrix_sender import LRU, Sender, retry_after
+from bot.adapters.matrix import MatrixConfig, MatrixPlugin
+from bot.adapters.matrix.crypto import Trust, parse_trusted
+from bot.adapters.matrix.sender import LRU, Sender, retry_after
 from bot.config import Config, build, validate_config
 from bot.testing import make_test_bot
 
@@ -25,7 +25,7 @@ from .synapse import free_port
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = {"homeserver": "https://matrix.example.org", "user_id": "@ruche:example.org",
         "access_token": {"env": "MATRIX_TOKEN"}}
-BUILTINS = {"core": "bot.commands.builtin", "matrix": "bot.adapters.matrix_plugin"}
+BUILTINS = {"core": "bot.commands.builtin", "matrix": "bot.adapters.matrix"}
 
 
 def problems(table: dict[str, Any]) -> list[str]:
@@ -73,7 +73,7 @@ def test_whole_file_validation_knows_the_matrix_section() -> None:
 
 
 def test_importing_the_plugin_loads_no_nio() -> None:
-    code = ("import sys, bot.app, bot.adapters.matrix_plugin; "
+    code = ("import sys, bot.app, bot.adapters.matrix; "
             "sys.exit(1 if 'nio' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.adapters.matrix_render import (
+from bot.adapters.matrix.render import (
     edit_content,
     file_content,
     markdown_to_html,
@@ -13,7 +13,7 @@ from bot.adapters.matrix_render import (
     text_content,
     with_relations,
 )
-from bot.adapters.matrix_translate import PollResponse, parse_poll_start, selection
+from bot.adapters.matrix.translate import PollResponse, parse_poll_start, selection
 
 
 def test_plain_text_has_no_html_body() -> None:

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.matrix_text import html_to_text, normalize_emoji, strip_reply_fallback
-from bot.adapters.matrix_translate import (
+from bot.adapters.matrix.text import html_to_text, normalize_emoji, strip_reply_fallback
+from bot.adapters.matrix.translate import (
     CREATOR_LEVEL,
     MatrixRaw,
     Policy,

@@ -6,7 +6,7 @@ import json
 import time
 from typing import TYPE_CHECKING
 
-from bot.adapters.matrix_translate import PollResponse, PollStart, ReactionRecord
+from bot.adapters.matrix.translate import PollResponse, PollStart, ReactionRecord
 
 if TYPE_CHECKING:
     from bot.storage import Database, Tx

@@ -1,7 +1,7 @@
 """How the Matrix adapter reads a sync: timeline events to the core, invites, spaces, late keys.
 
-A mixin of `MatrixAdapter` (bot/adapters/matrix.py), split out to keep both modules small: this
-half turns what nio parsed into calls of `bot.dispatch_*`, through the pure translation layer.
+A mixin of `MatrixAdapter` (adapter.py), split out to keep both modules small: this half turns
+what nio parsed into calls of `bot.dispatch_*`, through the pure translation layer.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from nio import (
 )
 from nio.exceptions import EncryptionError
 
-from bot.adapters.matrix_crypto import Trust
-from bot.adapters.matrix_plugin import MatrixConfig
-from bot.adapters.matrix_sender import MatrixSendError, Sender
-from bot.adapters.matrix_store import MatrixStore
-from bot.adapters.matrix_translate import (
+from bot.adapters.matrix import MatrixConfig
+from bot.adapters.matrix.crypto import Trust
+from bot.adapters.matrix.sender import MatrixSendError, Sender
+from bot.adapters.matrix.store import MatrixStore
+from bot.adapters.matrix.translate import (
     Invite,
     MatrixRaw,
     Policy,

@@ -7,7 +7,7 @@ from typing import Any
 
 import discord
 
-from bot.adapters.discord_translate import clip
+from bot.adapters.discord.translate import clip
 from bot.model import Button
 
 log = logging.getLogger("ruche.discord")

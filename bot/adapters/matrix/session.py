@@ -16,7 +16,7 @@ from typing import Any
 
 from nio import AsyncClient, AsyncClientConfig, LoginResponse, WhoamiResponse
 
-from bot.adapters.matrix_plugin import MatrixConfig
+from bot.adapters.matrix import MatrixConfig
 from bot.files import (
     PRIVATE_DIR,
     PRIVATE_FILE,

@@ -23,9 +23,9 @@ from nio import (
 from nio.api import RelationshipType
 from nio.exceptions import EncryptionError
 
-from bot.adapters.matrix_crypto import Trust
-from bot.adapters.matrix_plugin import MatrixConfig
-from bot.adapters.matrix_render import (
+from bot.adapters.matrix import MatrixConfig
+from bot.adapters.matrix.crypto import Trust
+from bot.adapters.matrix.render import (
     edit_content,
     file_content,
     poll_end_content,
@@ -34,8 +34,8 @@ from bot.adapters.matrix_render import (
     text_content,
     with_relations,
 )
-from bot.adapters.matrix_store import MatrixStore
-from bot.adapters.matrix_translate import parse_poll_start, reaction_record
+from bot.adapters.matrix.store import MatrixStore
+from bot.adapters.matrix.translate import parse_poll_start, reaction_record
 
 log = logging.getLogger("ruche.matrix")
 

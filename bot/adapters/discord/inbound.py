@@ -7,8 +7,8 @@ import logging
 from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
-from bot.adapters.discord_people import KeyedLocks
-from bot.adapters.discord_translate import (
+from bot.adapters.discord.people import KeyedLocks
+from bot.adapters.discord.translate import (
     Recent,
     message_from_payload,
     reaction_from_payload,
@@ -19,7 +19,7 @@ from bot.adapters.discord_translate import (
 from bot.model import IncomingMessage, MemberJoin, Role, UserRef
 
 if TYPE_CHECKING:
-    from bot.adapters.discord import DiscordAdapter
+    from bot.adapters.discord.adapter import DiscordAdapter
 
 log = logging.getLogger("ruche.discord")
 

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import discord
 
-from bot.adapters.discord_translate import shard_of
+from bot.adapters.discord.translate import shard_of
 
 log = logging.getLogger("ruche.discord")
 

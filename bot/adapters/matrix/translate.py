@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.adapters.matrix_text import (
+from bot.adapters.matrix.text import (
     BARE_USER,
     html_to_text,
     keycap,

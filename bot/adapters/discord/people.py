@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.adapters.discord_translate import PLATFORM, Recent, RoleConfig, role_for, room_ref
+from bot.adapters.discord.translate import PLATFORM, Recent, RoleConfig, role_for, room_ref
 from bot.model import Role, UserRef
 
 if TYPE_CHECKING:

@@ -1,6 +1,9 @@
 """The Discord platform as a plugin: `[platforms.discord]` config and a lazily imported adapter.
 
-This module never imports discord.py, so `ruche run` without Discord starts as fast as before.
+The package's entry point (`DEFAULT_PLUGINS["discord"]`), like a Home Assistant component: the
+plugin and its config schema live here, the adapter in the modules beside it. This module never
+imports discord.py (`adapter.py` is imported only when Discord is configured), so `ruche run`
+without Discord starts as fast as before.
 """
 
 from __future__ import annotations
@@ -85,7 +88,7 @@ class DiscordPlugin:
         """The adapter only when configured; discord.py is imported here, not before."""
         if not configured(bot):
             return []
-        from bot.adapters.discord import DiscordAdapter  # discord.py only when configured
+        from bot.adapters.discord.adapter import DiscordAdapter  # discord.py only when configured
 
         return [DiscordAdapter(bot.config.section("platforms.discord", DiscordConfig))]
 
@@ -98,7 +101,7 @@ async def sync_commands(bot: Bot) -> int:
     adapter = bot.adapters.get("discord")
     if adapter is None:
         raise RuntimeError("no [platforms.discord] section in the configuration")
-    from bot.adapters.discord import DiscordAdapter
+    from bot.adapters.discord.adapter import DiscordAdapter
 
     if not isinstance(adapter, DiscordAdapter):
         raise RuntimeError("the discord platform is not served by the Discord adapter")

@@ -10,19 +10,19 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.adapters.discord_interactions import PendingInteraction
-from bot.adapters.discord_render import modal_for
-from bot.adapters.discord_slash import (
+from bot.adapters.discord.pending import PendingInteraction
+from bot.adapters.discord.render import modal_for
+from bot.adapters.discord.slash import (
     INTEGER,
     component_action,
     invocation,
     modal_values,
     option_name,
 )
-from bot.adapters.discord_slash import (
+from bot.adapters.discord.slash import (
     command_line as slash_line,
 )
-from bot.adapters.discord_translate import (
+from bot.adapters.discord.translate import (
     InteractionInfo,
     Recent,
     clip,
@@ -34,7 +34,7 @@ from bot.commands.context import Context
 from bot.model import Community, IncomingMessage, Role
 
 if TYPE_CHECKING:
-    from bot.adapters.discord import DiscordAdapter
+    from bot.adapters.discord.adapter import DiscordAdapter
 
 log = logging.getLogger("ruche.discord")
 

@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot.adapters.matrix_text import BARE_USER
+from bot.adapters.matrix.text import BARE_USER
 
 HTML = "org.matrix.custom.html"
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.adapters.discord_translate import clip, quote_arg
+from bot.adapters.discord.translate import clip, quote_arg
 from bot.commands.converters import (
     Amount,
     Choice,

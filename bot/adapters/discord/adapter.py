@@ -1,4 +1,4 @@
-"""The Discord adapter: the only place (with its discord_* helpers) that talks to discord.py."""
+"""The Discord adapter: with its sibling modules, the only place that talks to discord.py."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import aiohttp
 import discord
 
 from bot.adapters.base import BaseAdapter, Capabilities
-from bot.adapters.discord_client import GatewayClient, make_intents
-from bot.adapters.discord_commands import Interactions
-from bot.adapters.discord_inbound import Inbound
-from bot.adapters.discord_people import People
-from bot.adapters.discord_render import renderable, send_kwargs, with_hints
-from bot.adapters.discord_sync import command_payload, push, sync_targets
-from bot.adapters.discord_translate import (
+from bot.adapters.discord.client import GatewayClient, make_intents
+from bot.adapters.discord.inbound import Inbound
+from bot.adapters.discord.interactions import Interactions
+from bot.adapters.discord.people import People
+from bot.adapters.discord.render import renderable, send_kwargs, with_hints
+from bot.adapters.discord.sync import command_payload, push, sync_targets
+from bot.adapters.discord.translate import (
     PLATFORM,
     Recent,
     RoleConfig,
@@ -29,7 +29,7 @@ from bot.adapters.discord_translate import (
 from bot.model import MessageRef, OutgoingMessage, Role, RoomRef, UserRef
 
 if TYPE_CHECKING:
-    from bot.adapters.discord_plugin import DiscordConfig
+    from bot.adapters.discord import DiscordConfig
     from bot.app import Bot
 
 log = logging.getLogger("ruche.discord")

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.adapters.discord_slash import application_commands, same_commands
+from bot.adapters.discord.slash import application_commands, same_commands
 from bot.i18n import translatable
 
 if TYPE_CHECKING:
-    from bot.adapters.discord_plugin import DiscordConfig
+    from bot.adapters.discord import DiscordConfig
     from bot.app import Bot
 
 log = logging.getLogger("ruche.discord")

@@ -12,7 +12,7 @@ from typing import Any
 
 from nio import AsyncClient
 
-from bot.adapters.matrix_plugin import TRUSTED_DEVICE, TrustPolicy
+from bot.adapters.matrix import TRUSTED_DEVICE, TrustPolicy
 
 log = logging.getLogger("ruche.matrix")
 

@@ -25,14 +25,14 @@ from nio import (
 )
 
 from bot.adapters.base import BaseAdapter, Capabilities
-from bot.adapters.matrix_crypto import Trust, housekeeping
-from bot.adapters.matrix_events import MatrixEvents, Names
-from bot.adapters.matrix_plugin import MatrixConfig
-from bot.adapters.matrix_sender import Sender
-from bot.adapters.matrix_session import LoginFailed, login, make_client
-from bot.adapters.matrix_store import MatrixStore
-from bot.adapters.matrix_text import keycap, pill_user
-from bot.adapters.matrix_translate import (
+from bot.adapters.matrix import MatrixConfig
+from bot.adapters.matrix.crypto import Trust, housekeeping
+from bot.adapters.matrix.events import MatrixEvents, Names
+from bot.adapters.matrix.sender import Sender
+from bot.adapters.matrix.session import LoginFailed, login, make_client
+from bot.adapters.matrix.store import MatrixStore
+from bot.adapters.matrix.text import keycap, pill_user
+from bot.adapters.matrix.translate import (
     PLATFORM,
     Policy,
     privileged_creators,

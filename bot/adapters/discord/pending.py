@@ -8,8 +8,8 @@ from typing import Any
 
 import discord
 
-from bot.adapters.discord_render import renderable, send_kwargs, with_hints
-from bot.adapters.discord_translate import PLATFORM, split_text
+from bot.adapters.discord.render import renderable, send_kwargs, with_hints
+from bot.adapters.discord.translate import PLATFORM, split_text
 from bot.model import MessageRef, OutgoingMessage
 
 log = logging.getLogger("ruche.discord")

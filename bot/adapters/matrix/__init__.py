@@ -1,7 +1,9 @@
 """The Matrix platform plugin: config schema, migrations, and the adapter built only when configured.
 
-This module must stay importable without matrix-nio (cold start of the console bot, and a
-meta-test asserting `import bot.app` loads no `nio`): the adapter module is imported lazily.
+The package's entry point (`DEFAULT_PLUGINS["matrix"]`), like a Home Assistant component: the
+plugin and `[platforms.matrix]` live here, the adapter in the modules beside it. This module must
+stay importable without matrix-nio (cold start of the console bot, and a meta-test asserting
+`import bot.app` loads no `nio`): `adapter.py`, and nio with it, is imported lazily.
 """
 
 from __future__ import annotations
@@ -156,7 +158,7 @@ class MatrixPlugin:
         platforms = bot.config.raw.get("platforms", {})
         if not isinstance(platforms, dict) or "matrix" not in platforms:
             return []
-        from bot.adapters.matrix import MatrixAdapter  # nio loads only when Matrix is on
+        from bot.adapters.matrix.adapter import MatrixAdapter  # nio loads only when Matrix is on
 
         config = bot.config.section("platforms.matrix", MatrixConfig)
         return [MatrixAdapter(config, data_dir=bot.config.bot.data_dir)]
