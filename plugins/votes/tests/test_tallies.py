@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -115,39 +116,12 @@ def ballots_and_permutation(method: str) -> st.SearchStrategy[tuple[list[Ballot]
         lambda bs: st.tuples(st.just(bs), st.permutations(bs)))
 
 
-def _order_independent(method: str, pair: tuple[list[Ballot], list[Ballot]]) -> None:
-    original, shuffled = pair
+@pytest.mark.parametrize("method", list(BALLOTS))
+@settings(max_examples=150)
+@given(data=st.data())
+def test_the_tally_ignores_ballot_order(method: str, data: st.DataObject) -> None:
+    original, shuffled = data.draw(ballots_and_permutation(method))
     assert tally(method, N, original) == tally(method, N, list(shuffled))
-
-
-@settings(max_examples=150)
-@given(ballots_and_permutation("single"))
-def test_plurality_ignores_ballot_order(pair: tuple[list[Ballot], list[Ballot]]) -> None:
-    _order_independent("single", pair)
-
-
-@settings(max_examples=150)
-@given(ballots_and_permutation("approval"))
-def test_approval_ignores_ballot_order(pair: tuple[list[Ballot], list[Ballot]]) -> None:
-    _order_independent("approval", pair)
-
-
-@settings(max_examples=150)
-@given(ballots_and_permutation("ranked"))
-def test_irv_ignores_ballot_order(pair: tuple[list[Ballot], list[Ballot]]) -> None:
-    _order_independent("ranked", pair)
-
-
-@settings(max_examples=150)
-@given(ballots_and_permutation("score"))
-def test_score_ignores_ballot_order(pair: tuple[list[Ballot], list[Ballot]]) -> None:
-    _order_independent("score", pair)
-
-
-@settings(max_examples=150)
-@given(ballots_and_permutation("quadratic"))
-def test_quadratic_ignores_ballot_order(pair: tuple[list[Ballot], list[Ballot]]) -> None:
-    _order_independent("quadratic", pair)
 
 
 @given(st.lists(single_ballot, max_size=40))
