@@ -339,7 +339,8 @@ class TipReport:
 
 @dataclass(frozen=True)
 class Kill:
-    """When to kill: after `acks` more acknowledgements, or `after` seconds from the spawn."""
+    """When to kill: after `acks` more acknowledgements, or `after` seconds from the spawn
+    (if set) when that comes first: the tips never run out before the kills do."""
 
     acks: int = 0
     after: float = 0.0
@@ -361,8 +362,9 @@ class TipChaos:
         self.log = folder / "bot.log"
         self.tips = [self._tip(i) for i in range(tips)]
         per_run = max(1, tips // (kills + 1))
-        self.plan = [Kill(after=self.rng.uniform(0.0, startup_window))
-                     if self.rng.random() < 0.3 else Kill(acks=self.rng.randint(1, 2 * per_run))
+        self.plan = [Kill(acks=self.rng.randint(1, per_run),
+                          after=self.rng.uniform(0.0, startup_window)
+                          if self.rng.random() < 0.3 else 0.0)
                      for _ in range(kills)]
         self.report = TipReport("sqlite" if url.startswith("sqlite:") else "postgresql", seed,
                                 tips=tips)
