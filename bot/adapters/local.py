@@ -103,9 +103,24 @@ class LocalAdapter(BaseAdapter):
         await self.bot.dispatch_message(msg)
         return self.sent[before:]
 
+    def ref_id(self, number: int) -> str:
+        """The id of message `[#number]` of this run: numbers restart at 1 in every process."""
+        return f"{self._session}:{number}"
+
+    def number_of(self, ref: MessageRef) -> int | None:
+        """`N` of a message `[#N]` sent by this run; None for another run's (or unknown) id."""
+        session, _sep, number = ref.id.rpartition(":")
+        if session != self._session or not number.isdigit():
+            return None
+        return int(number)
+
+    def _sent_for(self, ref: MessageRef) -> SentMessage | None:
+        number = self.number_of(ref)
+        return None if number is None else self._by_number.get(number)
+
     async def react(self, ref: MessageRef, emoji: str) -> None:
         """The bot's own reaction on one of its messages."""
-        sent = self._by_number.get(int(ref.id)) if ref.id.isdigit() else None
+        sent = self._sent_for(ref)
         if sent is not None and emoji not in sent.reactions:
             sent.reactions.append(emoji)
 
@@ -116,7 +131,7 @@ class LocalAdapter(BaseAdapter):
         if number not in self._by_number:
             raise KeyError(number)
         event = ReactionEvent(
-            message=MessageRef(self.platform, self.room_id, str(number)),
+            message=MessageRef(self.platform, self.room_id, self.ref_id(number)),
             user=self.user(name),
             room=self.room(),
             emoji=emoji,
@@ -148,11 +163,11 @@ class LocalAdapter(BaseAdapter):
         sent = self._record(message.text, message=message)
         for emoji in message.reactions:
             sent.reactions.append(emoji)
-        return MessageRef(self.platform, room.id, str(sent.number))
+        return MessageRef(self.platform, room.id, self.ref_id(sent.number))
 
     async def edit(self, ref: MessageRef, message: OutgoingMessage) -> MessageRef:
-        sent = self._by_number.get(int(ref.id)) if ref.id.isdigit() else None
-        if sent is None:
+        sent = self._sent_for(ref)
+        if sent is None:  # a message of an earlier run: it is gone, show the new text instead
             return await self.send(RoomRef(self.platform, ref.room_id), message)
         sent.edits.append(message.text)
         self.show(sent, edited=True)
@@ -162,11 +177,11 @@ class LocalAdapter(BaseAdapter):
                         caption: str = "") -> MessageRef:
         sent = self._record(f"{caption}\n📎 {filename} ({len(data)} bytes)".strip())
         sent.files.append((filename, data))
-        return MessageRef(self.platform, room.id, str(sent.number))
+        return MessageRef(self.platform, room.id, self.ref_id(sent.number))
 
     async def send_direct(self, user: UserRef, message: OutgoingMessage) -> MessageRef | None:
         sent = self._record(message.text, to=user.id)
-        return MessageRef(self.platform, f"dm:{user.id}", str(sent.number))
+        return MessageRef(self.platform, f"dm:{user.id}", self.ref_id(sent.number))
 
     def message(self, number: int) -> SentMessage:
         return self._by_number[number]

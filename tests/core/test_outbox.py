@@ -124,7 +124,8 @@ async def test_edit_and_member_targets(make_bot: Any) -> None:
     ref = await tb.bot.send(ROOM, OutgoingMessage("draft"))
     await _add(tb, "edit", edit=ref, text="final")
     assert await tb.bot.outbox.deliver(["edit"]) == 1
-    assert tb.chat.adapter.message(int(ref.id)).edits == ["final"]
+    number = tb.chat.adapter.number_of(ref)
+    assert number is not None and tb.chat.adapter.message(number).edits == ["final"]
     community = tb.bot.communities.get("console")
     alice = await tb.bot.identity.find(community, "console", "alice")
     assert alice is not None

@@ -83,10 +83,6 @@ def test_messages_and_outcomes_are_read_from_console_output() -> None:
     assert [outcome(m) for m in said] == [True, True, True, False]
 
 
-@pytest.mark.xfail(strict=True, reason="console message numbers restart at [#1] in each run "
-                   "while polls keep the number of their message in the database: after a "
-                   "restart a reaction on the new [#1] is a ballot on the old poll, and the "
-                   "poll's tally edit overwrites the new [#1]")
 def test_a_reaction_after_a_restart_reaches_only_the_message_it_is_on(tmp_path: Path) -> None:
     config = tmp_path / "ruche.toml"
     config.write_text(f'[storage]\nurl = "sqlite:///{tmp_path / "r.sqlite3"}"\n'

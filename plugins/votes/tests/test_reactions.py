@@ -77,7 +77,7 @@ async def test_reactions_that_are_not_ballots(tb: TestBot) -> None:
         poll = await store.find_poll(tb.bot.db, "console", number)
         assert poll is not None and await store.count_ballots(tb.bot.db, poll.id) == 0
     # a bot's reaction (Ruche's own included) never counts: the core drops it
-    event = ReactionEvent(MessageRef("console", "console", "1"),
+    event = ReactionEvent(MessageRef("console", "console", chat.adapter.ref_id(1)),
                           UserRef("console", "robot", "robot", is_bot=True),
                           chat.adapter.room(), "1️⃣", event_id="bot-1")
     await tb.bot.dispatch_reaction(event)
