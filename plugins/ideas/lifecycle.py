@@ -10,20 +10,9 @@ from dataclasses import dataclass
 
 from bot.commands import UserError
 from bot.i18n import Text, translatable
+from plugins.ideas.models import STATUS_LABELS, status_label
 
 _ = translatable("ideas")
-
-STATUS_LABELS: dict[str, Text] = {
-    "pending": _("pending"),
-    "open": _("open"),
-    "review": _("in review"),
-    "voting": _("being voted on"),
-    "accepted": _("accepted"),
-    "rejected": _("rejected"),
-    "implemented": _("implemented"),
-    "withdrawn": _("withdrawn"),
-    "merged": _("merged"),
-}
 
 #: Statuses everybody sees in lists by default (pending: only moderators and the author).
 ACTIVE = ("open", "review", "voting", "accepted", "implemented")
@@ -70,7 +59,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
 
 def label(status: str) -> Text | str:
     """The translatable name of a status (unknown statuses shown as stored)."""
-    return STATUS_LABELS.get(status, status)
+    return status_label(status)
 
 
 def can(action: str, status: str) -> bool:

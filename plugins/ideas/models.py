@@ -4,10 +4,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.i18n import Text, translatable
 from bot.model import RoomRef
+
+_ = translatable("ideas")
 
 STATUSES = ("pending", "open", "review", "voting", "accepted", "rejected", "implemented",
             "withdrawn", "merged")
+
+#: The one name of each status, translated in the ideas catalog. Other plugins showing an
+#: idea's status (the pulse dashboard, digests) use these instead of keeping their own copy.
+STATUS_LABELS: dict[str, Text] = {
+    "pending": _("pending"),
+    "open": _("open"),
+    "review": _("in review"),
+    "voting": _("being voted on"),
+    "accepted": _("accepted"),
+    "rejected": _("rejected"),
+    "implemented": _("implemented"),
+    "withdrawn": _("withdrawn"),
+    "merged": _("merged"),
+}
+
+
+def status_label(status: str) -> Text | str:
+    """The translatable name of a status (an unknown status is shown as stored)."""
+    return STATUS_LABELS.get(status, status)
 
 
 @dataclass(frozen=True, slots=True)

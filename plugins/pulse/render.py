@@ -8,9 +8,10 @@ from datetime import timedelta
 
 from bot.durations import format_duration
 from bot.i18n import Text
+from plugins.ideas.models import status_label
 from plugins.pulse.state import Money, PollView, Snapshot
 from plugins.pulse.store import Record
-from plugins.pulse.texts import _, _n, activity, status_label
+from plugins.pulse.texts import _, _n, activity
 
 Translate = Callable[[Text | str], str]
 

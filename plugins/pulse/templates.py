@@ -16,8 +16,9 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Text
+from plugins.ideas.models import status_label
 from plugins.pulse.state import PollView, Snapshot
-from plugins.pulse.texts import METHOD_LABELS, _, _n, activity, status_label
+from plugins.pulse.texts import METHOD_LABELS, _, _n, activity
 
 Translate = Callable[[Text | str], str]
 LANGUAGES = {"en": "English", "fr": "Français"}

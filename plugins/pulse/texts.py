@@ -1,27 +1,20 @@
-"""Words shared by `!pulse`, digests and the dashboard, marked for translation once."""
+"""Words shared by `!pulse`, digests and the dashboard, marked for translation once.
+
+An idea's status is named by the ideas plugin (`plugins.ideas.models.status_label`), translated
+in its catalog: pulse keeps no copy.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from bot.i18n import Text, plural_translatable, translatable
+from plugins.ideas.models import status_label
 from plugins.pulse.state import Money
 from plugins.pulse.store import Record
 
 _ = translatable("pulse")
 _n = plural_translatable("pulse")
-
-STATUS_LABELS: dict[str, Text] = {
-    "pending": _("pending"),
-    "open": _("open"),
-    "review": _("in review"),
-    "voting": _("being voted on"),
-    "accepted": _("accepted"),
-    "rejected": _("rejected"),
-    "implemented": _("implemented"),
-    "withdrawn": _("withdrawn"),
-    "merged": _("merged"),
-}
 
 REASON_LABELS: dict[str, Text] = {
     "idea_accepted": _("idea accepted"),
@@ -40,10 +33,6 @@ METHOD_LABELS: dict[str, Text] = {
 }
 
 Names = Callable[[int | None], str | None]
-
-
-def status_label(status: str) -> Text | str:
-    return STATUS_LABELS.get(status, status)
 
 
 def activity(record: Record, who: Names, money: Money,

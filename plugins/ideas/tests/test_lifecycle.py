@@ -7,7 +7,7 @@ import pytest
 from bot.commands import UserError
 from plugins.ideas import lifecycle, store
 from plugins.ideas.config import IdeasConfig
-from plugins.ideas.models import STATUSES
+from plugins.ideas.models import STATUS_LABELS, STATUSES
 from plugins.ideas.tests.conftest import Harness, Start, known
 from plugins.ideas.voting import verdict
 
@@ -19,7 +19,7 @@ def test_the_table_covers_the_spec_lifecycle() -> None:
                  ("voting", "accepted"), ("voting", "rejected"), ("accepted", "implemented"),
                  ("open", "withdrawn"), ("pending", "withdrawn"), ("open", "merged")]:
         assert move in moves, move
-    assert set(lifecycle.STATUS_LABELS) == set(STATUSES)
+    assert set(STATUS_LABELS) == set(STATUSES)
     # final statuses lead nowhere
     for final in ("rejected", "implemented", "withdrawn", "merged"):
         assert not any(final in a.sources for a in lifecycle.ACTIONS.values() if a.target), final

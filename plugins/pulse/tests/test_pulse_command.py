@@ -50,7 +50,7 @@ async def test_pulse_in_french_with_the_dashboard_link(make_pulse: MakePulse) ->
     p = await make_pulse(web=True, raw={"bot": {"locale": "fr"}})
     await p.say("alice", "!idea submit Jardin partagé")
     out = await p.say("alice", "!pulse")
-    assert out.splitlines()[:2] == ["📈 Pouls de console", "💡 Idées : ouvertes (1)."]
+    assert out.splitlines()[:2] == ["📈 Pouls de console", "💡 Idées : ouverte (1)."]
     assert f"📊 Tableau de bord en direct : {p.url}/c/console" in out
 
 

@@ -78,7 +78,7 @@ async def test_french_page_and_language_switch(make_pulse: MakePulse) -> None:
     await p.say("alice", "!idea submit Jardin")
     _s, html, _h = await p.get("/c/console")
     assert html.startswith('<!doctype html><html lang="fr">')
-    assert "Parcours des idées" in html and "ouvertes" in html
+    assert "Parcours des idées" in html and "ouverte" in html
     _s, html, _h = await p.get("/c/console?lang=en")
     assert '<html lang="en">' in html and "Idea pipeline" in html
     assert 'data-stream="/c/console/events?lang=en"' in html
