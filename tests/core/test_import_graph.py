@@ -40,6 +40,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
       "bot.outbox", "bot.scheduler", "bot.dispatch", "bot.plugins", "bot.adapters",
       "bot.commands.builtin")),
     ("app", ("bot.app",)),
+    ("plugin API", ("bot.api",)),
     ("entry points", ("bot.__main__", "bot.cli", "bot.testing")),
 ]
 

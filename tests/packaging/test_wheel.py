@@ -98,6 +98,8 @@ def test_wheel_ships_every_runtime_file_and_no_tests(wheel: Path) -> None:
     assert sources <= names, sorted(sources - names)[:10]
     # The dashboard's stylesheet and script are Python strings; migrations are Python too.
     assert {"plugins/pulse/assets.py", "plugins/pulse/migrations.py", "bot/schema.py"} <= names
+    # PEP 561: plugins type-check against the core's hints (bot.api), installed or editable.
+    assert {"bot/py.typed", "bot/api.py"} <= names
     assert not [n for n in names if re.match(r"plugins/[^/]+/tests/", n)]
     assert f"ruche-{VERSION}.dist-info/licenses/LICENSE" in names
 
