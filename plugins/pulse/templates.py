@@ -15,7 +15,7 @@ from html import escape
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from bot.i18n import Text
+from bot.api import Text
 from plugins.ideas.models import status_label
 from plugins.pulse.state import PollView, Snapshot
 from plugins.pulse.texts import METHOD_LABELS, _, _n, activity
@@ -235,7 +235,7 @@ def page(s: Snapshot, t: Translate, tz: ZoneInfo, *, lang: str, stream: str,
     parts = sections(s, t, tz)
     langs = []
     for code, name in LANGUAGES.items():
-        params = "&".join(f"{k}={quote(v)}" for k, v in {**query, "lang": code}.items())
+        params = "&".join(f"{quote(k)}={quote(v)}" for k, v in {**query, "lang": code}.items())
         current = ' aria-current="true"' if code == lang else ""
         langs.append(f'<a href="?{esc(params)}" hreflang="{code}" lang="{code}"{current}>'
                      f'{esc(name)}</a>')
