@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pluggy
 
+from bot.hooks import HookspecMarker, Maybe
 from bot.model import (
     Button,
     Community,
@@ -21,12 +22,14 @@ from bot.model import (
 __version__ = "0.1.0"
 
 hookimpl = pluggy.HookimplMarker("ruche")
-hookspec = pluggy.HookspecMarker("ruche")
+#: `@hookspec(call="notify" | "collect" | "verdicts")` or `@hookspec(firstresult=True)`.
+hookspec = HookspecMarker("ruche")
 
 __all__ = [
     "Button",
     "Community",
     "IncomingMessage",
+    "Maybe",
     "Member",
     "MemberJoin",
     "MessageRef",

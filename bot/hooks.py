@@ -5,14 +5,112 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Literal, TypeAlias, TypeVar, overload
 
 import pluggy
 
 from bot.errors import StartupError
 
 log = logging.getLogger("ruche.hooks")
+
+T = TypeVar("T")
+#: What a hook implementation returns: the value itself, or, from an `async def`, an awaitable
+#: of it. Every hookspec but `register_hookspecs` (called synchronously by pluggy) returns one.
+Maybe: TypeAlias = T | Awaitable[T]
+
+#: How the core calls a hook: `first` is declared with pluggy's `firstresult=True`, the others
+#: with `@hookspec(call=...)`.
+CallStyle = Literal["collect", "verdicts", "notify", "first"]
+CALL_STYLES: tuple[CallStyle, ...] = ("collect", "verdicts", "notify", "first")
+#: The attribute `@hookspec(call=...)` sets on the specification function.
+CALL_ATTR = "ruche_call"
+#: The `Hooks` method that calls each style (`first_safe` calls `first` hooks too).
+_STYLE_OF_METHOD: dict[str, CallStyle] = {
+    "collect": "collect", "verdicts": "verdicts", "notify": "notify", "first": "first",
+    "first_safe": "first",
+}
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class HookCallStyleError(TypeError):
+    """A hook called with a `Hooks` method other than the one its specification declares."""
+
+
+class HookspecMarker:
+    """pluggy's hookspec marker, plus how the core calls the hook: the one place that says so.
+
+    `@hookspec(call="notify")` (or `"collect"`, `"verdicts"`), or `@hookspec(firstresult=True)`
+    for a hook answered by the first non-None result. A bare `@hookspec` is refused.
+    """
+
+    def __init__(self, project_name: str) -> None:
+        self.project_name = project_name
+        self._pluggy = pluggy.HookspecMarker(project_name)
+
+    @overload
+    def __call__(self, function: _F) -> _F: ...
+
+    @overload
+    def __call__(self, function: None = None, *,
+                 call: Literal["collect", "verdicts", "notify"] | None = None,
+                 firstresult: bool = False) -> Callable[[_F], _F]: ...
+
+    def __call__(self, function: _F | None = None, *, call: str | None = None,
+                 firstresult: bool = False) -> _F | Callable[[_F], _F]:
+        if function is not None:
+            raise TypeError(
+                f"hookspec {function.__name__}: declare how the core calls it, "
+                '@hookspec(call="notify" | "collect" | "verdicts") or @hookspec(firstresult=True)'
+            )
+        if call == "first":
+            raise TypeError('a `first` hook is declared with @hookspec(firstresult=True)')
+        if call is not None and call not in CALL_STYLES:
+            raise TypeError(f"unknown hook call style {call!r}; one of {CALL_STYLES}")
+        if (call is None) == (not firstresult):
+            raise TypeError("a hookspec has exactly one call style: call=... or firstresult=True")
+
+        def mark(func: _F) -> _F:
+            self._pluggy(func, firstresult=firstresult)
+            if call is not None:
+                setattr(func, CALL_ATTR, call)
+            return func
+
+        return mark
+
+
+def call_style(spec: object) -> CallStyle | None:
+    """The one call style a `pluggy.HookSpec` (or a spec function) declares, else None."""
+    function = getattr(spec, "function", spec)
+    opts = getattr(spec, "opts", None) or getattr(function, "ruche_spec", None) or {}
+    styles: list[Any] = ["first"] if opts.get("firstresult") else []
+    declared = getattr(function, CALL_ATTR, None)
+    if declared is not None:
+        styles.append(declared)
+    if len(styles) != 1 or styles[0] not in CALL_STYLES:
+        return None
+    style: CallStyle = styles[0]
+    return style
+
+
+def check_call_style(caller: pluggy.HookCaller, method: str) -> None:
+    """Refuse calling a hook with another `Hooks` method than its spec declares."""
+    spec = caller.spec
+    if spec is None:
+        return  # implemented (optionalhook) but its emitter is disabled: nothing to check
+    style = call_style(spec)
+    if style is None:
+        raise HookCallStyleError(
+            f"hook {caller.name!r} declares no single call style; declare it with "
+            '@hookspec(call="notify" | "collect" | "verdicts") or @hookspec(firstresult=True)'
+        )
+    if _STYLE_OF_METHOD[method] != style:
+        right = "first (or first_safe)" if style == "first" else style
+        raise HookCallStyleError(
+            f"hook {caller.name!r} is a {style} hook: call it with hooks.{right}, "
+            f"not hooks.{method} (see docs/hooks.md)"
+        )
 
 
 def refuse_wrapper(impl: pluggy.HookImpl, hook: str) -> None:
@@ -40,23 +138,28 @@ class Hooks:
     def __init__(self, pm: pluggy.PluginManager, *, timeout: float | None = 10.0) -> None:
         self.pm = pm
         self.timeout = timeout
-        self._order: dict[str, tuple[list[pluggy.HookImpl], list[pluggy.HookImpl]]] = {}
+        self._order: dict[
+            tuple[str, str | None], tuple[list[pluggy.HookImpl], list[pluggy.HookImpl]]
+        ] = {}
 
-    def _impls(self, name: str) -> list[pluggy.HookImpl]:
+    def _impls(self, name: str, method: str | None = None) -> list[pluggy.HookImpl]:
         caller = getattr(self.pm.hook, name, None)
         if caller is None:
             return []
         # Hot path (several hooks per command): pluggy's public copy of its list is cheap;
-        # reuse the checked, reversed list while it holds the same implementations.
+        # reuse the checked, reversed list while it holds the same implementations. The call
+        # style is checked when that list is built, once per hook and method.
         current = caller.get_hookimpls()
-        cached = self._order.get(name)
+        cached = self._order.get((name, method))
         if cached is not None and cached[0] == current:
             return cached[1]
+        if method is not None:
+            check_call_style(caller, method)
         for impl in current:
             refuse_wrapper(impl, name)
         # pluggy stores implementations in call order reversed.
         impls = list(reversed(current))
-        self._order[name] = (current, impls)
+        self._order[(name, method)] = (current, impls)
         return impls
 
     def _plugin_name(self, impl: pluggy.HookImpl) -> str:
@@ -81,7 +184,7 @@ class Hooks:
     async def collect(self, name: str, **kwargs: Any) -> list[Any]:
         """Every non-None result; lists and tuples (as from `register_*`) are flattened."""
         results: list[Any] = []
-        for impl in self._impls(name):
+        for impl in self._impls(name, "collect"):
             try:
                 value = await self._await(self._call(impl, kwargs), self.timeout)
             except Exception:
@@ -100,7 +203,7 @@ class Hooks:
     async def verdicts(self, name: str, **kwargs: Any) -> list[Any]:
         """Every result of a check hook; one that raises or times out counts as a refusal."""
         results: list[Any] = []
-        for impl in self._impls(name):
+        for impl in self._impls(name, "verdicts"):
             try:
                 value = await self._await(self._call(impl, kwargs), self.timeout)
             except asyncio.CancelledError:
@@ -124,7 +227,7 @@ class Hooks:
         """Await every implementation separately; log and swallow each one's exception."""
         errors: list[BaseException] = []
         timeout = self.timeout if _timeout is None else _timeout
-        for impl in self._impls(name):
+        for impl in self._impls(name, "notify"):
             try:
                 await self._await(self._call(impl, kwargs), timeout)
             except asyncio.CancelledError:
@@ -141,7 +244,7 @@ class Hooks:
 
     async def first(self, name: str, **kwargs: Any) -> Any:
         """Await implementations in pluggy order and return the first non-None result."""
-        for impl in self._impls(name):
+        for impl in self._impls(name, "first"):
             value = await self._await(self._call(impl, kwargs), self.timeout)
             if value is not None:
                 return value
@@ -149,7 +252,7 @@ class Hooks:
 
     async def first_safe(self, name: str, default: Any = None, **kwargs: Any) -> Any:
         """Like `first`, but an implementation that raises is logged and skipped."""
-        for impl in self._impls(name):
+        for impl in self._impls(name, "first_safe"):
             try:
                 value = await self._await(self._call(impl, kwargs), self.timeout)
             except Exception:

@@ -1,6 +1,8 @@
 """Core hook specifications: the whole contract between the core and every plugin.
 
-Implementations may be plain functions or coroutines; `bot/hooks.py` awaits them.
+Each spec declares how the core calls it — `@hookspec(call="notify" | "collect" | "verdicts")`
+or `@hookspec(firstresult=True)` for `first` — and what an implementation returns:
+`Maybe[T]`, the value or (from an `async def`) an awaitable of it; `bot/hooks.py` awaits it.
 The full contract of each hook (when it runs, what it may return) is in docs/hooks.md.
 """
 
@@ -10,116 +12,148 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
+from bot.hooks import HookspecMarker, Maybe
+
 if TYPE_CHECKING:
+    from bot.adapters.base import Adapter
     from bot.announcement import Announcement
     from bot.app import Bot
     from bot.commands.context import Context
     from bot.commands.model import Command
-    from bot.model import Community, IncomingMessage, Member, MemberJoin, ReactionEvent
+    from bot.i18n import Text
+    from bot.model import (
+        Community,
+        IncomingMessage,
+        Member,
+        MemberJoin,
+        OutgoingMessage,
+        ReactionEvent,
+    )
+    from bot.permissions import Permission
+    from bot.scheduler import Job
+    from bot.storage import Migrations
 
-hookspec = pluggy.HookspecMarker("ruche")
+hookspec = HookspecMarker("ruche")
 
 
-@hookspec
+@hookspec(call="notify")
 def register_hookspecs(pm: pluggy.PluginManager) -> None:
     """Add a plugin's own hook specifications before any hook is called."""
 
 
-@hookspec
-def register_config(bot: Bot) -> Any:
+@hookspec(call="collect")
+def register_config(bot: Bot) -> Maybe[dict[str, type] | None]:
     """Return `{section_path: dataclass}` so the core validates and serves the plugin's config."""
 
 
-@hookspec
-def register_migrations(bot: Bot) -> Any:
+@hookspec(call="collect")
+def register_migrations(bot: Bot) -> Maybe[Migrations | list[Migrations] | None]:
     """Return the plugin's `Migrations` so they run at startup and with `ruche db migrate`."""
 
 
-@hookspec
-def register_adapters(bot: Bot) -> Any:
+@hookspec(call="collect")
+def register_adapters(bot: Bot) -> Maybe[Adapter | list[Adapter] | None]:
     """Return platform adapters to run, built from the loaded configuration."""
 
 
-@hookspec
-def register_commands(bot: Bot) -> Any:
+@hookspec(call="collect")
+def register_commands(bot: Bot) -> Maybe[Command | list[Command] | None]:
     """Return the plugin's commands and command groups."""
 
 
-@hookspec
-def register_permissions(bot: Bot) -> Any:
+@hookspec(call="collect")
+def register_permissions(bot: Bot) -> Maybe[Permission | list[Permission] | None]:
     """Return the `Permission`s the plugin's commands check, with their default role."""
 
 
-@hookspec
-def register_jobs(bot: Bot) -> Any:
+@hookspec(call="collect")
+def register_jobs(bot: Bot) -> Maybe[Job | list[Job] | None]:
     """Return scheduled `Job`s (periodic sweeps that also run at startup)."""
 
 
-@hookspec
-def startup(bot: Bot) -> Any:
+@hookspec(call="notify")
+def startup(bot: Bot) -> Maybe[None]:
     """Run once after migrations, before adapters take events."""
 
 
-@hookspec
-def shutdown(bot: Bot) -> Any:
+@hookspec(call="notify")
+def shutdown(bot: Bot) -> Maybe[None]:
     """Run once after adapters stopped taking events, before the database closes."""
 
 
-@hookspec
-def on_message(bot: Bot, message: IncomingMessage, community: Community, member: Member) -> Any:
+@hookspec(call="notify")
+def on_message(
+    bot: Bot, message: IncomingMessage, community: Community, member: Member
+) -> Maybe[None]:
     """See every message that is not a command (after de-duplication and bot filtering)."""
 
 
-@hookspec
-def on_reaction(bot: Bot, event: ReactionEvent, community: Community, member: Member) -> Any:
+@hookspec(call="notify")
+def on_reaction(
+    bot: Bot, event: ReactionEvent, community: Community, member: Member
+) -> Maybe[None]:
     """See every reaction added or removed by a human member."""
 
 
-@hookspec
-def on_member_join(bot: Bot, event: MemberJoin, community: Community, member: Member) -> Any:
+@hookspec(call="notify")
+def on_member_join(
+    bot: Bot, event: MemberJoin, community: Community, member: Member
+) -> Maybe[None]:
     """Welcome or register a member who joined one of the community's rooms."""
 
 
-@hookspec
-def on_member_linked(bot: Bot, community: Community, old_member_id: int, member_id: int) -> Any:
+@hookspec(call="notify")
+def on_member_linked(
+    bot: Bot, community: Community, old_member_id: int, member_id: int
+) -> Maybe[None]:
     """Move a plugin's data from a member id that was linked into another account."""
 
 
-@hookspec
-def command_check(ctx: Context, command: Command) -> Any:
+@hookspec(call="verdicts")
+def command_check(ctx: Context, command: Command) -> Maybe[bool | None]:
     """Return False to refuse a command before it runs (any False denies)."""
 
 
-@hookspec
-def on_command_error(ctx: Context, command: Command | None, error: BaseException) -> Any:
+@hookspec(call="notify")
+def on_command_error(
+    ctx: Context, command: Command | None, error: BaseException
+) -> Maybe[None]:
     """Observe a command that failed (the member has already been answered)."""
 
 
-@hookspec
-def on_command_completed(ctx: Context, command: Command) -> Any:
+@hookspec(call="notify")
+def on_command_completed(ctx: Context, command: Command) -> Maybe[None]:
     """Observe a command that ran to completion (metrics, activity rewards)."""
 
 
-@hookspec
-def permission_allowed(bot: Bot, member: Member, permission: str, community: Community) -> Any:
+@hookspec(call="verdicts")
+def permission_allowed(
+    bot: Bot, member: Member, permission: str, community: Community
+) -> Maybe[bool | None]:
     """Return False to deny, True to allow, None to leave it to the default role."""
 
 
-@hookspec
-def validate_setting(bot: Bot, community: Community, key: str, old: Any, new: Any) -> Any:
+@hookspec(call="verdicts")
+def validate_setting(
+    bot: Bot, community: Community, key: str, old: Any, new: Any
+) -> Maybe[Text | str | None]:
     """Return a reason (str or Text) to refuse a `!config` change that would break an invariant."""
 
 
-@hookspec
-def render_announcement(bot: Bot, announcement: Announcement) -> Any:
+@hookspec(firstresult=True)
+def render_announcement(
+    bot: Bot, announcement: Announcement
+) -> Maybe[OutgoingMessage | Text | str | None]:
     """Return the message (OutgoingMessage, Text or str) of one of the plugin's outbox rows."""
 
 
-@hookspec
-def check_integrity(bot: Bot) -> Any:
+@hookspec(call="collect")
+def check_integrity(bot: Bot) -> Maybe[list[str] | None]:
     """Return a list of invariant violations (empty when healthy) for `ruche db check`."""
 
 
-@hookspec
-def export_data(bot: Bot, community: Community, fmt: str) -> Any:
+@hookspec(call="collect")
+def export_data(
+    bot: Bot, community: Community, fmt: str
+) -> Maybe[dict[str, list[dict[str, object]]] | None]:
     """Return `{name: rows}` of the plugin's data for `ruche export`."""

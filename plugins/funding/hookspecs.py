@@ -2,35 +2,37 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bot import hookspec
+from bot.api import hookspec
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot, Maybe
     from plugins.funding.models import Backer, FundingRound, PledgeChange
 
 
-@hookspec
-def on_funding_opened(bot: Bot, round: FundingRound) -> Any:
+@hookspec(call="notify")
+def on_funding_opened(bot: Bot, round: FundingRound) -> Maybe[None]:
     """A funding round opened for an accepted idea."""
 
 
-@hookspec
-def on_pledge(bot: Bot, pledge: PledgeChange) -> Any:
+@hookspec(call="notify")
+def on_pledge(bot: Bot, pledge: PledgeChange) -> Maybe[None]:
     """A pledge was escrowed, or withdrawn and refunded (`pledge.withdrawn`)."""
 
 
-@hookspec
-def on_funding_succeeded(bot: Bot, round: FundingRound, backers: tuple[Backer, ...]) -> Any:
+@hookspec(call="notify")
+def on_funding_succeeded(bot: Bot, round: FundingRound, backers: tuple[Backer, ...]) -> Maybe[None]:
     """A round reached its goal: the escrow went to its wallet; the idea is funded."""
 
 
-@hookspec
-def on_funding_failed(bot: Bot, round: FundingRound) -> Any:
+@hookspec(call="notify")
+def on_funding_failed(bot: Bot, round: FundingRound) -> Maybe[None]:
     """A round ended without funding (goal missed, or its idea cancelled): all refunded."""
 
 
-@hookspec
-def list_funding_rounds(bot: Bot, community: str, states: tuple[str, ...]) -> Any:
+@hookspec(firstresult=True)
+def list_funding_rounds(
+    bot: Bot, community: str, states: tuple[str, ...]
+) -> Maybe[list[FundingRound] | None]:
     """The community's rounds in these states (called with `first`), for dashboards."""

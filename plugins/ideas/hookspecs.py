@@ -3,60 +3,62 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bot import hookspec
+from bot.api import hookspec
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot, Maybe, Text
     from plugins.ideas.models import CampaignClosed, Idea, IdeaMerged, IdeaStatusChange
 
 
-@hookspec
-def on_idea_submitted(bot: Bot, idea: Idea) -> Any:
+@hookspec(call="notify")
+def on_idea_submitted(bot: Bot, idea: Idea) -> Maybe[None]:
     """A new idea was created (status open, or pending under pre-moderation)."""
 
 
-@hookspec
-def on_idea_status_changed(bot: Bot, change: IdeaStatusChange) -> Any:
+@hookspec(call="notify")
+def on_idea_status_changed(bot: Bot, change: IdeaStatusChange) -> Maybe[None]:
     """Any status change, including those that also emit a specific event below."""
 
 
-@hookspec
-def on_idea_accepted(bot: Bot, idea: Idea) -> Any:
+@hookspec(call="notify")
+def on_idea_accepted(bot: Bot, idea: Idea) -> Maybe[None]:
     """An idea was accepted (by a poll or a moderator): tips pays its authors."""
 
 
-@hookspec
-def on_idea_rejected(bot: Bot, idea: Idea, reason: str) -> Any:
+@hookspec(call="notify")
+def on_idea_rejected(bot: Bot, idea: Idea, reason: str) -> Maybe[None]:
     """An idea was rejected, with the reason given to its authors."""
 
 
-@hookspec
-def on_idea_implemented(bot: Bot, idea: Idea) -> Any:
+@hookspec(call="notify")
+def on_idea_implemented(bot: Bot, idea: Idea) -> Maybe[None]:
     """An accepted idea was implemented: feedback opens, tips pays the implemented reward."""
 
 
-@hookspec
-def on_idea_merged(bot: Bot, merge: IdeaMerged) -> Any:
+@hookspec(call="notify")
+def on_idea_merged(bot: Bot, merge: IdeaMerged) -> Maybe[None]:
     """A duplicate was merged into another idea: move pledges and other per-idea data."""
 
 
-@hookspec
-def on_campaign_closed(bot: Bot, campaign: CampaignClosed) -> Any:
+@hookspec(call="notify")
+def on_campaign_closed(bot: Bot, campaign: CampaignClosed) -> Maybe[None]:
     """A campaign closed: tips shares its bounty among the accepted ideas' authors."""
 
 
-@hookspec
-def describe_idea(bot: Bot, idea: Idea) -> Any:
+@hookspec(call="collect")
+def describe_idea(bot: Bot, idea: Idea) -> Maybe[Text | str | None]:
     """Return extra lines (`str` or translatable `Text`) for `!idea show`, e.g. funding progress."""
 
 
-@hookspec
-def count_ideas(bot: Bot, community: str) -> Any:
+@hookspec(firstresult=True)
+def count_ideas(bot: Bot, community: str) -> Maybe[dict[str, int] | None]:
     """Return the community's ideas per status, `{status: count}` (called with `first`)."""
 
 
-@hookspec
-def latest_ideas(bot: Bot, community: str, statuses: Sequence[str], limit: int) -> Any:
+@hookspec(firstresult=True)
+def latest_ideas(
+    bot: Bot, community: str, statuses: Sequence[str], limit: int
+) -> Maybe[list[Idea] | None]:
     """Return the newest `Idea`s in these statuses, newest first (called with `first`)."""

@@ -2,63 +2,65 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bot import hookspec
+from bot.api import hookspec
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot, Maybe, Text
     from plugins.tips.models import LedgerEntry, Tip, TransferRequest
 
 
-@hookspec
+@hookspec(firstresult=True)
 def award_tokens(bot: Bot, community: str, member_id: int, amount: int, reason: str,
-                 ref: str) -> Any:
+                 ref: str) -> Maybe[LedgerEntry | None]:
     """Pay a member from the treasury, idempotent on (reason, ref); returns the LedgerEntry."""
 
 
-@hookspec
+@hookspec(firstresult=True)
 def charge_tokens(bot: Bot, community: str, member_id: int, amount: int, reason: str,
-                  ref: str) -> Any:
+                  ref: str) -> Maybe[LedgerEntry | None]:
     """Take tokens from a member to the treasury, idempotent on (reason, ref); UserError if short."""
 
 
-@hookspec
-def validate_transfer(bot: Bot, transfer: TransferRequest) -> Any:
+@hookspec(call="verdicts")
+def validate_transfer(bot: Bot, transfer: TransferRequest) -> Maybe[Text | str | None]:
     """Return a reason (str or Text) to veto a transfer, or None to let it pass."""
 
 
-@hookspec
-def on_ledger_entry(bot: Bot, entry: LedgerEntry) -> Any:
+@hookspec(call="notify")
+def on_ledger_entry(bot: Bot, entry: LedgerEntry) -> Maybe[None]:
     """A ledger movement committed."""
 
 
-@hookspec
-def on_tip_sent(bot: Bot, tip: Tip) -> Any:
+@hookspec(call="notify")
+def on_tip_sent(bot: Bot, tip: Tip) -> Maybe[None]:
     """A member tipped another (committed)."""
 
 
-@hookspec
-def get_balance(bot: Bot, community: str, member_id: int) -> Any:
+@hookspec(firstresult=True)
+def get_balance(bot: Bot, community: str, member_id: int) -> Maybe[int | None]:
     """A member's balance as an int (called with `first`), so others never read our tables."""
 
 
-@hookspec
+@hookspec(firstresult=True)
 def transfer_tokens(bot: Bot, community: str, src: str, dst: str, amount: int, reason: str,
-                    ref: str, memo: str) -> Any:
+                    ref: str, memo: str) -> Maybe[LedgerEntry | None]:
     """Move tokens between member, escrow and project accounts, idempotent on (reason, ref)."""
 
 
-@hookspec
-def get_account_balance(bot: Bot, community: str, account: str) -> Any:
+@hookspec(firstresult=True)
+def get_account_balance(bot: Bot, community: str, account: str) -> Maybe[int | None]:
     """Any account's balance as an int (called with `first`), e.g. an escrow's."""
 
 
-@hookspec
-def get_currency(bot: Bot, community: str) -> Any:
+@hookspec(firstresult=True)
+def get_currency(bot: Bot, community: str) -> Maybe[tuple[str, int] | None]:
     """(currency name, amount_decimals) of the community (called with `first`)."""
 
 
-@hookspec
-def get_leaderboard(bot: Bot, community: str, period: str, limit: int) -> Any:
+@hookspec(firstresult=True)
+def get_leaderboard(
+    bot: Bot, community: str, period: str, limit: int
+) -> Maybe[list[tuple[int, int]] | None]:
     """`[(member id, amount)]` as `!leaderboard` shows them (called with `first`)."""

@@ -3,50 +3,52 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bot import hookspec
+from bot.api import hookspec
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot, Maybe
     from plugins.votes.models import BallotCast, Poll, PollRequest, PollResult
 
 
-@hookspec
-def open_poll(bot: Bot, request: PollRequest) -> Any:
+@hookspec(firstresult=True)
+def open_poll(bot: Bot, request: PollRequest) -> Maybe[Poll | None]:
     """Open a poll and return the `Poll` (called with `first`; None = voting unavailable)."""
 
 
-@hookspec
-def ballot_weight(bot: Bot, poll: Poll, member_id: int) -> Any:
+@hookspec(firstresult=True)
+def ballot_weight(bot: Bot, poll: Poll, member_id: int) -> Maybe[int | None]:
     """Return an int weight for a member's ballot (called with `first`; default 1)."""
 
 
-@hookspec
-def on_poll_opened(bot: Bot, poll: Poll) -> Any:
+@hookspec(call="notify")
+def on_poll_opened(bot: Bot, poll: Poll) -> Maybe[None]:
     """A poll was stored and announced."""
 
 
-@hookspec
-def on_ballot_cast(bot: Bot, ballot: BallotCast) -> Any:
+@hookspec(call="notify")
+def on_ballot_cast(bot: Bot, ballot: BallotCast) -> Maybe[None]:
     """A ballot was cast, replaced or withdrawn (committed)."""
 
 
-@hookspec
-def on_poll_closed(bot: Bot, poll: Poll, result: PollResult) -> Any:
+@hookspec(call="notify")
+def on_poll_closed(bot: Bot, poll: Poll, result: PollResult) -> Maybe[None]:
     """A poll closed exactly once (deadline sweep or `!poll close`), with its result."""
 
 
-@hookspec
-def on_poll_cancelled(bot: Bot, poll: Poll) -> Any:
+@hookspec(call="notify")
+def on_poll_cancelled(bot: Bot, poll: Poll) -> Maybe[None]:
     """A poll was cancelled (no result; quadratic token costs refunded); emitted once."""
 
 
-@hookspec
-def list_polls(bot: Bot, community: str, statuses: Sequence[str], limit: int) -> Any:
+@hookspec(firstresult=True)
+def list_polls(
+    bot: Bot, community: str, statuses: Sequence[str], limit: int
+) -> Maybe[list[Poll] | None]:
     """Return the community's `Poll`s in these statuses (called with `first`)."""
 
 
-@hookspec
-def poll_tally(bot: Bot, poll: Poll) -> Any:
+@hookspec(firstresult=True)
+def poll_tally(bot: Bot, poll: Poll) -> Maybe[PollResult | None]:
     """Return the `PollResult` members may see now, or None (hidden or cancelled poll)."""

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from bot import hookspecs
+from bot.hooks import CALL_ATTR, CALL_STYLES, call_style
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,13 +23,28 @@ def _spec_functions(module: object) -> dict[str, inspect.Signature]:
     }
 
 
+def _all_spec_modules() -> list[object]:
+    import importlib
+
+    return [hookspecs] + [
+        importlib.import_module(f"plugins.{path.parent.name}.hookspecs")
+        for path in sorted((ROOT / "plugins").glob("*/hookspecs.py"))
+    ]
+
+
+def _heading(name: str, sig: inspect.Signature, style: str | None) -> str:
+    """The heading docs/hooks.md gives a hook: exact signature, return type and call style."""
+    args = ", ".join(sig.parameters)
+    return f"### `{name}({args}) -> {sig.return_annotation}` ({style})"
+
+
 def test_every_core_hookspec_is_documented_with_its_exact_signature() -> None:
     doc = (ROOT / "docs" / "hooks.md").read_text()
     specs = _spec_functions(hookspecs)
     assert len(specs) >= 19
     for name, sig in specs.items():
-        args = ", ".join(sig.parameters)
-        assert f"### `{name}({args})`" in doc, f"docs/hooks.md lacks `{name}({args})`"
+        heading = _heading(name, sig, call_style(getattr(hookspecs, name)))
+        assert heading in doc, f"docs/hooks.md lacks {heading}"
 
 
 def test_every_plugin_hookspec_is_documented_with_its_exact_signature() -> None:
@@ -40,8 +56,43 @@ def test_every_plugin_hookspec_is_documented_with_its_exact_signature() -> None:
         specs = _spec_functions(module)
         assert specs, f"{path} declares no hookspec"
         for name, sig in specs.items():
-            args = ", ".join(sig.parameters)
-            assert f"### `{name}({args})`" in doc, f"docs/hooks.md lacks `{name}({args})`"
+            heading = _heading(name, sig, call_style(getattr(module, name)))
+            assert heading in doc, f"docs/hooks.md lacks {heading}"
+
+
+def test_every_hookspec_declares_exactly_one_call_style() -> None:
+    for module in _all_spec_modules():
+        for name in _spec_functions(module):
+            func = getattr(module, name)
+            declared = [s for s in (getattr(func, CALL_ATTR, None),) if s is not None]
+            if func.ruche_spec["firstresult"]:
+                declared.append("first")
+            assert len(declared) == 1, f"{name} declares call styles {declared}"
+            assert declared[0] in CALL_STYLES and call_style(func) == declared[0], name
+
+
+def test_every_documented_hook_states_the_style_its_spec_declares() -> None:
+    doc = (ROOT / "docs" / "hooks.md").read_text()
+    documented = dict(re.findall(r"^### `(\w+)\(.*\)[^`]*` \((\w+)\)$", doc, re.M))
+    for module in _all_spec_modules():
+        for name in _spec_functions(module):
+            assert documented.get(name) == call_style(getattr(module, name)), (
+                f"docs/hooks.md gives {name} the style {documented.get(name)}")
+    # The table names each style once, with the method that calls it.
+    for style in CALL_STYLES:
+        assert f"\n| {style} | `await bot.hooks.{style}(" in doc, f"table lacks {style}"
+
+
+def test_every_hookspec_has_a_real_return_type() -> None:
+    for module in _all_spec_modules():
+        for name, sig in _spec_functions(module).items():
+            ret = sig.return_annotation
+            assert ret is not inspect.Signature.empty, f"{name} has no return annotation"
+            assert not re.search(r"\bAny\b", str(ret)), f"{name} returns {ret}"
+            if name == "register_hookspecs":
+                assert ret == "None"  # called synchronously by pluggy: never a coroutine
+            else:
+                assert re.fullmatch(r"Maybe\[.+\]", str(ret)), f"{name}: {ret} is not Maybe[...]"
 
 
 def test_documented_hooks_exist() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -242,7 +243,7 @@ class OwnSpecs:
     """A plugin with its own hookspecs; the emitter may be disabled (optionalhook)."""
 
     class Specs:
-        @hookspec
+        @hookspec(call="notify")
         def on_thing_happened(self, thing: str) -> None:
             """A test event."""
 
@@ -273,17 +274,97 @@ async def test_plugin_hookspecs_and_optional_hooks(make_bot: Any) -> None:
 async def test_first_returns_first_non_none(make_bot: Any) -> None:
     class A:
         @hookimpl
-        def export_data(self) -> None:
+        def render_announcement(self) -> None:
             return None
 
     class B:
         @hookimpl
-        async def export_data(self) -> dict[str, list[Any]]:
-            return {"b": []}
+        async def render_announcement(self) -> str:
+            return "b"
 
     tb = await make_bot(plugins={"a": A(), "b": B()})
-    assert await tb.bot.hooks.first("export_data", bot=tb.bot, community=None, fmt="csv") == {
-        "b": []}
+    assert await tb.bot.hooks.first("render_announcement", bot=tb.bot, announcement=None) == "b"
+
+
+async def test_a_hook_called_with_another_style_than_its_spec_fails_loudly(
+        make_bot: Any) -> None:
+    from bot.hooks import HookCallStyleError
+
+    tb = await make_bot(plugins={"emitter": OwnSpecs(), "listener": Listener()})
+    hooks = tb.bot.hooks
+    with pytest.raises(HookCallStyleError, match=re.escape("'on_thing_happened' is a notify hook: "
+                                 "call it with hooks.notify, not hooks.first")):
+        await hooks.first("on_thing_happened", thing="x")
+    with pytest.raises(HookCallStyleError, match=re.escape("hooks.notify, not hooks.collect")):
+        await hooks.collect("on_thing_happened", thing="x")
+    with pytest.raises(HookCallStyleError, match=re.escape("call it with hooks.collect")):
+        await hooks.first("export_data", bot=tb.bot, community=None, fmt="csv")
+    with pytest.raises(HookCallStyleError, match=re.escape("call it with hooks.first")):
+        await hooks.notify("render_announcement", bot=tb.bot, announcement=None)
+    with pytest.raises(HookCallStyleError, match="verdicts hook"):
+        await hooks.collect("command_check", ctx=None, command=None)
+    # `first_safe` is a way to call a `first` hook, and still checked.
+    assert await hooks.first_safe("render_announcement", bot=tb.bot, announcement=None) is None
+    with pytest.raises(HookCallStyleError):
+        await hooks.first_safe("on_thing_happened", default=1, thing="x")
+    # A hook whose emitter is disabled has no spec and nothing to check.
+    tb2 = await make_bot(plugins={"listener": Listener()})
+    assert await tb2.bot.hooks.first("on_thing_happened", thing="y") is None
+
+
+async def test_the_call_style_is_checked_once_per_hook_and_method(
+        make_bot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.hooks
+
+    checked: list[tuple[str, str]] = []
+    real = bot.hooks.check_call_style
+
+    def spy(caller: Any, method: str) -> None:
+        checked.append((caller.name, method))
+        real(caller, method)
+
+    monkeypatch.setattr(bot.hooks, "check_call_style", spy)
+    listener = Listener()
+    tb = await make_bot(plugins={"emitter": OwnSpecs(), "listener": listener})
+    checked.clear()
+    for n in range(3):
+        await tb.bot.hooks.notify("on_thing_happened", thing=str(n))
+    assert listener.things == ["0", "1", "2"]
+    assert checked == [("on_thing_happened", "notify")]
+
+
+def test_a_hookspec_declares_exactly_one_call_style() -> None:
+    with pytest.raises(TypeError, match="declare how the core calls it"):
+        hookspec(lambda: None)
+    with pytest.raises(TypeError, match="exactly one call style"):
+        hookspec()
+    with pytest.raises(TypeError, match="exactly one call style"):
+        hookspec(call="notify", firstresult=True)
+    with pytest.raises(TypeError, match="firstresult=True"):
+        hookspec(call="first")  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="unknown hook call style"):
+        hookspec(call="broadcast")  # type: ignore[call-overload]
+
+
+async def test_a_spec_without_a_ruche_call_style_is_refused_when_called(
+        make_bot: Any) -> None:
+    import pluggy
+
+    from bot.hooks import HookCallStyleError
+
+    class PlainSpecs:
+        @pluggy.HookspecMarker("ruche")
+        def on_plain(self) -> None:
+            """Declared with pluggy's marker: no call style."""
+
+    class Emitter:
+        @hookimpl
+        def register_hookspecs(self, pm: Any) -> None:
+            pm.add_hookspecs(PlainSpecs)
+
+    tb = await make_bot(plugins={"emitter": Emitter()})
+    with pytest.raises(HookCallStyleError, match="declares no single call style"):
+        await tb.bot.hooks.notify("on_plain")
 
 
 async def test_third_party_plugin_from_entry_point(tmp_path: Path) -> None:
