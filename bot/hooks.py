@@ -138,9 +138,10 @@ class Hooks:
     def __init__(self, pm: pluggy.PluginManager, *, timeout: float | None = 10.0) -> None:
         self.pm = pm
         self.timeout = timeout
+        # One cache per calling method, so the style check runs once per hook and method.
         self._order: dict[
-            tuple[str, str | None], tuple[list[pluggy.HookImpl], list[pluggy.HookImpl]]
-        ] = {}
+            str | None, dict[str, tuple[list[pluggy.HookImpl], list[pluggy.HookImpl]]]
+        ] = {method: {} for method in (None, *_STYLE_OF_METHOD)}
 
     def _impls(self, name: str, method: str | None = None) -> list[pluggy.HookImpl]:
         caller = getattr(self.pm.hook, name, None)
@@ -150,7 +151,8 @@ class Hooks:
         # reuse the checked, reversed list while it holds the same implementations. The call
         # style is checked when that list is built, once per hook and method.
         current = caller.get_hookimpls()
-        cached = self._order.get((name, method))
+        order = self._order[method]
+        cached = order.get(name)
         if cached is not None and cached[0] == current:
             return cached[1]
         if method is not None:
@@ -159,7 +161,7 @@ class Hooks:
             refuse_wrapper(impl, name)
         # pluggy stores implementations in call order reversed.
         impls = list(reversed(current))
-        self._order[(name, method)] = (current, impls)
+        order[name] = (current, impls)
         return impls
 
     def _plugin_name(self, impl: pluggy.HookImpl) -> str:
