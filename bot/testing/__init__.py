@@ -16,13 +16,23 @@ import pluggy
 from bot.adapters.local import LocalAdapter, SentMessage
 from bot.app import Bot
 from bot.config import Config
+from bot.model import Member
+from bot.plugins import DEFAULT_PLUGINS
 
 hookimpl = pluggy.HookimplMarker("ruche")
 
-#: Built-ins loaded by the test bot: everything but the terminal console.
-TEST_BUILTINS = {"core": "bot.commands.builtin", "ideas": "plugins.ideas",
-                 "votes": "plugins.votes", "tips": "plugins.tips",
-                 "funding": "plugins.funding", "pulse": "plugins.pulse"}
+#: Built-ins loaded by the test bot: every default plugin but the platform adapters (the
+#: in-memory chat stands in for the console, Matrix and Discord).
+TEST_BUILTINS: dict[str, str] = {name: dotted for name, dotted in DEFAULT_PLUGINS.items()
+                                 if not dotted.startswith("bot.adapters.")}
+#: The community of the in-memory chat.
+COMMUNITY = "console"
+
+
+def future_time(hour: int = 13) -> float:
+    """`hour`:00 UTC ten years from today: a start for a `ManualClock` later than anything the
+    startup sweeps saw with the real clock, so they cannot interfere with a test."""
+    return (time.time() // 86400 + 3650) * 86400 + hour * 3600
 
 
 @dataclass
@@ -169,4 +179,82 @@ async def make_test_bot(
     return tb
 
 
-__all__ = ["Chat", "ManualClock", "TestBot", "eventually", "make_test_bot"]
+async def integrity_problems(bot: Bot) -> list[str]:
+    """Every problem `ruche db check` reports, from every plugin's `check_integrity`."""
+    found = await bot.hooks.collect("check_integrity", bot=bot)
+    return [p for group in found for p in (group if isinstance(group, list) else [group])]
+
+
+class EventRecorder:
+    """A test plugin that keeps the events it hears, in order: subclass it with one
+    `@hookimpl(optionalhook=True)` per event, each appending `(short name, payload)`."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, Any]] = []
+
+    def names(self) -> list[str]:
+        return [name for name, _payload in self.events]
+
+    def named(self, name: str) -> list[Any]:
+        return [payload for n, payload in self.events if n == name]
+
+
+class Kit:
+    """A started test bot (and its hand-moved clock, if any) with the shortcuts most plugin
+    tests share; a plugin's conftest subclasses it with its own (`svc`, money reads…)."""
+
+    def __init__(self, tb: TestBot, clock: ManualClock | None = None,
+                 community: str = COMMUNITY) -> None:
+        self.tb = tb
+        self.clock = clock
+        self.community = community
+
+    @property
+    def bot(self) -> Any:
+        return self.tb.bot
+
+    @property
+    def chat(self) -> Chat:
+        return self.tb.chat
+
+    async def say(self, name: str, text: str) -> str:
+        return await self.tb.chat.say(name, text)
+
+    async def known(self, *names: str) -> None:
+        """Make members known (a console user is a member once they have spoken)."""
+        for name in names:
+            await self.say(name, "hello")
+
+    async def member(self, name: str) -> Member:
+        """The member behind console user `name` (who speaks once to become known)."""
+        community = self.bot.communities.get(self.community)
+        found = await self.bot.identity.find(community, "console", name)
+        if found is None:
+            await self.say(name, "hello")
+            found = await self.bot.identity.find(community, "console", name)
+        assert found is not None
+        return found  # type: ignore[no-any-return]
+
+    async def member_id(self, name: str) -> int:
+        return int((await self.member(name)).id)
+
+    def room_texts(self) -> list[str]:
+        """What everybody in the room saw (direct messages excluded)."""
+        return [m.current for m in self.chat.sent if m.to is None]
+
+    def dms(self, name: str) -> list[str]:
+        return [m.current for m in self.chat.sent if m.to == name]
+
+    async def problems(self) -> list[str]:
+        """What `ruche db check` reports, every plugin included."""
+        return await integrity_problems(self.bot)
+
+    async def restart(self) -> None:
+        """A new bot on the same database; the kit's clock stays in charge."""
+        self.tb = await self.tb.restart()
+        if self.clock is not None:
+            self.tb.bot.clock = self.clock
+
+
+__all__ = ["COMMUNITY", "TEST_BUILTINS", "Chat", "EventRecorder", "Kit", "ManualClock",
+           "TestBot", "eventually", "future_time", "integrity_problems", "make_test_bot"]

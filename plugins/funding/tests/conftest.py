@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import itertools
 import re
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from bot import hookimpl
-from bot.testing import ManualClock, TestBot
+from bot import hookimpl, testing
+from bot.testing import EventRecorder, ManualClock, TestBot, future_time
 from plugins.funding.models import Backer, FundingRound, PledgeChange
 from plugins.funding.service import FundingService, service_for
 
-COMMUNITY = "console"
-#: Ten years ahead, so nothing the startup sweeps saw with the real clock interferes.
-T0 = (time.time() // 86400 + 3650) * 86400 + 13 * 3600
+COMMUNITY = testing.COMMUNITY
+T0 = future_time(hour=13)
 DAY = 86400.0
 #: Built-ins of these tests (votes is not needed: moderators accept ideas).
 BUILTINS = {"core": "bot.commands.builtin", "ideas": "plugins.ideas", "tips": "plugins.tips",
@@ -34,14 +32,8 @@ class Clock(ManualClock):
     now: float = T0
 
 
-@dataclass
-class Recorder:
+class Recorder(EventRecorder):
     """Every event the funding plugin emits, in order."""
-
-    events: list[tuple[str, Any]] = field(default_factory=list)
-
-    def named(self, name: str) -> list[Any]:
-        return [payload for n, payload in self.events if n == name]
 
     @hookimpl(optionalhook=True)
     def on_funding_opened(self, round: FundingRound) -> None:
@@ -60,34 +52,18 @@ class Recorder:
         self.events.append(("failed", round))
 
 
-class Kit:
+class Kit(testing.Kit):
     """One test bot plus the shortcuts every funding test needs."""
 
-    def __init__(self, tb: TestBot, clock: Clock, events: Recorder) -> None:
-        self.tb = tb
-        self.clock = clock
-        self.events = events
+    clock: Clock
 
-    @property
-    def bot(self) -> Any:
-        return self.tb.bot
+    def __init__(self, tb: TestBot, clock: Clock, events: Recorder) -> None:
+        super().__init__(tb, clock)
+        self.events = events
 
     @property
     def svc(self) -> FundingService:
         return service_for(self.tb.bot)
-
-    async def say(self, name: str, text: str) -> str:
-        return await self.tb.chat.say(name, text)
-
-    async def member_id(self, name: str) -> int:
-        """The member id of console user `name` (who speaks once to become known)."""
-        community = self.bot.communities.get(COMMUNITY)
-        found = await self.bot.identity.find(community, "console", name)
-        if found is None:
-            await self.say(name, "hello")
-            found = await self.bot.identity.find(community, "console", name)
-        assert found is not None
-        return int(found.id)
 
     async def give(self, name: str, amount: int) -> None:
         """Pay `name` from the treasury (an idempotent award with a fresh ref)."""
@@ -130,17 +106,8 @@ class Kit:
         return list(await self.bot.db.fetch(
             "SELECT round_id, member_id, amount, state FROM funding_pledges ORDER BY id"))
 
-    async def problems(self) -> list[str]:
-        """What `ruche db check` reports, every plugin included."""
-        found = await self.bot.hooks.collect("check_integrity", bot=self.bot)
-        return [p for group in found for p in (group if isinstance(group, list) else [group])]
-
     async def sweep(self) -> None:
         assert await self.bot.scheduler.run_now("funding.sweep")
-
-    async def restart(self) -> None:
-        self.tb = await self.tb.restart()
-        self.tb.bot.clock = self.clock
 
 
 MakeKit = Callable[..., Awaitable[Kit]]

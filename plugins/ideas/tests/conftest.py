@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from bot import hookimpl
-from bot.testing import Chat, TestBot
+from bot import hookimpl, testing
+from bot.testing import EventRecorder, TestBot
 from plugins.ideas.models import CampaignClosed, Idea, IdeaMerged, IdeaStatusChange
 from plugins.votes.models import Poll, PollRequest, PollResult
 
@@ -49,14 +48,8 @@ class FakeVotes:
         await bot.hooks.notify("on_poll_closed", bot=bot, poll=poll, result=result)
 
 
-@dataclass
-class Recorder:
+class Recorder(EventRecorder):
     """Every event the ideas plugin emits, in order."""
-
-    events: list[tuple[str, Any]] = field(default_factory=list)
-
-    def named(self, name: str) -> list[Any]:
-        return [payload for n, payload in self.events if n == name]
 
     @hookimpl
     def on_idea_submitted(self, idea: Idea) -> None:
@@ -87,31 +80,13 @@ class Recorder:
         self.events.append(("campaign_closed", campaign))
 
 
-@dataclass
-class Harness:
+class Harness(testing.Kit):
     """A started bot with its chat, the votes stand-in and the event recorder."""
 
-    tb: TestBot
-    votes: FakeVotes
-    events: Recorder
-
-    @property
-    def chat(self) -> Chat:
-        return self.tb.chat
-
-    @property
-    def bot(self) -> Any:
-        return self.tb.bot
-
-    async def say(self, name: str, text: str) -> str:
-        return await self.chat.say(name, text)
-
-    def room_texts(self) -> list[str]:
-        """What everybody in the room saw (direct messages excluded)."""
-        return [m.current for m in self.chat.sent if m.to is None]
-
-    def dms(self, name: str) -> list[str]:
-        return [m.current for m in self.chat.sent if m.to == name]
+    def __init__(self, tb: TestBot, votes: FakeVotes, events: Recorder) -> None:
+        super().__init__(tb)
+        self.votes = votes
+        self.events = events
 
 
 Start = Callable[..., Awaitable[Harness]]
@@ -135,5 +110,4 @@ def start(make_bot: Callable[..., Awaitable[TestBot]]) -> Start:
 
 async def known(h: Harness, *names: str) -> None:
     """Make members known (a console user is a member once they have spoken)."""
-    for name in names:
-        await h.say(name, "hello")
+    await h.known(*names)

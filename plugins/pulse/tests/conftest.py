@@ -11,11 +11,12 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot import testing
 from bot.testing import TEST_BUILTINS, ManualClock, TestBot
 from plugins.pulse import service_for
 from plugins.pulse.service import PulseService
 
-BUILTINS = {**TEST_BUILTINS, "pulse": "plugins.pulse"}
+BUILTINS = TEST_BUILTINS  # pulse included
 # Noon UTC on a Wednesday, ten years ahead: later than anything a sweep saw with the real clock.
 _DAY = 86400
 T0 = (time.time() // (7 * _DAY) + 520) * 7 * _DAY + _DAY + 12 * 3600
@@ -30,17 +31,14 @@ class Clock(ManualClock):
     now: float = T0
 
 
-class Pulse:
+class Pulse(testing.Kit):
     """One test bot with pulse, and the shortcuts the tests share."""
 
-    def __init__(self, tb: TestBot, clock: Clock, raw: dict[str, Any]) -> None:
-        self.tb = tb
-        self.clock = clock
-        self.raw = raw
+    clock: Clock
 
-    @property
-    def bot(self) -> Any:
-        return self.tb.bot
+    def __init__(self, tb: TestBot, clock: Clock, raw: dict[str, Any]) -> None:
+        super().__init__(tb, clock)
+        self.raw = raw
 
     @property
     def svc(self) -> PulseService:
@@ -50,13 +48,6 @@ class Pulse:
     def url(self) -> str:
         assert self.svc.server is not None, "the web server is off: pass web=True"
         return self.svc.server.url
-
-    async def say(self, name: str, text: str) -> str:
-        return await self.tb.chat.say(name, text)
-
-    async def restart(self) -> None:
-        self.tb = await self.tb.restart()
-        self.tb.bot.clock = self.clock
 
     async def get(self, path: str, **kwargs: Any) -> tuple[int, str, dict[str, str]]:
         async with aiohttp.ClientSession() as session, \

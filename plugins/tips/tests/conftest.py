@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from bot.model import Member, MessageRef, ReactionEvent, UserRef
-from bot.testing import ManualClock, TestBot
+from bot import testing
+from bot.model import MessageRef, ReactionEvent, UserRef
+from bot.testing import ManualClock, TestBot, future_time
 from plugins.tips import integrity
 from plugins.tips.service import TipsService, service_for
 
-COMMUNITY = "console"
-# 13:00 UTC, ten years ahead: later than anything the startup sweeps saw with the real clock.
-T0 = (time.time() // 86400 + 3650) * 86400 + 13 * 3600
+COMMUNITY = testing.COMMUNITY
+T0 = future_time(hour=13)
 
 MakeBot = Callable[..., Awaitable[TestBot]]
 
@@ -32,38 +31,17 @@ class Clock(ManualClock):
 _refs = itertools.count()
 
 
-class Kit:
+class Kit(testing.Kit):
     """One test bot plus the shortcuts every tips test needs."""
 
+    clock: Clock
+
     def __init__(self, tb: TestBot, clock: Clock, community: str = COMMUNITY) -> None:
-        self.tb = tb
-        self.clock = clock
-        self.community = community
-
-    @property
-    def bot(self) -> Any:
-        return self.tb.bot
-
-    @property
-    def chat(self) -> Any:
-        return self.tb.chat
+        super().__init__(tb, clock, community)
 
     @property
     def svc(self) -> TipsService:
         return service_for(self.tb.bot)
-
-    async def say(self, name: str, text: str) -> str:
-        return await self.tb.chat.say(name, text)
-
-    async def member(self, name: str) -> Member:
-        """The member behind console user `name` (who speaks once to become known)."""
-        community = self.bot.communities.get(self.community)
-        found = await self.bot.identity.find(community, "console", name)
-        if found is None:
-            await self.say(name, "hello")
-            found = await self.bot.identity.find(community, "console", name)
-        assert found is not None
-        return found  # type: ignore[no-any-return]
 
     async def fund(self, name: str, amount: int) -> None:
         """Give `name` tokens from the treasury (an idempotent award with a fresh ref)."""
@@ -88,10 +66,6 @@ class Kit:
     async def check(self) -> None:
         """The invariants `ruche db check` verifies."""
         assert await integrity.check(self.bot) == []
-
-    async def restart(self) -> None:
-        self.tb = await self.tb.restart()
-        self.tb.bot.clock = self.clock
 
     def reaction(self, who: str, author: str | None, message_id: str = "m1",
                  emoji: str = "🪙", added: bool = True, author_is_bot: bool = False) -> ReactionEvent:

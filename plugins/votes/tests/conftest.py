@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot import hookimpl
-from bot.testing import TestBot
+from bot.testing import EventRecorder, TestBot, integrity_problems
 from plugins.votes import plugin, store
 from plugins.votes.models import PollResult
 from plugins.votes.service import VotesService
@@ -19,17 +19,8 @@ BUILTINS = {"core": "bot.commands.builtin", "votes": "plugins.votes"}
 RAW: dict[str, Any] = {"plugins": {"votes": {"tally_edit_interval": 0.0}}}
 
 
-class Recorder:
+class Recorder(EventRecorder):
     """Listens to every votes event, the way ideas or tips would."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, Any]] = []
-
-    def names(self) -> list[str]:
-        return [name for name, _ in self.events]
-
-    def of(self, name: str) -> list[Any]:
-        return [payload for n, payload in self.events if n == name]
 
     @hookimpl(optionalhook=True)
     def on_poll_opened(self, poll: Any) -> None:
@@ -61,8 +52,7 @@ async def current_result(tb: TestBot, number: int, community: str = "console") -
 
 async def integrity(tb: TestBot) -> list[str]:
     """Every problem `ruche db check` would report, from every plugin."""
-    groups = await tb.bot.hooks.collect("check_integrity", bot=tb.bot)
-    return [problem for group in groups for problem in group]
+    return await integrity_problems(tb.bot)
 
 
 async def settle(tb: TestBot) -> None:

@@ -47,9 +47,9 @@ async def test_single_poll_flow(tb: TestBot, recorder: Recorder) -> None:
     assert "(closed)" in poll_message.current and "Winner: B · Sushi" in poll_message.current
     assert "Poll #1 is closed." in await chat.say("bob", "!vote 1 A")
     assert [n for n in recorder.names() if n != "ballot"] == ["opened", "closed"]
-    poll, result = recorder.of("closed")[0]
+    poll, result = recorder.named("closed")[0]
     assert poll.status == "closed" and result.totals == (0, 1, 0) and result.winner == 1
-    ballots = recorder.of("ballot")
+    ballots = recorder.named("ballot")
     assert [b.withdrawn for b in ballots] == [False, False, False, True]
 
 
@@ -232,7 +232,7 @@ async def test_quorum_not_reached(tb: TestBot, recorder: Recorder) -> None:
     await chat.say("carol", "!vote 1 A")
     out = await chat.say("alice", "!poll close 1")
     assert "Quorum not reached (2 of 3 ballots): no decision." in out
-    _poll, result = recorder.of("closed")[0]
+    _poll, result = recorder.named("closed")[0]
     assert not result.quorum_met and result.winner is None and result.totals == (2, 0)
 
 

@@ -53,7 +53,7 @@ async def test_two_racing_sweeps_close_once(tb: TestBot, recorder: Recorder) -> 
     closed = await asyncio.gather(closing.sweep(svc), closing.sweep(svc), closing.sweep(svc))
     assert sum(closed) == 5
     assert recorder.names().count("closed") == 5
-    assert sorted(p.number for p, _r in recorder.of("closed")) == [1, 2, 3, 4, 5]
+    assert sorted(p.number for p, _r in recorder.named("closed")) == [1, 2, 3, 4, 5]
 
 
 async def test_close_command_racing_the_sweep_closes_once(tb: TestBot,
@@ -78,7 +78,7 @@ async def test_two_processes_on_one_database_close_once(make_bot: Any,
     results = await asyncio.gather(closing.sweep(plugin.service(first.bot)),
                                    closing.sweep(plugin.service(second.bot)))
     assert sum(results) == 4
-    closed = recorder.of("closed")
+    closed = recorder.named("closed")
     assert len(closed) == 4 and {p.number for p, _ in closed} == {1, 2, 3, 4}
     assert all(r.totals == (1, 0) for _p, r in closed)
 
@@ -93,7 +93,7 @@ async def test_restart_with_an_overdue_poll_closes_it_once_at_startup(
     assert "recorded" in await tb.chat.say("carol", "!vote 1 1")
     assert recorder.names().count("closed") == 0
     tb = await tb.restart()  # a new Bot on the same database; its clock is real time again
-    closed = recorder.of("closed")
+    closed = recorder.named("closed")
     assert len(closed) == 1
     poll, result = closed[0]
     assert poll.number == 1 and poll.status == "closed" and result.totals == (2, 0)
@@ -125,7 +125,7 @@ async def test_a_crash_between_close_and_its_events_is_finished_later(
     await closing.sweep(service(tb))
     await closing.sweep(service(tb))
     assert recorder.names().count("closed") == 1
-    _p, result = recorder.of("closed")[0]
+    _p, result = recorder.named("closed")[0]
     assert result.winner == 1
 
 

@@ -38,13 +38,13 @@ async def test_open_poll_hook_as_the_ideas_plugin_calls_it(tb: TestBot,
     assert isinstance(poll, Poll) and poll.number == 1 and poll.subject == "idea:4"
     assert poll.status == "open" and poll.message is not None and poll.creator_id is None
     assert "📊 Poll #1 — Accept idea #4?" in tb.chat.last().text
-    assert recorder.of("opened") == [poll]
+    assert recorder.named("opened") == [poll]
     await tb.chat.say("bob", "!vote 1 yes")
     await tb.chat.say("carol", "!vote 1 no")
     await tb.chat.say("dave", "!vote 1 Yes")
     assert "Only the poll's creator or a moderator" in await tb.chat.say("bob", "!poll close 1")
     await tb.chat.say("mod", "!poll close 1")
-    (closed, result), = recorder.of("closed")
+    (closed, result), = recorder.named("closed")
     assert closed.subject == "idea:4" and closed.status == "closed"
     assert result.totals == (2, 1) and result.ballots == 3 and result.quorum_met
     assert result.winner == 0 and result.poll_id == poll.id
@@ -70,7 +70,7 @@ async def test_ballot_weight_from_another_plugin(make_bot: Any, recorder: Record
     for name, ballot in (("bob", "A"), ("carol", "B"), ("dave", "B"), ("erin", "B")):
         await tb.chat.say(name, f"!vote 1 {ballot}")
     await tb.chat.say("alice", "!poll close 1")
-    (_poll, result), = recorder.of("closed")
+    (_poll, result), = recorder.named("closed")
     # bob weighs 3; bad answers ("lots", -1) count 1; nobody's answer: the default 1
     assert result.totals == (3, 3) and result.ballots == 4 and result.tie
 

@@ -34,8 +34,8 @@ async def test_two_processes_race_to_close_on_postgres(make_bot: Any, pg_url: st
     svcs = [plugin.service(first.bot), plugin.service(second.bot)]
     closed = await asyncio.gather(*(closing.sweep(s) for s in svcs for _ in range(3)))
     assert sum(closed) == 6
-    assert sorted(p.number for p, _r in recorder.of("closed")) == [1, 2, 3, 4, 5, 6]
-    assert all(r.totals == (0, 1) for _p, r in recorder.of("closed"))
+    assert sorted(p.number for p, _r in recorder.named("closed")) == [1, 2, 3, 4, 5, 6]
+    assert all(r.totals == (0, 1) for _p, r in recorder.named("closed"))
 
 
 async def test_no_ballot_lands_after_the_result_on_postgres(make_bot: Any, pg_url: str) -> None:

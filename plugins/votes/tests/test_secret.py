@@ -92,7 +92,7 @@ async def test_secret_quadratic_polls_use_voice_credits(make_bot: Any) -> None:
 async def test_secret_ballot_events_name_nobody(tb: TestBot, recorder: Any) -> None:
     await tb.chat.say("alice", '!poll new "Q" "A" "B" --anonymous')
     await tb.chat.say("bob", "!vote 1 A")
-    ballots = recorder.of("ballot")
+    ballots = recorder.named("ballot")
     assert len(ballots) == 1 and ballots[0].member_id is None
     await tb.chat.say("alice", "!poll cancel 1")
     assert await tb.bot.db.fetchval("SELECT secret FROM votes_polls") is None
