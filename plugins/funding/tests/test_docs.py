@@ -26,7 +26,8 @@ def test_every_hookspec_is_documented_with_its_exact_signature() -> None:
     assert set(specs) == {"on_funding_opened", "on_pledge", "on_funding_succeeded",
                           "on_funding_failed", "list_funding_rounds"}
     for name, sig in specs.items():
-        assert f"### `{name}({', '.join(sig.parameters)})`" in doc, name
+        heading = f"### `{name}({', '.join(sig.parameters)}) -> {sig.return_annotation}`"
+        assert heading in doc, name
     assert set(re.findall(r"^### `(\w+)\(", doc, re.M)) == set(specs)
 
 
@@ -35,7 +36,7 @@ def test_the_tips_hooks_funding_needs_are_documented() -> None:
     specs = _specs(tips_hookspecs)
     for name in ("transfer_tokens", "get_account_balance", "get_currency"):
         args = ", ".join(specs[name].parameters)
-        assert f"### `{name}({args})`" in doc, name
+        assert f"### `{name}({args}) -> {specs[name].return_annotation}`" in doc, name
 
 
 def test_example_toml_lists_every_key_with_its_default() -> None:

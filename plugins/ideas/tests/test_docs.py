@@ -23,7 +23,8 @@ def test_every_hookspec_is_documented_with_its_exact_signature() -> None:
              if inspect.isfunction(f) and hasattr(f, "ruche_spec")}
     assert len(specs) == 10  # 8 events and questions + the 2 read hooks of reads.py
     for name, sig in specs.items():
-        assert f"### `{name}({', '.join(sig.parameters)})`" in doc, name
+        heading = f"### `{name}({', '.join(sig.parameters)}) -> {sig.return_annotation}`"
+        assert heading in doc, name
     documented = set(re.findall(r"^### `(\w+)\(", doc, re.M))
     assert documented == set(specs)
 

@@ -23,8 +23,9 @@ def test_every_hookspec_is_documented_with_its_exact_signature() -> None:
              if inspect.isfunction(fn) and hasattr(fn, "ruche_spec")}
     assert len(specs) >= 5
     for name, fn in specs.items():
-        args = ", ".join(inspect.signature(fn).parameters)
-        assert f"### `{name}({args})`" in doc, name
+        sig = inspect.signature(fn)
+        args = ", ".join(sig.parameters)
+        assert f"### `{name}({args}) -> {sig.return_annotation}`" in doc, name
 
 
 def test_example_toml_lists_every_key_with_its_default() -> None:
