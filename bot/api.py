@@ -43,7 +43,7 @@ from bot.commands import (
     requires,
 )
 from bot.commands.builtin import describe
-from bot.config import ConfigError, Secret
+from bot.config import Secret
 from bot.durations import format_duration, parse_duration
 from bot.errors import StartupError
 from bot.i18n import Text, plural_translatable, translatable
@@ -88,7 +88,6 @@ __all__ = [
     "Command",
     "CommandError",
     "Community",
-    "ConfigError",
     "Context",
     "Converter",
     "Database",

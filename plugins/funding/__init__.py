@@ -12,13 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from bot import hookimpl
-from bot.i18n import Text
-from bot.model import Community, Role
-from bot.permissions import Permission
-from bot.scheduler import Job
-from bot.storage import Migrations
-from bot.timestamps import iso_columns
+from bot.api import Community, Job, Migrations, Permission, Role, Text, hookimpl, iso_columns
 from plugins.funding import hookspecs, idea_events, integrity, render, settlement, store
 from plugins.funding.commands import COMMANDS
 from plugins.funding.config import FundingConfig
@@ -27,9 +21,7 @@ from plugins.funding.models import FundingRound
 from plugins.funding.service import FundingService
 
 if TYPE_CHECKING:
-    from bot.announcement import Announcement
-    from bot.app import Bot
-    from bot.commands import Command
+    from bot.api import Announcement, Bot, Command
     from plugins.ideas.models import Idea, IdeaMerged, IdeaStatusChange
 
 __version__ = "1.0.0"

@@ -5,20 +5,21 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from bot.commands import (
+from bot.api import (
     Amount,
     BadArgument,
     Context,
     Duration,
     Positive,
     PositiveInt,
+    Text,
     UserError,
     command,
+    describe,
     group,
     requires,
+    translatable,
 )
-from bot.commands.builtin import describe
-from bot.i18n import Text, translatable
 from plugins.funding import money, render, settlement, store
 from plugins.funding.models import Tier
 from plugins.funding.service import FundingService, OpenRequest, service_for

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from plugins.funding import money, store
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot
 
 #: Pledge states whose tokens may or may not be in the escrow right now (a movement in flight).
 IN_FLIGHT = ("pending", "refunding", "moving")

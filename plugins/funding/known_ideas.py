@@ -15,7 +15,7 @@ from plugins.funding.store import KnownIdea
 from plugins.ideas.models import Idea
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot
 
 #: How many of the newest ideas a lookup of an unknown idea scans.
 LOOKUP_LIMIT = 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.model import RoomRef
+from bot.api import RoomRef
 
 #: Round states: `open` takes pledges; `settling` is decided or being decided (money moving);
 #: the rest are final. `cancelled`: refunded because the idea was merged into one without an

@@ -11,12 +11,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from bot.commands import UserError
-from bot.storage import Row, Tx
+from bot.api import Row, Tx, UserError
 from plugins.funding import money, store
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot
 
 log = logging.getLogger("ruche.funding")
 

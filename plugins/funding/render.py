@@ -8,14 +8,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.durations import format_duration
-from bot.i18n import Text, plural_translatable, translatable
+from bot.api import Text, format_duration, plural_translatable, translatable
 from plugins.funding.models import Backer, FundingRound, Tier
 from plugins.funding.money import Currency
 from plugins.funding.tiers import reached, tier_for
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot
 
 _ = translatable("funding")
 _n = plural_translatable("funding")

@@ -16,29 +16,21 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.commands import UserError
-from bot.i18n import Text, translatable
-from bot.model import Community, Member, RoomRef
-from bot.storage import IntegrityError, Tx
+from bot.api import Community, IntegrityError, Member, RoomRef, Tx, UserError, translatable
 from plugins.funding import known_ideas, money, movements, store
 from plugins.funding.config import FundingConfig
 from plugins.funding.models import FundingRound, PledgeChange, Tier
 from plugins.funding.money import Currency
 from plugins.funding.store import KnownIdea
+from plugins.ideas.models import status_label
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot
 
 _ = translatable("funding")
 
 PLUGIN = "funding"
 MODERATE = "funding.moderate"
-
-STATUS_LABELS: dict[str, Text] = {
-    "pending": _("pending"), "open": _("open"), "review": _("in review"),
-    "voting": _("being voted on"), "accepted": _("accepted"), "rejected": _("rejected"),
-    "implemented": _("implemented"), "withdrawn": _("withdrawn"), "merged": _("merged"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +141,7 @@ class FundingService:
         if idea.status not in cfg.fundable_statuses:
             raise UserError(_("Only accepted ideas can be funded; idea #{number} is {status}.",
                               number=idea.number,
-                              status=STATUS_LABELS.get(idea.status, idea.status)))
+                              status=status_label(idea.status)))
         moderator = await self.is_moderator(req.member, req.community)
         if req.member.id not in idea.authors and not moderator:
             raise UserError(_("Only the idea's authors or a moderator can open its funding "
@@ -285,7 +277,7 @@ class FundingService:
 
 
 def _span(td: timedelta) -> str:
-    from bot.durations import format_duration
+    from bot.api import format_duration
 
     return format_duration(td)
 

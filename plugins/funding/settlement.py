@@ -14,16 +14,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from bot.announcement import Announcement
-from bot.i18n import Text, translatable
-from bot.model import RoomRef
-from bot.storage import Row, Tx
+from bot.api import Announcement, RoomRef, Row, Text, Tx, translatable
 from plugins.funding import money, movements, render, store
 from plugins.funding.models import Backer, PledgeChange
 from plugins.funding.tiers import tier_for
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot
     from plugins.funding.service import FundingService
 
 _ = translatable("funding")

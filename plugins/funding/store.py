@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.model import RoomRef
-from bot.storage import Row
+from bot.api import RoomRef, Row
 from plugins.funding.models import FundingRound, Tier
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
-from bot.commands import BadArgument
-from bot.i18n import translatable
+from bot.api import BadArgument, translatable
 from plugins.funding.models import Tier
 
 _ = translatable("funding")

@@ -9,11 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from bot import Community, Role, hookimpl
-from bot.permissions import Permission
-from bot.scheduler import Job
-from bot.storage import Migrations
-from bot.timestamps import iso_columns
+from bot.api import Community, Job, Migrations, Permission, Role, hookimpl, iso_columns
 from plugins.ideas import campaigns, hookspecs, service, store, voting
 from plugins.ideas.commands import COMMANDS
 from plugins.ideas.config import IdeasConfig
@@ -21,8 +17,7 @@ from plugins.ideas.migrations import migrations
 from plugins.ideas.reads import IdeasReads
 
 if TYPE_CHECKING:
-    from bot.app import Bot
-    from bot.commands import Command
+    from bot.api import Bot, Command
 
 __version__ = "1.0.0"
 

@@ -8,16 +8,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.commands import UserError
-from bot.i18n import Text, translatable
-from bot.model import Community, Member, RoomRef
-from bot.storage import Tx
+from bot.api import Community, Member, RoomRef, Text, Tx, UserError, translatable
 from plugins.ideas import events, store
 from plugins.ideas.models import CampaignClosed
 from plugins.ideas.store import CampaignRow
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot
 
 _ = translatable("ideas")
 log = logging.getLogger("ruche.ideas")

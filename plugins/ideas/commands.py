@@ -7,24 +7,25 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from bot import Member
-from bot.commands import (
+from bot.api import (
     Amount,
     BadArgument,
     Choice,
     Context,
     Duration,
+    Member,
+    OutgoingMessage,
     Positive,
     PositiveInt,
     Rest,
+    Text,
     UserError,
+    describe,
     group,
+    parse_duration,
     requires,
+    translatable,
 )
-from bot.commands.builtin import describe
-from bot.durations import parse_duration
-from bot.i18n import Text, translatable
-from bot.model import OutgoingMessage
 from plugins.ideas import campaigns, lifecycle, reading, render, service
 from plugins.ideas.campaigns import Until
 from plugins.ideas.models import STATUSES

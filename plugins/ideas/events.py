@@ -6,13 +6,12 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from bot.i18n import Text, translatable
-from bot.storage import Tx
+from bot.api import Text, Tx, translatable
 from plugins.ideas import lifecycle
 from plugins.ideas.models import CampaignClosed, Idea, IdeaMerged, IdeaStatusChange
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot
 
 _ = translatable("ideas")
 log = logging.getLogger("ruche.ideas")

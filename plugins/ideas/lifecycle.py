@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.commands import UserError
-from bot.i18n import Text, translatable
+from bot.api import Text, UserError, translatable
 from plugins.ideas.models import STATUS_LABELS, status_label
 
 _ = translatable("ideas")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.storage import Migrations, StorageError, Tx, serial_pk
+from bot.api import Migrations, StorageError, Tx, serial_pk
 
 log = logging.getLogger("ruche.ideas")
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.i18n import Text, translatable
-from bot.model import RoomRef
+from bot.api import RoomRef, Text, translatable
 
 _ = translatable("ideas")
 

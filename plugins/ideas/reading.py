@@ -7,16 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.commands import UserError
-from bot.i18n import Text, translatable
-from bot.model import Community, Member
+from bot.api import Community, Member, Text, UserError, translatable
 from plugins.ideas import lifecycle, store
 from plugins.ideas.models import STATUSES
 from plugins.ideas.service import config, fold, visible_idea
 from plugins.ideas.store import IdeaRow
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot
 
 _ = translatable("ideas")
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot import hookimpl
+from bot.api import hookimpl
 from plugins.ideas import store
 from plugins.ideas.models import STATUSES, Idea
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot
 
 #: The most ideas one `latest_ideas` call returns, so a caller cannot page the whole table.
 MAX_LATEST = 200

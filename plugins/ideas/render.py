@@ -6,8 +6,7 @@ import math
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.durations import format_duration
-from bot.i18n import Text, plural_translatable, translatable
+from bot.api import Text, format_duration, plural_translatable, translatable
 from plugins.ideas import lifecycle
 from plugins.ideas.store import CampaignRow, IdeaRow
 

@@ -11,18 +11,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.commands import UserError
-from bot.i18n import translatable
-from bot.model import Community, Member, MessageRef, RoomRef
-from bot.storage import Tx
-from bot.text import clean_text
+from bot.api import Community, Member, MessageRef, RoomRef, Tx, UserError, clean_text, translatable
 from plugins.ideas import events, lifecycle, store, voting
 from plugins.ideas.config import IdeasConfig
 from plugins.ideas.models import IdeaMerged, IdeaStatusChange
 from plugins.ideas.store import IdeaRow
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot
 
 _ = translatable("ideas")
 

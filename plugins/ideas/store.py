@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.model import RoomRef
-from bot.storage import Database, Row, Tx
+from bot.api import Database, RoomRef, Row, Tx
 from plugins.ideas.migrations import FTS_TABLE
 from plugins.ideas.models import Idea
 

@@ -11,17 +11,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.commands import UserError
-from bot.i18n import Text, translatable
-from bot.model import RoomRef
-from bot.storage import Tx
+from bot.api import RoomRef, Text, Tx, UserError, translatable
 from plugins.ideas import events, lifecycle, store
 from plugins.ideas.config import IdeasConfig
 from plugins.ideas.models import IdeaStatusChange
 from plugins.votes.models import PollRequest
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot
 
 _ = translatable("ideas")
 log = logging.getLogger("ruche.ideas")

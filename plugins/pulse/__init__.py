@@ -10,10 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot import Role, hookimpl
-from bot.permissions import Permission
-from bot.scheduler import Job
-from bot.storage import Migrations
+from bot.api import Job, Migrations, Permission, Role, hookimpl
 from plugins.pulse import digest, store
 from plugins.pulse.commands import COMMANDS
 from plugins.pulse.config import PulseConfig, WebConfig
@@ -22,8 +19,7 @@ from plugins.pulse.migrations import migrations
 from plugins.pulse.service import PulseService
 
 if TYPE_CHECKING:
-    from bot.app import Bot
-    from bot.commands import Command, Context
+    from bot.api import Bot, Command, Context
     from plugins.ideas.models import Idea, IdeaStatusChange
     from plugins.tips.models import LedgerEntry, Tip
     from plugins.votes.models import BallotCast, Poll, PollResult

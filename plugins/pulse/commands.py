@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.commands import Context, command, requires
+from bot.api import Context, command, requires
 from plugins.pulse.render import pulse_message
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
-from bot.config import Secret
+from bot.api import Secret
 
 
 @dataclass(frozen=True)

@@ -16,16 +16,14 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.i18n import Text
-from bot.model import RoomRef
-from bot.storage import Tx
+from bot.api import RoomRef, Text, Tx
 from plugins.pulse import store
 from plugins.pulse.config import PulseConfig
 from plugins.pulse.render import Digest, digest_message
 from plugins.pulse.state import MOVEMENTS, Money
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot
     from plugins.pulse.service import PulseService
 
 log = logging.getLogger("ruche.pulse")

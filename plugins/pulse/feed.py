@@ -18,7 +18,7 @@ from plugins.pulse import store
 from plugins.pulse.store import Record
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot
     from plugins.ideas.models import Idea, IdeaStatusChange
     from plugins.tips.models import LedgerEntry, Tip
     from plugins.votes.models import Poll, PollResult

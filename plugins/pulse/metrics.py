@@ -9,17 +9,10 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
-from bot.commands.errors import (
-    BadArgument,
-    CheckFailure,
-    CommandError,
-    UnknownCommand,
-    UserError,
-)
+from bot.api import BadArgument, CheckFailure, CommandError, UnknownCommand, UserError
 
 if TYPE_CHECKING:
-    from bot.app import Bot
-    from bot.commands import Context
+    from bot.api import Bot, Context
 
 #: The classic text format every Prometheus version scrapes.
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4

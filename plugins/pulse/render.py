@@ -6,8 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.durations import format_duration
-from bot.i18n import Text
+from bot.api import Text, format_duration
 from plugins.ideas.models import status_label
 from plugins.pulse.state import Money, PollView, Snapshot
 from plugins.pulse.store import Record

@@ -18,8 +18,7 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
-from bot.errors import StartupError
-from bot.storage.db import DatabaseUnavailable, unavailable_cause
+from bot.api import DatabaseUnavailable, StartupError, unavailable_cause
 from plugins.pulse import assets, templates
 from plugins.pulse.config import WebConfig
 from plugins.pulse.metrics import CONTENT_TYPE, adapter_connected

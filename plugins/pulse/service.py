@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from bot.i18n import Text
+from bot.api import Text
 from plugins.pulse import store, templates
 from plugins.pulse.config import PulseConfig, WebConfig
 from plugins.pulse.feed import Recorder
@@ -17,7 +17,7 @@ from plugins.pulse.sse import Hub
 from plugins.pulse.state import Money, Snapshot, gather
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot
     from plugins.pulse.server import WebServer
 
 log = logging.getLogger("ruche.pulse")

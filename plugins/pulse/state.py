@@ -18,7 +18,7 @@ from plugins.pulse.config import PulseConfig
 from plugins.pulse.store import Record
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot
 
 log = logging.getLogger("ruche.pulse")
 

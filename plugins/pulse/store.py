@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.storage import Database, Row, Tx
+from bot.api import Database, Row, Tx
 
 _INSERT = (
     "INSERT INTO pulse_events (community, kind, key, at, actor, target, amount, number, title,"

@@ -15,7 +15,7 @@ from html import escape
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from bot.i18n import Text
+from bot.api import Text
 from plugins.ideas.models import status_label
 from plugins.pulse.state import PollView, Snapshot
 from plugins.pulse.texts import METHOD_LABELS, _, _n, activity

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.i18n import Text, plural_translatable, translatable
+from bot.api import Text, plural_translatable, translatable
 from plugins.ideas.models import status_label
 from plugins.pulse.state import Money
 from plugins.pulse.store import Record

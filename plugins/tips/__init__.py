@@ -11,12 +11,18 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from bot import hookimpl
-from bot.i18n import Text
-from bot.model import Community, IncomingMessage, Member, ReactionEvent, Role
-from bot.permissions import Permission
-from bot.scheduler import Job
-from bot.storage import Migrations
+from bot.api import (
+    Community,
+    IncomingMessage,
+    Job,
+    Member,
+    Migrations,
+    Permission,
+    ReactionEvent,
+    Role,
+    Text,
+    hookimpl,
+)
 from plugins.tips import (
     guards,
     hookspecs,
@@ -35,8 +41,7 @@ from plugins.tips.reads import TipsReads
 from plugins.tips.service import service_for
 
 if TYPE_CHECKING:
-    from bot.app import Bot
-    from bot.commands import Command, Context
+    from bot.api import Bot, Command, Context
     from plugins.ideas.models import CampaignClosed, Idea
     from plugins.votes.models import BallotCast
 

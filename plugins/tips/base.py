@@ -7,10 +7,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, TypeVar
 
-from bot.commands import UserError
-from bot.i18n import Text, translatable
-from bot.model import Member
-from bot.storage import Tx
+from bot.api import Member, Text, Tx, UserError, translatable
 from plugins.tips.config import TipsConfig
 from plugins.tips.models import LedgerEntry, TransferRequest
 from plugins.tips.periods import Calendar, calendar
@@ -18,7 +15,7 @@ from plugins.tips.periods import Calendar, calendar
 _ = translatable("tips")
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot
 
 T = TypeVar("T")
 

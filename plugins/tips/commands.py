@@ -10,21 +10,23 @@ import re
 import time
 from typing import Annotated, Literal
 
-from bot.commands import (
+from bot.api import (
     Amount,
     BadArgument,
     Context,
+    Member,
     MemberConverter,
     PositiveInt,
     Rest,
+    Text,
     Word,
     command,
+    describe,
     group,
+    plural_translatable,
     requires,
+    translatable,
 )
-from bot.commands.builtin import describe
-from bot.i18n import Text, plural_translatable, translatable
-from bot.model import Member
 from plugins.tips.config import TipsConfig
 from plugins.tips.integrity import ledger_rows
 from plugins.tips.ledger import parse_account

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.i18n import Text, translatable
+from bot.api import Text, translatable
 from plugins.tips import store
 from plugins.tips.money import fmt
 from plugins.tips.service import service_for
 
 if TYPE_CHECKING:
-    from bot.app import Bot
-    from bot.model import Community
+    from bot.api import Bot, Community
 
 _ = translatable("tips")
 

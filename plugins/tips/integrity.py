@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.timestamps import iso_utc
+from bot.api import iso_utc
 from plugins.tips import store
 from plugins.tips.money import fmt
 from plugins.tips.service import service_for
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot
 
 
 async def check(bot: Bot) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Container
 from dataclasses import dataclass
 
-from bot.storage import StorageError, Tx
+from bot.api import StorageError, Tx
 from plugins.tips import store
 from plugins.tips.models import LedgerEntry
 

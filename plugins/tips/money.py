@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.commands import UserError
-from bot.i18n import translatable
+from bot.api import UserError, translatable
 from plugins.tips import ledger
 from plugins.tips.config import TipsConfig
 from plugins.tips.ledger import MINT, TREASURY, Insufficient

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.commands import UserError
-from bot.i18n import translatable
-from bot.model import Community, Member, MessageRef, ReactionEvent
+from bot.api import Community, Member, MessageRef, ReactionEvent, UserError, translatable
 from plugins.tips.service import service_for
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot
 
 _ = translatable("tips")
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot import hookimpl
+from bot.api import hookimpl
 from plugins.tips.service import service_for
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot
 
 PERIODS = ("all", "week", "month")
 #: The most rows one `get_leaderboard` call returns.

@@ -6,7 +6,7 @@ idea's first author): a replayed event finds it in the ledger and pays nothing.
 
 from __future__ import annotations
 
-from bot.i18n import Text, translatable
+from bot.api import Text, translatable
 from plugins.ideas.models import CampaignClosed, Idea
 from plugins.tips import store
 from plugins.tips.ledger import TREASURY, Movement, member_account

@@ -10,10 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
-from bot.commands import UserError
-from bot.i18n import translatable
-from bot.model import Member
-from bot.storage import Tx
+from bot.api import Member, Tx, UserError, translatable
 from plugins.tips import ledger, store
 from plugins.tips.config import TipsConfig
 from plugins.tips.ledger import (
@@ -29,7 +26,7 @@ from plugins.tips.periods import calendar, period_start
 from plugins.tips.treasury import Treasury
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot
 
 _ = translatable("tips")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from bot.storage import Row
+from bot.api import Row
 from plugins.tips.models import LedgerEntry
 
 

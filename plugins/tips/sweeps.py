@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from bot.storage import Row, Tx
+from bot.api import Row, Tx
 from plugins.tips import ledger, store
 from plugins.tips.ledger import TREASURY, Movement, budget_account, member_account
 from plugins.tips.models import LedgerEntry
@@ -21,7 +21,7 @@ from plugins.tips.rewards import WEIGHT_FIELDS, top_members
 from plugins.tips.service import TipsService, service_for
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot
 
 CHUNK = 200  # members per atomic op: one op per chunk keeps the writer responsive
 ACTIVITY_JOB = "activity"

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from bot.commands import UserError
-from bot.i18n import translatable
-from bot.model import Member
-from bot.storage import Tx
+from bot.api import Member, Tx, UserError, translatable
 from plugins.tips import ledger, store
 from plugins.tips.base import ServiceBase
 from plugins.tips.config import TipsConfig

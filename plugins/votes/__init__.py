@@ -10,11 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from bot import hookimpl
-from bot.model import Community, Member, ReactionEvent, Role
-from bot.permissions import Permission
-from bot.scheduler import Job
-from bot.timestamps import iso_columns
+from bot.api import Community, Job, Member, Permission, ReactionEvent, Role, hookimpl, iso_columns
 from plugins.votes import closing, reactions, store
 from plugins.votes.config import ROLES, VotesConfig
 from plugins.votes.migrations import migrations
@@ -23,9 +19,7 @@ from plugins.votes.reads import VotesReads
 from plugins.votes.service import VotesService, voter_key
 
 if TYPE_CHECKING:
-    from bot.announcement import Announcement
-    from bot.app import Bot
-    from bot.storage import Tx
+    from bot.api import Announcement, Bot, Tx
 
 __version__ = "1.0.0"
 

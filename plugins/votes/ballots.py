@@ -12,9 +12,7 @@ import re
 import string
 from collections.abc import Sequence
 
-from bot.commands import UserError
-from bot.i18n import Text, translatable
-from bot.text import visible
+from bot.api import Text, UserError, translatable, visible
 from plugins.votes.tallies.base import Ballot
 from plugins.votes.tallies.quadratic import cost as quadratic_cost
 

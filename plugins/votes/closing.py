@@ -18,9 +18,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from bot.announcement import Announcement
-from bot.model import OutgoingMessage
-from bot.storage import Tx
+from bot.api import Announcement, OutgoingMessage, Tx
 from plugins.votes import reactions, render, spend, store
 from plugins.votes.codec import compute_result, encode_result
 from plugins.votes.models import Poll, PollResult

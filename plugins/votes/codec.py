@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from bot.storage import Row
+from bot.api import Row
 from plugins.votes.models import Poll, PollResult
 from plugins.votes.tallies import Ballot, tally
 

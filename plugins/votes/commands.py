@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from bot.commands import (
+from bot.api import (
     BadArgument,
     Context,
     Duration,
@@ -12,11 +12,11 @@ from bot.commands import (
     Positive,
     UserError,
     command,
+    describe,
     group,
     requires,
+    translatable,
 )
-from bot.commands.builtin import describe
-from bot.i18n import translatable
 from plugins.votes import closing, render, store
 from plugins.votes.models import MAX_QUORUM, PollRequest
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
-from bot.model import Role
+from bot.api import Role
 
 #: Reaction ballots use keycap emoji, and there are ten of them.
 REACTION_LIMIT = 10

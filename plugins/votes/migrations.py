@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.storage import Migrations, Tx, serial_pk
+from bot.api import Migrations, Tx, serial_pk
 
 migrations = Migrations("votes")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.model import MessageRef, RoomRef
+from bot.api import MessageRef, RoomRef
 
 METHODS = ("single", "approval", "ranked", "score", "quadratic")
 MAX_QUORUM = 1_000_000  # ballots; a larger quorum could never be met

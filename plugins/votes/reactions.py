@@ -24,8 +24,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from bot.commands import UserError
-from bot.model import Community, Member, ReactionEvent, UserRef
+from bot.api import Community, Member, ReactionEvent, UserError, UserRef
 from plugins.votes import store
 from plugins.votes.models import Poll
 from plugins.votes.render import KEYCAPS

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot import hookimpl
+from bot.api import hookimpl
 from plugins.votes import store
 from plugins.votes.codec import compute_result, decode_result
 from plugins.votes.models import Poll, PollResult
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot
 
 POLL_STATUSES = ("open", "closed", "cancelled")
 #: The most polls one `list_polls` call returns, so a caller cannot page the whole table.

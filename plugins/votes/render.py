@@ -6,8 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.i18n import Text, plural_translatable, translatable
-from bot.model import Button
+from bot.api import Button, Text, plural_translatable, translatable
 from plugins.votes.ballots import example, option_label
 from plugins.votes.models import Poll, PollResult
 

@@ -12,12 +12,19 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.commands import UserError
-from bot.durations import format_duration
-from bot.i18n import translatable
-from bot.model import Button, Community, Member, MessageRef, OutgoingMessage
-from bot.storage import IntegrityError, Tx
-from bot.text import one_line
+from bot.api import (
+    Button,
+    Community,
+    IntegrityError,
+    Member,
+    MessageRef,
+    OutgoingMessage,
+    Tx,
+    UserError,
+    format_duration,
+    one_line,
+    translatable,
+)
 from plugins.votes import ballots, render, spend, store
 from plugins.votes.codec import compute_result, decode_result, encode_ballot
 from plugins.votes.config import REACTION_LIMIT, VotesConfig
@@ -32,7 +39,7 @@ from plugins.votes.models import (
 )
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot
 
 _ = translatable("votes")
 log = logging.getLogger("ruche.votes")

@@ -16,9 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from bot.commands import UserError
-from bot.i18n import translatable
-from bot.storage import IntegrityError, Tx
+from bot.api import IntegrityError, Tx, UserError, translatable
 from plugins.votes import store
 from plugins.votes.codec import decode_ballot
 from plugins.votes.models import Poll

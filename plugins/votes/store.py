@@ -6,8 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from bot.model import MessageRef, RoomRef
-from bot.storage import Row
+from bot.api import MessageRef, RoomRef, Row
 from plugins.votes.models import Poll
 
 POLL_COLUMNS = (

@@ -1,6 +1,6 @@
 """Boundaries the plugin guide promises, checked on the source: each plugin's SQL names only its
-own tables, the docs name only files that exist, and plugins keep no per-bot state in module
-globals. Each check proves it still finds what it looks for, so a scanner that silently matches
+own tables, the docs name only files that exist, plugins keep no per-bot state in module
+globals, and plugins reach the core only through its public API module `bot.api`. Each check proves it still finds what it looks for, so a scanner that silently matches
 nothing fails too."""
 
 from __future__ import annotations
@@ -8,6 +8,8 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+
+import bot.api
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGINS = sorted(p.parent.name for p in (ROOT / "plugins").glob("*/__init__.py"))
@@ -278,3 +280,76 @@ def test_the_state_scanner_catches_module_state() -> None:
     assert _mutated_names(tree) == {"CACHE", "_seen", "_n", "REGISTRY"}
     assert _is_mutable(ast.parse("defaultdict(list)", mode="eval").body)
     assert not _is_mutable(ast.parse("frozenset({1})", mode="eval").body)
+
+
+# -- plugins import the core only through bot.api -------------------------------------------
+
+API = "bot.api"
+# Plugin packages held to the rule: the built-in plugins and the sample third-party plugin.
+PLUGIN_PACKAGES = [*(ROOT / "plugins" / name for name in PLUGINS),
+                   ROOT / "tests" / "sample_plugin" / "ruche_sample"]
+
+
+def _core_imports(tree: ast.AST) -> list[tuple[int, str, list[str]]]:
+    """(line, module, names) of each import of `bot` or a module under it, wherever it stands
+    (module level, under TYPE_CHECKING, in a function); `import bot.x` has no names."""
+    found: list[tuple[int, str, list[str]]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and (
+                node.module == "bot" or node.module.startswith("bot.")):
+            found.append((node.lineno, node.module, [alias.name for alias in node.names]))
+        elif isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name, []) for alias in node.names
+                         if alias.name == "bot" or alias.name.startswith("bot."))
+    return found
+
+
+def _plugin_core_imports() -> dict[str, list[tuple[int, str, list[str]]]]:
+    """`path` → the core imports of each non-test module of the plugin packages."""
+    return {path.relative_to(ROOT).as_posix(): _core_imports(ast.parse(path.read_text(),
+                                                                      filename=str(path)))
+            for folder in PLUGIN_PACKAGES for path in _modules(folder)}
+
+
+def test_plugins_import_the_core_only_through_the_api() -> None:
+    """docs/plugins.md, "The plugin API": a plugin imports `from bot.api import …` only; the
+    other modules of `bot` are the core's inside and may change without notice."""
+    imports = _plugin_core_imports()
+    offenders = [f"{path}:{line} imports {module}" + (f" ({', '.join(names)})" if names else "")
+                 for path, found in imports.items() for line, module, names in found
+                 if module != API or not names]
+    assert offenders == [], "import these names from bot.api instead:\n" + "\n".join(offenders)
+    # The scanner sees the plugins' imports, or it would see nobody's.
+    users = {path.split("/")[1] if path.startswith("plugins/") else "sample"
+             for path, found in imports.items() if found}
+    assert users >= {*PLUGINS, "sample"}, users
+
+
+def test_the_api_exports_names_that_exist_and_every_name_plugins_use() -> None:
+    exported = bot.api.__all__
+    assert exported == sorted(set(exported)), "keep bot.api.__all__ sorted, without duplicates"
+    missing = [name for name in exported if not hasattr(bot.api, name)]
+    assert missing == [], f"bot.api.__all__ names what bot.api does not have: {missing}"
+    # Re-exports only: each name is defined (and documented) in its own module of the core.
+    defined_here = [name for name in exported
+                    if getattr(getattr(bot.api, name), "__module__", None) == API]
+    assert defined_here == []
+    used = {name for found in _plugin_core_imports().values()
+            for _line, module, names in found if module == API for name in names}
+    assert used - set(exported) == set(), "plugins import names bot.api does not export"
+    # The stable surface the plugin guide lists, by group (docs/plugins.md).
+    assert {"hookimpl", "hookspec", "Bot", "Context", "command", "group", "requires",
+            "cooldown", "Amount", "Positive", "Duration", "Rest", "Choice", "UserError",
+            "BadArgument", "Member", "Role", "Database", "Tx", "Row", "Migrations",
+            "StorageError", "IntegrityError", "DatabaseUnavailable", "translatable",
+            "plural_translatable", "Text", "clean_text", "Secret", "Announcement",
+            "iso_utc"} <= set(exported)
+
+
+def test_the_core_import_scanner_sees_every_form() -> None:
+    tree = ast.parse("import bot\nimport bot.model as m\nfrom bot.i18n import Text\n"
+                     "from . import sibling\nfrom botany import leaf\n"
+                     "def f():\n    from bot.api import Context\n")
+    assert sorted(_core_imports(tree)) == [(1, "bot", []), (2, "bot.model", []),
+                                           (3, "bot.i18n", ["Text"]),
+                                           (7, "bot.api", ["Context"])]

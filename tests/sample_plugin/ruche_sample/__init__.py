@@ -5,10 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot import hookimpl
-from bot.commands import Context, Rest, command
-from bot.i18n import translatable
-from bot.storage import Migrations, Tx
+from bot.api import Context, Migrations, Rest, Tx, command, hookimpl, translatable
 
 __version__ = "1.2.3"
 _ = translatable("ruche_sample")
