@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.api import Community, IntegrityError, Member, RoomRef, Tx, UserError, translatable
+from bot.api import Community, IntegrityError, Member, RoomRef, Text, Tx, UserError, translatable
 from plugins.funding import known_ideas, money, movements, store
 from plugins.funding.config import FundingConfig
 from plugins.funding.models import FundingRound, PledgeChange, Tier
 from plugins.funding.money import Currency
 from plugins.funding.store import KnownIdea
-from plugins.ideas.models import status_label
 
 if TYPE_CHECKING:
     from bot.api import Bot
@@ -31,6 +30,12 @@ _ = translatable("funding")
 
 PLUGIN = "funding"
 MODERATE = "funding.moderate"
+
+STATUS_LABELS: dict[str, Text] = {
+    "pending": _("pending"), "open": _("open"), "review": _("in review"),
+    "voting": _("being voted on"), "accepted": _("accepted"), "rejected": _("rejected"),
+    "implemented": _("implemented"), "withdrawn": _("withdrawn"), "merged": _("merged"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +146,7 @@ class FundingService:
         if idea.status not in cfg.fundable_statuses:
             raise UserError(_("Only accepted ideas can be funded; idea #{number} is {status}.",
                               number=idea.number,
-                              status=status_label(idea.status)))
+                              status=STATUS_LABELS.get(idea.status, idea.status)))
         moderator = await self.is_moderator(req.member, req.community)
         if req.member.id not in idea.authors and not moderator:
             raise UserError(_("Only the idea's authors or a moderator can open its funding "
