@@ -16,26 +16,24 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.api import Community, IntegrityError, Member, RoomRef, Text, Tx, UserError, translatable
+from bot.commands import UserError
+from bot.i18n import translatable
+from bot.model import Community, Member, RoomRef
+from bot.storage import IntegrityError, Tx
 from plugins.funding import known_ideas, money, movements, store
 from plugins.funding.config import FundingConfig
 from plugins.funding.models import FundingRound, PledgeChange, Tier
 from plugins.funding.money import Currency
 from plugins.funding.store import KnownIdea
+from plugins.ideas.models import status_label
 
 if TYPE_CHECKING:
-    from bot.api import Bot
+    from bot.app import Bot
 
 _ = translatable("funding")
 
 PLUGIN = "funding"
 MODERATE = "funding.moderate"
-
-STATUS_LABELS: dict[str, Text] = {
-    "pending": _("pending"), "open": _("open"), "review": _("in review"),
-    "voting": _("being voted on"), "accepted": _("accepted"), "rejected": _("rejected"),
-    "implemented": _("implemented"), "withdrawn": _("withdrawn"), "merged": _("merged"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +144,7 @@ class FundingService:
         if idea.status not in cfg.fundable_statuses:
             raise UserError(_("Only accepted ideas can be funded; idea #{number} is {status}.",
                               number=idea.number,
-                              status=STATUS_LABELS.get(idea.status, idea.status)))
+                              status=status_label(idea.status)))
         moderator = await self.is_moderator(req.member, req.community)
         if req.member.id not in idea.authors and not moderator:
             raise UserError(_("Only the idea's authors or a moderator can open its funding "
@@ -282,7 +280,7 @@ class FundingService:
 
 
 def _span(td: timedelta) -> str:
-    from bot.api import format_duration
+    from bot.durations import format_duration
 
     return format_duration(td)
 
