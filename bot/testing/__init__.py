@@ -138,6 +138,10 @@ class TestBot:
     _storage_url: str | None = None
 
 
+#: The type of the `make_bot` fixture: `tb = await make_bot(raw=…, plugins=…, builtins=…)`.
+MakeBot = Callable[..., Awaitable[TestBot]]
+
+
 def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(base)
     for key, value in extra.items():
@@ -256,5 +260,5 @@ class Kit:
             self.tb.bot.clock = self.clock
 
 
-__all__ = ["COMMUNITY", "TEST_BUILTINS", "Chat", "EventRecorder", "Kit", "ManualClock",
-           "TestBot", "eventually", "future_time", "integrity_problems", "make_test_bot"]
+__all__ = ["COMMUNITY", "TEST_BUILTINS", "Chat", "EventRecorder", "Kit", "MakeBot",
+           "ManualClock", "TestBot", "eventually", "future_time", "integrity_problems", "make_test_bot"]

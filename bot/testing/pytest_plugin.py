@@ -7,17 +7,14 @@ import shutil
 import tempfile
 import uuid
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from bot.testing import Chat, TestBot, make_test_bot
-
-MakeBot = Callable[..., Awaitable[TestBot]]
-
+from bot.testing import Chat, MakeBot, TestBot, make_test_bot
 
 #: `RUCHE_TEST_BACKEND=postgresql` runs every `make_bot` test on a real PostgreSQL server.
 BACKEND_ENV = "RUCHE_TEST_BACKEND"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot import hookimpl, testing
-from bot.testing import EventRecorder, ManualClock, TestBot, future_time
+from bot.testing import EventRecorder, MakeBot, ManualClock, TestBot, future_time
 from plugins.funding.models import Backer, FundingRound, PledgeChange
 from plugins.funding.service import FundingService, service_for
 
@@ -114,7 +114,7 @@ MakeKit = Callable[..., Awaitable[Kit]]
 
 
 @pytest.fixture
-def make_kit(make_bot: Callable[..., Awaitable[TestBot]]) -> MakeKit:
+def make_kit(make_bot: MakeBot) -> MakeKit:
     """`kit = await make_kit(locale="fr", funding={"recovery_grace": "1s"})`."""
 
     async def factory(*, funding: dict[str, Any] | None = None,

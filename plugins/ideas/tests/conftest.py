@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot import hookimpl, testing
-from bot.testing import EventRecorder, TestBot
+from bot.testing import EventRecorder, MakeBot, TestBot
 from plugins.ideas.models import CampaignClosed, Idea, IdeaMerged, IdeaStatusChange
 from plugins.votes.models import Poll, PollRequest, PollResult
 
@@ -93,7 +93,7 @@ Start = Callable[..., Awaitable[Harness]]
 
 
 @pytest.fixture
-def start(make_bot: Callable[..., Awaitable[TestBot]]) -> Start:
+def start(make_bot: MakeBot) -> Start:
     """`h = await start(support_threshold=3, votes=True, locale="en")`: core + ideas only."""
 
     async def factory(*, votes: bool = True, locale: str = "en", storage_url: str | None = None,

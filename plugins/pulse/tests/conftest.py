@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from bot import testing
-from bot.testing import TEST_BUILTINS, ManualClock, TestBot
+from bot.testing import TEST_BUILTINS, MakeBot, ManualClock, TestBot
 from plugins.pulse import service_for
 from plugins.pulse.service import PulseService
 
@@ -84,7 +84,7 @@ MakePulse = Callable[..., Awaitable[Pulse]]
 
 
 @pytest.fixture
-def make_pulse(make_bot: Callable[..., Awaitable[TestBot]]) -> MakePulse:
+def make_pulse(make_bot: MakeBot) -> MakePulse:
     """`p = await make_pulse(web=True, pulse={...}, raw={...})`."""
 
     async def factory(*, web: bool = False, pulse: dict[str, Any] | None = None,

@@ -18,7 +18,7 @@ from plugins.tips.service import TipsService, service_for
 COMMUNITY = testing.COMMUNITY
 T0 = future_time(hour=13)
 
-MakeBot = Callable[..., Awaitable[TestBot]]
+MakeBot = testing.MakeBot
 
 
 @dataclass
