@@ -16,10 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.commands import UserError
-from bot.i18n import translatable
-from bot.model import Community, Member, RoomRef
-from bot.storage import IntegrityError, Tx
+from bot.api import Community, IntegrityError, Member, RoomRef, Tx, UserError, translatable
 from plugins.funding import known_ideas, money, movements, store
 from plugins.funding.config import FundingConfig
 from plugins.funding.models import FundingRound, PledgeChange, Tier
@@ -28,7 +25,7 @@ from plugins.funding.store import KnownIdea
 from plugins.ideas.models import status_label
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.api import Bot
 
 _ = translatable("funding")
 
@@ -280,7 +277,7 @@ class FundingService:
 
 
 def _span(td: timedelta) -> str:
-    from bot.durations import format_duration
+    from bot.api import format_duration
 
     return format_duration(td)
 
