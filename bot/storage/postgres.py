@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import random
 import socket
@@ -40,6 +41,8 @@ _LOCK_KEY = 0x5275636865  # "Ruche"
 _BEGIN_SHARED = f"BEGIN; SELECT pg_advisory_xact_lock_shared({_LOCK_KEY})"
 _BEGIN_EXCLUSIVE = f"BEGIN; SELECT pg_advisory_xact_lock({_LOCK_KEY})"
 _ATTEMPTS = 5
+log = logging.getLogger("ruche.storage")
+
 _DRIVER_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
@@ -92,6 +95,9 @@ def describe(exc: BaseException) -> str:
         return "timed out"
     if isinstance(exc, asyncpg.TooManyConnectionsError):
         return "too many connections"
+    if isinstance(exc, asyncpg.InternalClientError):
+        # asyncpg's protocol state machine, left mid-operation by a connection the server cut.
+        return "connection was closed in the middle of an operation"
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower()
     text = str(exc).strip().splitlines()
@@ -278,7 +284,13 @@ class PostgresDatabase(Database):
             async with self._tx(conn, begin) as tx:
                 yield tx
         finally:
-            await self._pool.release(conn)
+            try:
+                await self._pool.release(conn)
+            except _DRIVER_ERRORS:
+                # The transaction already committed or rolled back; a connection the server cut
+                # fails its reset here, and the pool replaces it. Its error must not stand in
+                # for the outcome (or the real error) the caller is about to get.
+                log.debug("a broken connection was dropped from the pool", exc_info=True)
 
     @contextlib.asynccontextmanager
     async def _tx(self, conn: Any, begin: str) -> AsyncIterator[Tx]:

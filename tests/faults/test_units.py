@@ -121,3 +121,15 @@ async def test_backoff_doubles_up_to_the_deadline(caplog: pytest.LogCaptureFixtu
 async def test_no_waiting_when_the_timeout_is_zero() -> None:
     with pytest.raises(StartupError, match=r"after 1 attempt\(s\) in 0 s"):
         await connect(f"postgresql://127.0.0.1:{free_port()}/ruche", 0)
+
+
+def test_a_cut_connection_is_described_without_asyncpg_internals() -> None:
+    """Seen under load: the protocol's state error, after the server cut the connection."""
+    import asyncpg
+
+    from bot.storage.postgres import describe, unreachable
+
+    exc = asyncpg.InternalClientError("cannot switch to state 15; another operation (2) is "
+                                      "in progress")
+    assert unreachable(exc)
+    assert describe(exc) == "connection was closed in the middle of an operation"
