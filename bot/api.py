@@ -46,6 +46,7 @@ from bot.commands.builtin import describe
 from bot.config import Secret
 from bot.durations import format_duration, parse_duration
 from bot.errors import StartupError
+from bot.hooks import HookCallStyleError
 from bot.i18n import Text, plural_translatable, translatable
 from bot.model import (
     Button,
@@ -94,6 +95,7 @@ __all__ = [
     "DatabaseUnavailable",
     "Duration",
     "Group",
+    "HookCallStyleError",
     "IncomingMessage",
     "Integer",
     "IntegrityError",
