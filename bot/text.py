@@ -21,6 +21,13 @@ def clean_text(text: str, *, multiline: bool = False) -> str:
     breaks and tabs survive only when `multiline` (breaks as `\\n`; else they become spaces);
     lone surrogates never reach the database.
     """
+    if text.isprintable():
+        return text  # no control, format, surrogate or line-break character: nothing to drop
+    return _clean(text, multiline)
+
+
+def _clean(text: str, multiline: bool) -> str:
+    """The character walk behind `clean_text`, for text that holds something to drop."""
     out: list[str] = []
     last = len(text) - 1
     for i, c in enumerate(text):

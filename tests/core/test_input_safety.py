@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.commands.errors import BadArgument
 from bot.commands.parser import tokenize
@@ -79,3 +81,11 @@ def test_tokenize_rules() -> None:
         tokenize('"A"B')
     assert [t.value for t in tokenize('"A"B', strict=False)] == ["A", "B"]
     assert [t.value for t in tokenize("it's 5\" long")] == ["it's", '5"', "long"]
+
+
+@given(st.text(), st.booleans())
+def test_the_printable_fast_path_changes_nothing(raw: str, multiline: bool) -> None:
+    """`clean_text` skips the walk for printable text: the walk would have kept it whole."""
+    from bot.text import _clean
+
+    assert clean_text(raw, multiline=multiline) == _clean(raw, multiline)
