@@ -217,7 +217,7 @@ def setup_logging(level: str = "INFO", fmt: str = "text", secrets: Iterable[str]
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("discord", "nio", "aiosqlite", "asyncio"):
+    for noisy in ("discord", "nio", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 

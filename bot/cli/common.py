@@ -40,15 +40,6 @@ def load(args: argparse.Namespace) -> Config:
     return load_config(Path(chosen) if chosen else None)
 
 
-def prepare_storage(config: Config) -> None:
-    """Create the SQLite file's folder owner-only, so a first `ruche db migrate` just works."""
-    from bot.files import private_dir
-
-    url = config.storage.url
-    if url.startswith("sqlite:///") and ":memory:" not in url:
-        private_dir(Path(url[len("sqlite:///"):].split("?")[0]).parent)
-
-
 def make_bot(config: Config) -> Any:
     """A Bot, imported late so `ruche --help` stays fast."""
     from bot.app import Bot
@@ -67,7 +58,6 @@ def print_errors(errors: ConfigErrors) -> None:
 def with_bot(config: Config, action: BotAction) -> int:
     """Run `action` on a set-up (migrated) bot whose adapters never start, then close it."""
     async def go() -> int:
-        prepare_storage(config)
         bot = make_bot(config)
         await bot.setup()
         try:
@@ -84,7 +74,6 @@ def with_database(config: Config, action: BotAction) -> int:
         from bot.schema import migrations as core_migrations
         from bot.storage.connect import connect
 
-        prepare_storage(config)
         bot = make_bot(config)
         await bot.load()
         bot._db = await connect(config.storage.url, config.storage.connect_timeout)

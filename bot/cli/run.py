@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import signal
 
-from bot.cli.common import load, make_bot, prepare_storage
+from bot.cli.common import load, make_bot
 from bot.config import Config
 
 
@@ -17,7 +17,6 @@ async def _run(config: Config) -> int:
     # The embedded default is a chat in the terminal: keep startup chatter out of it.
     level = config.logging.level if config.path is not None else "WARNING"
     setup_logging(level, config.logging.format, config.secret_values())
-    prepare_storage(config)
     bot = make_bot(config)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
