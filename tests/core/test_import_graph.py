@@ -31,14 +31,14 @@ ROOT = Path(__file__).resolve().parents[2]
 #: the root package `bot` is named alone. A new top-level module of `bot/` must be placed here.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("model", ("bot", "bot.model", "bot.errors", "bot.text", "bot.durations", "bot.timestamps",
-               "bot.files", "bot.logs", "bot.i18n", "bot.config", "bot.hooks", "bot.hookspecs",
-               "bot.announcement")),
+               "bot.files", "bot.logs", "bot.i18n", "bot.valuetypes", "bot.config", "bot.hooks",
+               "bot.hookspecs", "bot.announcement")),
     ("storage", ("bot.storage", "bot.schema")),
     ("commands", ("bot.commands",)),
     ("services, adapters and built-in plugins",
      ("bot.identity", "bot.permissions", "bot.settings", "bot.communities", "bot.buttons",
-      "bot.outbox", "bot.scheduler", "bot.dispatch", "bot.plugins", "bot.adapters",
-      "bot.commands.builtin")),
+      "bot.outbox", "bot.scheduler", "bot.dispatch", "bot.plugin", "bot.plugins",
+      "bot.adapters", "bot.commands.builtin")),
     ("app", ("bot.app",)),
     ("plugin API", ("bot.api",)),
     ("entry points", ("bot.__main__", "bot.cli", "bot.testing")),
