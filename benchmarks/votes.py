@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._table import pct, rss_mb, table
 from bot.testing import make_test_bot
-from plugins.votes import plugin, store
+from plugins.votes import VotesPlugin, store
 
 OPTIONS = "ABCD"
 
@@ -66,7 +66,7 @@ async def burst(tmp: Path, ballots: int, interval: float, sync: str, method: str
     t_start = time.perf_counter()
     await asyncio.gather(*(vote(i) for i in range(ballots)))
     t_burst = time.perf_counter() - t_start
-    svc = plugin.service(tb.bot)
+    svc = tb.bot.plugin(VotesPlugin).service
     await svc.live.idle()
     t_total = time.perf_counter() - t_start
     batches = getattr(db, "batches", 0) - batches_before

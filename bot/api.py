@@ -62,6 +62,7 @@ from bot.model import (
     UserRef,
 )
 from bot.permissions import Permission
+from bot.plugin import Plugin
 from bot.scheduler import Job
 from bot.storage import (
     Database,
@@ -111,6 +112,7 @@ __all__ = [
     "OnCooldown",
     "OutgoingMessage",
     "Permission",
+    "Plugin",
     "Positive",
     "PositiveInt",
     "ReactionEvent",

@@ -32,6 +32,7 @@ from bot.model import (
 from bot.outbox import INTERVAL as OUTBOX_INTERVAL
 from bot.outbox import Outbox
 from bot.permissions import AuditLog, Permissions
+from bot.plugin import Plugin
 from bot.plugins import DEFAULT_PLUGINS, LoadedPlugin, create_plugin_manager, load_plugins
 from bot.scheduler import Job, Scheduler
 from bot.settings import Settings
@@ -39,7 +40,8 @@ from bot.storage import Database, Migrations, run_migrations
 from bot.storage.connect import connect as connect_database
 
 log = logging.getLogger("ruche")
-T = TypeVar("T")
+P = TypeVar("P", bound=Plugin)
+C = TypeVar("C")
 
 
 class Bot:
@@ -75,7 +77,7 @@ class Bot:
         self.config_warnings: list[ConfigError] = []
         self.migrations: list[Migrations] = []
         self._plugin_configs: dict[str, Any] = {}
-        self._plugin_state: dict[str, Any] = {}
+        self._config_names: dict[type[Any], str] = {}
         self._community_configs: dict[tuple[str, str], Any] = {}
         self._db: Database | None = None
         self._extra_plugins = extra_plugins or {}
@@ -98,7 +100,7 @@ class Bot:
         """Load plugins and validate the whole config (what `ruche check-config` runs)."""
         self.plugins = load_plugins(
             self.pm, disabled=self.config.plugins_disabled, builtins=self._builtins,
-            use_entry_points=self._use_entry_points, extra=self._extra_plugins,
+            use_entry_points=self._use_entry_points, extra=self._extra_plugins, bot=self,
         )
         for schemas in await self.hooks.collect("register_config", bot=self):
             self.config_schemas.update(schemas)
@@ -116,6 +118,7 @@ class Bot:
                     self._plugin_configs[name] = self.config.section(path, schema)
                 else:
                     self._plugin_configs[name], _errors = build(schema, {}, path)
+                self._config_names[schema] = name
         seen = {"core"}
         for _name, plugin in self.pm.list_name_plugin():
             module_name = str(getattr(plugin, "__module__", None)
@@ -143,8 +146,8 @@ class Bot:
         await self.settings.load()
         for perm in await self.hooks.collect("register_permissions", bot=self):
             self.permissions.register(perm)
-        for cmd in await self.hooks.collect("register_commands", bot=self):
-            self.router.add(cmd)
+        for owner, cmd in await self.hooks.collect_from("register_commands", bot=self):
+            self.router.add(cmd, owner if isinstance(owner, Plugin) else None)
         for cmd in self.router.walk():
             if cmd.permission:
                 self.permissions.default_role(cmd.permission)  # fails loudly if unregistered
@@ -209,8 +212,22 @@ class Bot:
 
     # -- what plugins call ----------------------------------------------------------------------
 
-    def plugin_config(self, name: str, community_id: str | None = None) -> Any:
-        """A plugin's config dataclass, with the community's `!config` overrides applied."""
+    def plugin(self, cls: type[P]) -> P:
+        """This bot's instance of a plugin class (LookupError when it is not loaded)."""
+        for candidate in self.pm.get_plugins():
+            if isinstance(candidate, cls):
+                return candidate
+        raise LookupError(f"plugin {cls.__name__} is not loaded (disabled in [plugins]?)")
+
+    def plugin_config(self, cls: type[C], community_id: str | None = None) -> C:
+        """A plugin's config, typed by its class, with the community's `!config` overrides."""
+        name = self._config_names.get(cls)
+        if name is None:
+            raise LookupError(f"{cls.__name__} is not a registered plugin config")
+        return cast(C, self.named_plugin_config(name, community_id))
+
+    def named_plugin_config(self, name: str, community_id: str | None = None) -> Any:
+        """`plugin_config` by section name, for the core's settings (`!config plugins.X.key`)."""
         base = self._plugin_configs[name]
         if community_id is None:
             return base
@@ -223,17 +240,6 @@ class Bot:
             cached = dataclasses.replace(base, **changes) if changes else base
             self._community_configs[key] = cached
         return cached
-
-    def plugin_state(self, name: str, factory: Callable[[Bot], T]) -> T:
-        """Per-bot state of a plugin: plugin objects are process-wide, bots are not."""
-        state = self._plugin_state.get(name)
-        if state is None:
-            state = self._plugin_state[name] = factory(self)
-        return cast(T, state)
-
-    def drop_plugin_state(self, name: str) -> Any:
-        """Forget a plugin's per-bot state (at shutdown) and return it, or None."""
-        return self._plugin_state.pop(name, None)
 
     def forget_community_cache(self, community_id: str) -> None:
         self.communities.invalidate(community_id)

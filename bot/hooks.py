@@ -185,7 +185,11 @@ class Hooks:
 
     async def collect(self, name: str, **kwargs: Any) -> list[Any]:
         """Every non-None result; lists and tuples (as from `register_*`) are flattened."""
-        results: list[Any] = []
+        return [value for _plugin, value in await self.collect_from(name, **kwargs)]
+
+    async def collect_from(self, name: str, **kwargs: Any) -> list[tuple[object, Any]]:
+        """`collect`, with the plugin object each result came from (who owns a command)."""
+        results: list[tuple[object, Any]] = []
         for impl in self._impls(name, "collect"):
             try:
                 value = await self._await(self._call(impl, kwargs), self.timeout)
@@ -197,9 +201,9 @@ class Hooks:
             if value is None:
                 continue
             if isinstance(value, list | tuple) and name.startswith("register_"):
-                results.extend(value)
+                results.extend((impl.plugin, item) for item in value)
             else:
-                results.append(value)
+                results.append((impl.plugin, value))
         return results
 
     async def verdicts(self, name: str, **kwargs: Any) -> list[Any]:

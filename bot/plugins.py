@@ -8,12 +8,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from bot import hookspecs
 from bot.hooks import refuse_wrappers
+from bot.plugin import Plugin
+
+if TYPE_CHECKING:
+    from bot.app import Bot
 
 log = logging.getLogger("ruche.plugins")
 
@@ -51,6 +55,15 @@ def _plugin_object(module: ModuleType) -> object:
     return getattr(module, "plugin", module)
 
 
+def instantiate(obj: object, bot: Bot | None) -> object:
+    """A `Plugin` subclass becomes this bot's instance of it; anything else is used as is."""
+    if isinstance(obj, type) and issubclass(obj, Plugin):
+        if bot is None:
+            raise TypeError(f"plugin class {obj.__name__} needs a bot to be instantiated")
+        return obj(bot)
+    return obj
+
+
 def _version(module: ModuleType) -> str:
     version = getattr(module, "__version__", None)
     if isinstance(version, str):
@@ -77,8 +90,12 @@ def load_plugins(
     builtins: dict[str, str] | None = None,
     use_entry_points: bool = True,
     extra: dict[str, object] | None = None,
+    bot: Bot | None = None,
 ) -> list[LoadedPlugin]:
-    """Register built-ins, entry-point plugins and test plugins, skipping disabled ones."""
+    """Register built-ins, entry-point plugins and test plugins, skipping disabled ones.
+
+    A `Plugin` subclass is instantiated for `bot`, so each bot has its own plugin instances.
+    """
     skip = set(disabled) - REQUIRED_PLUGINS
     loaded: list[LoadedPlugin] = []
     for name, dotted in (DEFAULT_PLUGINS if builtins is None else builtins).items():
@@ -92,7 +109,7 @@ def load_plugins(
                 log.debug("built-in plugin %s not present (%s)", name, dotted)
                 continue
             raise
-        pm.register(_plugin_object(module), name=name)
+        pm.register(instantiate(_plugin_object(module), bot), name=name)
         loaded.append(LoadedPlugin(name, dotted, _version(module), "builtin"))
     if use_entry_points:
         for ep in entry_points(group=ENTRY_POINT_GROUP):
@@ -104,12 +121,12 @@ def load_plugins(
                 obj = _plugin_object(obj)
             else:
                 version = ep.dist.version if ep.dist else "0"
-            pm.register(obj, name=ep.name)
+            pm.register(instantiate(obj, bot), name=ep.name)
             loaded.append(LoadedPlugin(ep.name, ep.value, version, "entry point"))
     for name, obj in (extra or {}).items():
         if name in skip:
             continue
-        pm.register(obj, name=name)
+        pm.register(instantiate(obj, bot), name=name)
         origin = str(getattr(obj, "__module__", None) or type(obj).__module__)
         loaded.append(LoadedPlugin(name, origin, "0", "test"))
     refuse_wrappers(pm)

@@ -77,7 +77,7 @@ class Settings:
             community = self.bot.communities.get(community_id)
             return community.locale if field == "locale" else community.prefix
         plugin = key.split(".")[1]
-        return getattr(self.bot.plugin_config(plugin, community_id), field)
+        return getattr(self.bot.named_plugin_config(plugin, community_id), field)
 
     async def set(self, community_id: str, key: str, raw: str, member: Member) -> Any:
         """Validate, store and audit one override; the next command sees it."""
@@ -89,7 +89,7 @@ class Settings:
                               reason=str(exc))) from None
         if key.startswith("plugins."):
             plugin = key.split(".")[1]
-            candidate = dataclasses.replace(self.bot.plugin_config(plugin, community_id),
+            candidate = dataclasses.replace(self.bot.named_plugin_config(plugin, community_id),
                                             **{field: value})
             problems = candidate.validate() if hasattr(candidate, "validate") else []
             if problems:
@@ -123,7 +123,7 @@ class Settings:
         _schema, field = self._schema_for(key)
         if key.startswith("plugins."):
             await self._validate(community_id, key,
-                                 getattr(self.bot.plugin_config(key.split(".")[1]), field))
+                                 getattr(self.bot.named_plugin_config(key.split(".")[1]), field))
         await self.bot.db.execute("DELETE FROM core_settings WHERE community = $1 AND key = $2",
                                   community_id, key)
         self._values.get(community_id, {}).pop(key, None)

@@ -11,15 +11,14 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-import pluggy
-
+from bot import hookimpl
 from bot.adapters.local import LocalAdapter, SentMessage
 from bot.files import private_dir, private_file, write_private
+from bot.plugin import Plugin
 
 if TYPE_CHECKING:
     from bot.app import Bot
 
-hookimpl = pluggy.HookimplMarker("ruche")
 log = logging.getLogger("ruche.console")
 
 LINE = re.compile(r"^([A-Za-z0-9_.\-]{1,64})>\s?(.*)$", re.DOTALL)
@@ -174,8 +173,10 @@ class ConsoleAdapter(LocalAdapter):
                 await self.handle_line(line)
 
 
-class ConsolePlugin:
+class ConsolePlugin(Plugin):
     """Registers the console adapter when `[platforms.console]` is enabled."""
+
+    name = "console"
 
     @hookimpl
     def register_adapters(self, bot: Bot) -> list[ConsoleAdapter]:
@@ -186,4 +187,4 @@ class ConsolePlugin:
                                data_dir=Path(bot.config.bot.data_dir))]
 
 
-plugin = ConsolePlugin()
+plugin = ConsolePlugin

@@ -6,8 +6,6 @@ import dataclasses
 import time
 from typing import TYPE_CHECKING, Annotated
 
-import pluggy
-
 from bot.commands.context import Context
 from bot.commands.converters import PositiveInt, Rest, Word
 from bot.commands.decorators import command, requires
@@ -16,11 +14,11 @@ from bot.commands.model import Command, Group
 from bot.i18n import translatable
 from bot.model import Role
 from bot.permissions import Permission
+from bot.plugin import Plugin
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    pass
 
-hookimpl = pluggy.HookimplMarker("ruche")
 _ = translatable("core")
 
 MAX_AUDIT = 50
@@ -183,15 +181,13 @@ async def audit(ctx: Context, n: Annotated[int, PositiveInt()] = 10) -> None:
     await ctx.reply("\n".join(lines))
 
 
-class CorePlugin:
+class CorePlugin(Plugin):
     """The built-in commands and permissions of the core."""
 
-    @hookimpl
-    def register_commands(self, bot: Bot) -> list[Command]:
-        return [help_command, ping, about, link, config, audit]
+    name = "core"
+    commands = (help_command, ping, about, link, config, audit)
 
-    @hookimpl
-    def register_permissions(self, bot: Bot) -> list[Permission]:
+    def permissions(self) -> list[Permission]:
         return [
             Permission("core.link", Role.MEMBER, "link platform accounts"),
             Permission("core.config", Role.MODERATOR, "change community settings"),
@@ -199,4 +195,4 @@ class CorePlugin:
         ]
 
 
-plugin = CorePlugin()
+plugin = CorePlugin

@@ -28,6 +28,15 @@ class Context:
     replies: list[MessageRef] = field(default_factory=list)
 
     @property
+    def plugin(self) -> Any:
+        """The instance of the plugin whose command runs (as discord.py's `ctx.cog`).
+
+        Annotate it where you use it — `plugin: TipsPlugin = ctx.plugin` — so the type is checked
+        without the commands module importing its own plugin class at run time.
+        """
+        return None if self.command is None else self.bot.router.owner_of(self.command)
+
+    @property
     def locale(self) -> str:
         return self.community.locale
 

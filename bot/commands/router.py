@@ -6,7 +6,7 @@ import difflib
 import logging
 import time
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.commands.context import Context
 from bot.commands.errors import (
@@ -42,13 +42,22 @@ class CommandRouter:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
         self._commands: dict[str, Command] = {}
+        self._owners: dict[int, object] = {}
         self._cooldowns: dict[tuple[str, str], deque[float]] = {}
 
-    def add(self, command: Command) -> None:
+    def add(self, command: Command, owner: object = None) -> None:
+        """Add a top-level command; `owner` is the plugin instance commands see as `ctx.plugin`."""
         for name in (command.name, *command.aliases):
             if name in self._commands:
                 raise ValueError(f"command {name!r} is defined twice")
             self._commands[name] = command
+        self._owners[id(command)] = owner
+
+    def owner_of(self, command: Command) -> Any:
+        """The plugin instance that registered a command (or its group), else None."""
+        while command.parent is not None:
+            command = command.parent
+        return self._owners.get(id(command))
 
     def get(self, path: str) -> Command | None:
         """Look a command up by its qualified name (`idea support`)."""

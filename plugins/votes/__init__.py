@@ -8,10 +8,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import pluggy
-
-from bot.api import Community, Job, Member, Permission, ReactionEvent, Role, hookimpl, iso_columns
+from bot.api import (
+    Community,
+    Job,
+    Member,
+    Permission,
+    Plugin,
+    ReactionEvent,
+    Role,
+    hookimpl,
+    iso_columns,
+)
 from plugins.votes import closing, reactions, store
+from plugins.votes import hookspecs as votes_hookspecs
+from plugins.votes.commands import COMMANDS
 from plugins.votes.config import ROLES, VotesConfig
 from plugins.votes.migrations import migrations
 from plugins.votes.models import Poll, PollRequest
@@ -24,50 +34,32 @@ if TYPE_CHECKING:
 __version__ = "1.0.0"
 
 
-class VotesPlugin(VotesReads):  # read hooks for other plugins: reads.py
-    """One object for every bot in the process; per-bot state lives in its VotesService."""
+class VotesPlugin(VotesReads, Plugin):  # read hooks for other plugins: reads.py
+    """One instance per bot, holding its `VotesService`; hookimpls below are thin."""
 
-    def service(self, bot: Bot) -> VotesService:
-        """This bot's service, created on first use."""
-        return bot.plugin_state("votes", VotesService)
+    name = "votes"
+    config_class = VotesConfig
+    migrations = migrations
+    hookspecs = votes_hookspecs
+    commands = COMMANDS
 
-    # -- registrations ------------------------------------------------------------------------
+    def __init__(self, bot: Bot) -> None:
+        super().__init__(bot)
+        self.service = VotesService(bot)
 
-    @hookimpl
-    def register_hookspecs(self, pm: pluggy.PluginManager) -> None:
-        from plugins.votes import hookspecs
-
-        pm.add_hookspecs(hookspecs)
-
-    @hookimpl
-    def register_config(self, bot: Bot) -> dict[str, type]:
-        return {"plugins.votes": VotesConfig}
-
-    @hookimpl
-    def register_migrations(self, bot: Bot) -> Any:
-        return migrations
-
-    @hookimpl
-    def register_permissions(self, bot: Bot) -> list[Permission]:
-        cfg: VotesConfig = bot.plugin_config("votes")
+    def permissions(self) -> list[Permission]:
+        cfg = self.bot.plugin_config(VotesConfig)
         return [
             Permission("votes.create", cfg.create_min_role, "open polls"),
             Permission("votes.vote", Role.MEMBER, "vote in polls"),
             Permission("votes.manage", Role.MODERATOR, "close or cancel anyone's poll"),
         ]
 
-    @hookimpl
-    def register_commands(self, bot: Bot) -> list[Any]:
-        from plugins.votes.commands import COMMANDS
-
-        return list(COMMANDS)
-
-    @hookimpl
-    def register_jobs(self, bot: Bot) -> list[Job]:
-        cfg: VotesConfig = bot.plugin_config("votes")
+    def jobs(self) -> list[Job]:
+        cfg = self.bot.plugin_config(VotesConfig)
 
         async def sweep(bot: Bot) -> int:
-            return await closing.sweep(self.service(bot))
+            return await closing.sweep(self.service)
 
         return [Job("votes.sweep", sweep, cfg.sweep_interval.total_seconds(), plugin="votes")]
 
@@ -76,18 +68,16 @@ class VotesPlugin(VotesReads):  # read hooks for other plugins: reads.py
     @hookimpl
     async def startup(self, bot: Bot) -> None:
         """The service, and the claims a dead run left, freed before the first sweep."""
-        await closing.release_stale_claims(self.service(bot))
+        await closing.release_stale_claims(self.service)
 
     @hookimpl
     async def shutdown(self, bot: Bot) -> None:
-        svc = bot.drop_plugin_state("votes")
-        if svc is not None:
-            await svc.live.close()
+        await self.service.live.close()
 
     @hookimpl
     async def on_reaction(self, bot: Bot, event: ReactionEvent, community: Community,
                           member: Member) -> None:
-        await reactions.on_reaction(self.service(bot), event, community, member)
+        await reactions.on_reaction(self.service, event, community, member)
 
     @hookimpl
     def permission_allowed(self, bot: Bot, member: Member, permission: str,
@@ -95,8 +85,8 @@ class VotesPlugin(VotesReads):  # read hooks for other plugins: reads.py
         """`create_role` may be overridden per community with `!config` (sync: a hot path)."""
         if permission != "votes.create":
             return None
-        cfg: VotesConfig = bot.plugin_config("votes", community.id)
-        default: VotesConfig = bot.plugin_config("votes")
+        cfg = bot.plugin_config(VotesConfig, community.id)
+        default = bot.plugin_config(VotesConfig)
         if cfg.create_role == default.create_role:
             return None  # the registered default role decides
         return member.role >= ROLES[cfg.create_role]
@@ -133,7 +123,7 @@ class VotesPlugin(VotesReads):  # read hooks for other plugins: reads.py
         """Final tallies and result posts, read from the poll when they are sent."""
         if announcement.namespace != "votes":
             return None
-        return await closing.render_announcement(self.service(bot), announcement)
+        return await closing.render_announcement(self.service, announcement)
 
     @hookimpl
     async def check_integrity(self, bot: Bot) -> list[str]:
@@ -144,7 +134,7 @@ class VotesPlugin(VotesReads):  # read hooks for other plugins: reads.py
     @hookimpl
     async def open_poll(self, bot: Bot, request: PollRequest) -> Poll:
         """Other plugins (ideas) ask for a vote; refusals raise UserError to the caller."""
-        return await self.service(bot).open_poll(request)
+        return await self.service.open_poll(request)
 
     @hookimpl(trylast=True)
     def ballot_weight(self, bot: Bot, poll: Poll, member_id: int) -> int:
@@ -152,4 +142,4 @@ class VotesPlugin(VotesReads):  # read hooks for other plugins: reads.py
         return 1
 
 
-plugin = VotesPlugin()
+plugin = VotesPlugin

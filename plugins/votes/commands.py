@@ -21,6 +21,7 @@ from plugins.votes import closing, render, store
 from plugins.votes.models import MAX_QUORUM, PollRequest
 
 if TYPE_CHECKING:
+    from plugins.votes import VotesPlugin
     from plugins.votes.models import Poll
     from plugins.votes.service import VotesService
 
@@ -58,10 +59,9 @@ Quorum = Annotated[int, QuorumConverter()]
 
 
 def service(ctx: Context) -> VotesService:
-    """This bot's votes service (the package imports this module, so import it late)."""
-    from plugins.votes import plugin
-
-    return plugin.service(ctx.bot)
+    """This bot's votes service, held by the plugin instance that registered the command."""
+    plugin: VotesPlugin = ctx.plugin
+    return plugin.service
 
 
 async def _poll(ctx: Context, number: int, *, fresh: bool = False) -> Poll:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import hashlib
 import hmac
 import logging
@@ -67,15 +68,18 @@ class VotesService:
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
-        self.live = LiveTally(self.render_live, self.config().tally_edit_interval)
         self.reconciled: set[int] = set()
         self._open: dict[tuple[str, int], Poll] = {}  # open polls by (community, number)
         self._loading: dict[tuple[str, int], asyncio.Future[Poll | None]] = {}
         self._texts: dict[int, str] = {}  # last text shown per poll: identical edits skipped
 
+    @functools.cached_property
+    def live(self) -> LiveTally:
+        """Made on first use: the plugin (and this service) exists before its config is read."""
+        return LiveTally(self.render_live, self.config().tally_edit_interval)
+
     def config(self, community: str | None = None) -> VotesConfig:
-        cfg: VotesConfig = self.bot.plugin_config("votes", community)
-        return cfg
+        return self.bot.plugin_config(VotesConfig, community)
 
     # -- polls ------------------------------------------------------------------------------
 

@@ -9,17 +9,16 @@ without Discord starts as fast as before.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
-import pluggy
-
+from bot import hookimpl
 from bot.config import Secret
+from bot.plugin import Plugin
 
 if TYPE_CHECKING:
     from bot.adapters.base import Adapter
     from bot.app import Bot
 
-hookimpl = pluggy.HookimplMarker("ruche")
 
 INTENTS = ("message_content", "members", "presences")
 
@@ -75,13 +74,13 @@ def configured(bot: Bot) -> bool:
     return isinstance(platforms, dict) and "discord" in platforms
 
 
-class DiscordPlugin:
+class DiscordPlugin(Plugin):
     """Registers the config schema, and the adapter when the section is present."""
 
-    @hookimpl
-    def register_config(self, bot: Bot) -> dict[str, type[Any]]:
-        """`ruche check-config` validates [platforms.discord] even when it is not running."""
-        return {"platforms.discord": DiscordConfig}
+    name = "discord"
+    #: `ruche check-config` validates [platforms.discord] even when Discord is not running.
+    config_class = DiscordConfig
+    config_section = "platforms.discord"
 
     @hookimpl
     def register_adapters(self, bot: Bot) -> list[Adapter]:
@@ -108,4 +107,4 @@ async def sync_commands(bot: Bot) -> int:
     return await adapter.sync_commands(bot, force=True)
 
 
-plugin = DiscordPlugin()
+plugin = DiscordPlugin

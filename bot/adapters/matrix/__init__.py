@@ -14,15 +14,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import pluggy
-
+from bot import hookimpl
 from bot.config import Secret
+from bot.plugin import Plugin
 from bot.storage import Migrations, Tx
 
 if TYPE_CHECKING:
     from bot.app import Bot
 
-hookimpl = pluggy.HookimplMarker("ruche")
 
 USER_ID = re.compile(r"@[^:\s]+:\S+")
 #: `!id:server`, a room v12 id without server (`!hash`), or an alias `#name:server`.
@@ -142,16 +141,13 @@ async def _initial(tx: Tx) -> None:
     )
 
 
-class MatrixPlugin:
+class MatrixPlugin(Plugin):
     """Registers `[platforms.matrix]`, its tables, and the adapter when the section exists."""
 
-    @hookimpl
-    def register_config(self, bot: Bot) -> dict[str, type[Any]]:
-        return {"platforms.matrix": MatrixConfig}
-
-    @hookimpl
-    def register_migrations(self, bot: Bot) -> Migrations:
-        return migrations
+    name = "matrix"
+    config_class = MatrixConfig
+    config_section = "platforms.matrix"
+    migrations = migrations
 
     @hookimpl
     def register_adapters(self, bot: Bot) -> list[Any]:
@@ -164,4 +160,4 @@ class MatrixPlugin:
         return [MatrixAdapter(config, data_dir=bot.config.bot.data_dir)]
 
 
-plugin = MatrixPlugin()
+plugin = MatrixPlugin

@@ -9,7 +9,7 @@ import pytest
 
 from bot import hookimpl
 from bot.testing import EventRecorder, TestBot, integrity_problems
-from plugins.votes import plugin, store
+from plugins.votes import VotesPlugin, store
 from plugins.votes.models import PollResult
 from plugins.votes.service import VotesService
 
@@ -40,7 +40,7 @@ class Recorder(EventRecorder):
 
 
 def service(tb: TestBot) -> VotesService:
-    return plugin.service(tb.bot)
+    return tb.bot.plugin(VotesPlugin).service
 
 
 async def current_result(tb: TestBot, number: int, community: str = "console") -> PollResult:

@@ -11,7 +11,7 @@ from bot.adapters.base import Capabilities
 from bot.adapters.local import LocalAdapter
 from bot.model import MessageRef, OutgoingMessage, RoomRef
 from bot.testing import TestBot
-from plugins.votes import plugin, store
+from plugins.votes import VotesPlugin, store
 from plugins.votes.tests.conftest import BUILTINS, RAW, Recorder, current_result, settle
 
 
@@ -310,4 +310,4 @@ async def test_buttons_where_the_platform_has_them(make_bot: Any) -> None:
 
 
 async def settle_room(room: LocalAdapter) -> None:
-    await plugin.service(room.bot).live.idle()
+    await room.bot.plugin(VotesPlugin).service.live.idle()

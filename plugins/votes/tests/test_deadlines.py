@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.testing import TestBot
-from plugins.votes import closing, plugin, store
+from plugins.votes import VotesPlugin, closing, store
 from plugins.votes.tests.conftest import BUILTINS, RAW, Recorder, service, settle
 
 HOUR = 3600.0
@@ -75,8 +75,8 @@ async def test_two_processes_on_one_database_close_once(make_bot: Any,
         await first.chat.say(f"m{i}", f"!vote {i + 1} A")
     at(first, HOUR + 1)
     at(second, HOUR + 1)
-    results = await asyncio.gather(closing.sweep(plugin.service(first.bot)),
-                                   closing.sweep(plugin.service(second.bot)))
+    results = await asyncio.gather(closing.sweep(first.bot.plugin(VotesPlugin).service),
+                                   closing.sweep(second.bot.plugin(VotesPlugin).service))
     assert sum(results) == 4
     closed = recorder.named("closed")
     assert len(closed) == 4 and {p.number for p, _ in closed} == {1, 2, 3, 4}

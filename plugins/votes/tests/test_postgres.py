@@ -10,7 +10,7 @@ import pytest
 
 from bot.testing import TestBot
 from bot.testing.pytest_plugin import fresh_pg_database
-from plugins.votes import closing, plugin, store
+from plugins.votes import VotesPlugin, closing, store
 from plugins.votes.tests.conftest import BUILTINS, RAW, Recorder, integrity
 
 
@@ -31,7 +31,7 @@ async def test_two_processes_race_to_close_on_postgres(make_bot: Any, pg_url: st
         await second.chat.say("bob", f"!vote {i + 1} B")
     for tb in (first, second):
         tb.bot.clock = lambda: time.time() + 3601
-    svcs = [plugin.service(first.bot), plugin.service(second.bot)]
+    svcs = [first.bot.plugin(VotesPlugin).service, second.bot.plugin(VotesPlugin).service]
     closed = await asyncio.gather(*(closing.sweep(s) for s in svcs for _ in range(3)))
     assert sum(closed) == 6
     assert sorted(p.number for p, _r in recorder.named("closed")) == [1, 2, 3, 4, 5, 6]
@@ -52,7 +52,7 @@ async def test_no_ballot_lands_after_the_result_on_postgres(make_bot: Any, pg_ur
     accepted = tb.chat.texts.count("Your ballot on poll #1 is recorded.")
     refused = tb.chat.texts.count("Poll #1 is closed.")
     assert accepted + refused == 40
-    result = await plugin.service(tb.bot).result(poll)
+    result = await tb.bot.plugin(VotesPlugin).service.result(poll)
     assert result.ballots == accepted == await store.count_ballots(tb.bot.db, poll.id)
 
 
