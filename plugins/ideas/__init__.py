@@ -7,17 +7,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import pluggy
-
-from bot.api import Community, Job, Migrations, Permission, Role, hookimpl, iso_columns
-from plugins.ideas import campaigns, hookspecs, service, store, voting
+from bot.api import Community, Job, Permission, Plugin, Role, hookimpl, iso_columns
+from plugins.ideas import campaigns, service, store, voting
+from plugins.ideas import hookspecs as ideas_hookspecs
 from plugins.ideas.commands import COMMANDS
 from plugins.ideas.config import IdeasConfig
 from plugins.ideas.migrations import migrations
 from plugins.ideas.reads import IdeasReads
 
 if TYPE_CHECKING:
-    from bot.api import Bot, Command
+    from bot.api import Bot
 
 __version__ = "1.0.0"
 
@@ -32,31 +31,19 @@ PERMISSIONS = (
 )
 
 
-class IdeasPlugin(IdeasReads):  # read hooks for other plugins: reads.py
-    """Registered as `ideas`; every method delegates to the plugin's modules."""
+class IdeasPlugin(IdeasReads, Plugin):  # read hooks for other plugins: reads.py
+    """One instance per bot; it keeps no state (the tables do), so hookimpls only delegate."""
 
-    @hookimpl
-    def register_hookspecs(self, pm: pluggy.PluginManager) -> None:
-        pm.add_hookspecs(hookspecs)
+    name = "ideas"
+    config_class = IdeasConfig
+    migrations = migrations
+    hookspecs = ideas_hookspecs
+    commands = COMMANDS
 
-    @hookimpl
-    def register_config(self, bot: Bot) -> dict[str, type]:
-        return {"plugins.ideas": IdeasConfig}
+    def permissions(self) -> tuple[Permission, ...]:
+        return PERMISSIONS
 
-    @hookimpl
-    def register_migrations(self, bot: Bot) -> Migrations:
-        return migrations
-
-    @hookimpl
-    def register_permissions(self, bot: Bot) -> list[Permission]:
-        return list(PERMISSIONS)
-
-    @hookimpl
-    def register_commands(self, bot: Bot) -> list[Command]:
-        return list(COMMANDS)
-
-    @hookimpl
-    def register_jobs(self, bot: Bot) -> list[Job]:
+    def jobs(self) -> list[Job]:
         return [Job("ideas.campaigns", campaigns.close_due, interval=60, plugin="ideas")]
 
     @hookimpl(optionalhook=True)  # emitted by the votes plugin, which may be disabled
@@ -85,4 +72,4 @@ class IdeasPlugin(IdeasReads):  # read hooks for other plugins: reads.py
 #: Epoch-seconds columns of the exported tables.
 _EXPORT_TIMES = ("created_at", "updated_at", "closes_at", "closed_at")
 
-plugin = IdeasPlugin()
+plugin = IdeasPlugin

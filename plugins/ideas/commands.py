@@ -26,9 +26,10 @@ from bot.api import (
     requires,
     translatable,
 )
-from plugins.ideas import campaigns, lifecycle, reading, render, service
+from plugins.ideas import campaigns, reading, render, service
 from plugins.ideas.campaigns import Until
-from plugins.ideas.models import STATUSES
+from plugins.ideas.config import IdeasConfig
+from plugins.ideas.models import STATUSES, status_label
 from plugins.ideas.service import Crossing
 from plugins.ideas.voting import PollOutcome
 
@@ -129,7 +130,7 @@ def _crossing_lines(ctx: Context, crossing: Crossing | None) -> list[Text | str 
     if crossing is None:
         return []
     idea = crossing.change.idea
-    cfg = service.config(ctx.bot, ctx.community.id)
+    cfg = ctx.bot.plugin_config(IdeasConfig, ctx.community.id)
     return [_("Idea #{number} reached {supports} and moves to review.",
               number=idea.number, supports=render.supports(cfg.support_threshold)),
             *_poll_lines(ctx, idea.number, crossing.poll, cfg.auto_poll)]
@@ -200,10 +201,10 @@ async def show(ctx: Context, idea: IdeaNo) -> None:
     d = await reading.details(ctx.bot, ctx.community, ctx.member, idea, moderator=moderator)
     row, names = d.row, d.names
     reveal = moderator and ctx.message.is_direct
-    cfg = service.config(ctx.bot, ctx.community.id)
+    cfg = ctx.bot.plugin_config(IdeasConfig, ctx.community.id)
     lines: list[Text | str | None] = [
         _("Idea #{number} “{title}” — {status}", number=row.number, title=row.title,
-          status=lifecycle.label(row.status)),
+          status=status_label(row.status)),
         row.description or None,
         _("By {author}", author=render.author(row, names, reveal=reveal)),
         _("Co-authors: {names}", names=", ".join(names.get(i, "?") for i in d.coauthors))
@@ -329,7 +330,7 @@ async def _decide(ctx: Context, action: str, idea: int, reason: str | None) -> N
                                   reason or "")
     await ctx.reply(_("Idea #{number} “{title}” is now {status}; its authors were told.",
                       number=change.idea.number, title=change.idea.title,
-                      status=lifecycle.label(change.new)))
+                      status=status_label(change.new)))
 
 
 @idea_group.subcommand("approve")

@@ -7,8 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from bot.api import Text, Tx, translatable
-from plugins.ideas import lifecycle
-from plugins.ideas.models import CampaignClosed, Idea, IdeaMerged, IdeaStatusChange
+from plugins.ideas.models import CampaignClosed, Idea, IdeaMerged, IdeaStatusChange, status_label
 
 if TYPE_CHECKING:
     from bot.api import Bot
@@ -59,7 +58,7 @@ async def record_authors(bot: Bot, tx: Tx, idea: Idea, text: Text, tag: str, now
 def status_message(change: IdeaStatusChange) -> Text:
     """What the authors read when their idea changes status."""
     idea = change.idea
-    status = lifecycle.label(change.new)
+    status = status_label(change.new)
     if change.reason:
         return _("Your idea #{number} “{title}” is now {status}: {reason}",
                  number=idea.number, title=idea.title, status=status, reason=change.reason)

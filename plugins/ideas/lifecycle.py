@@ -56,11 +56,6 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
 )}
 
 
-def label(status: str) -> Text | str:
-    """The translatable name of a status (unknown statuses shown as stored)."""
-    return status_label(status)
-
-
 def can(action: str, status: str) -> bool:
     """Whether `action` is allowed on an idea in `status`."""
     return status in ACTIONS[action].sources
@@ -73,7 +68,7 @@ def check(action: str, status: str, number: int) -> str:
         allowed = [STATUS_LABELS[s] for s in STATUS_LABELS if s in act.sources]
         raise UserError(_(
             "Cannot {action} idea #{number}: it is {status} (only possible when {allowed}).",
-            action=act.label, number=number, status=label(status),
+            action=act.label, number=number, status=status_label(status),
             allowed=join_texts(allowed),
         ))
     return act.target or status

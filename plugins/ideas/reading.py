@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 from bot.api import Community, Member, Text, UserError, translatable
 from plugins.ideas import lifecycle, store
+from plugins.ideas.config import IdeasConfig
 from plugins.ideas.models import STATUSES
-from plugins.ideas.service import config, fold, visible_idea
+from plugins.ideas.service import fold, visible_idea
 from plugins.ideas.store import IdeaRow
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def _visible_statuses(moderator: bool, mine: bool) -> list[str]:
 async def list_page(bot: Bot, community: Community, member: Member, *, status: str | None,
                     mine: bool, campaign: str | None, page: int, moderator: bool) -> Page:
     """Newest first; by default the ideas still alive or done (open … implemented)."""
-    cfg = config(bot, community.id)
+    cfg = bot.plugin_config(IdeasConfig, community.id)
     if status is None:
         statuses = list(STATUSES) if mine else list(lifecycle.ACTIVE)
     elif status == "all":
@@ -72,7 +73,7 @@ def search_terms(words: str) -> list[str]:
 async def search(bot: Bot, community: Community, words: str, *, page: int,
                  moderator: bool) -> Page:
     """Full-text (FTS5) where SQLite has it, else every folded word as a LIKE pattern."""
-    cfg = config(bot, community.id)
+    cfg = bot.plugin_config(IdeasConfig, community.id)
     terms = search_terms(words)
     if not terms:
         raise UserError(_("Search for at least one word."))

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.api import Text, format_duration, plural_translatable, translatable
-from plugins.ideas import lifecycle
+from plugins.ideas.models import status_label
 from plugins.ideas.store import CampaignRow, IdeaRow
 
 _ = translatable("ideas")
@@ -42,7 +42,7 @@ def ratings(count: int) -> Text:
 def idea_line(row: IdeaRow, names: dict[int, str], *, reveal: bool = False) -> Text:
     """One line of a list or search result."""
     return _("#{number} [{status}] {title} — {supports} · by {author}",
-             number=row.number, status=lifecycle.label(row.status), title=clip(row.title, 80),
+             number=row.number, status=status_label(row.status), title=clip(row.title, 80),
              supports=supports(row.supporters), author=author(row, names, reveal=reveal))
 
 

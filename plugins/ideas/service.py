@@ -27,12 +27,6 @@ DAY = 86400.0
 MAX_COAUTHORS = 10
 
 
-def config(bot: Bot, community_id: str) -> IdeasConfig:
-    """The community's effective `[plugins.ideas]` (file values plus `!config` overrides)."""
-    cfg: IdeasConfig = bot.plugin_config("ideas", community_id)
-    return cfg
-
-
 async def is_moderator(bot: Bot, member: Member, community: Community) -> bool:
     """Moderators decide, merge, see pending ideas and (in private) anonymous authors."""
     return await bot.permissions.allowed(member, MODERATE, community)
@@ -141,7 +135,7 @@ async def _after_crossing(bot: Bot, change: IdeaStatusChange | None,
 async def submit(bot: Bot, community: Community, member: Member, room: RoomRef, text: str, *,
                  campaign: str | None, anonymous: bool, moderator: bool) -> IdeaRow:
     """Create idea #N (open, or pending under pre-moderation), within the submission limit."""
-    cfg = config(bot, community.id)
+    cfg = bot.plugin_config(IdeasConfig, community.id)
     title, description = parse_text(text, cfg)
     now = bot.now()
 
@@ -176,7 +170,7 @@ async def submit(bot: Bot, community: Community, member: Member, room: RoomRef, 
 async def edit(bot: Bot, community: Community, member: Member, number: int, text: str, *,
                moderator: bool) -> IdeaRow:
     """New `title | description` (a title alone keeps the description), while pending/open."""
-    cfg = config(bot, community.id)
+    cfg = bot.plugin_config(IdeasConfig, community.id)
     now = bot.now()
 
     async def op(tx: Tx) -> IdeaRow:
@@ -228,7 +222,7 @@ class Supported:
 
 async def support(bot: Bot, community: Community, member: Member, number: int) -> Supported:
     """One support per member; insert, recount and threshold move happen in one transaction."""
-    cfg = config(bot, community.id)
+    cfg = bot.plugin_config(IdeasConfig, community.id)
     now = bot.now()
 
     async def op(tx: Tx) -> tuple[int, IdeaStatusChange | None]:
@@ -262,7 +256,7 @@ async def unsupport(bot: Bot, community: Community, member: Member, number: int)
 
 def _comment_text(bot: Bot, community: Community, text: str) -> str:
     """Comments and feedback texts: cleaned, and refused beyond `max_comment_length`."""
-    limit = config(bot, community.id).max_comment_length
+    limit = bot.plugin_config(IdeasConfig, community.id).max_comment_length
     text = _clean(text).strip()
     if len(text) > limit:
         raise UserError(_("The comment is too long ({length} characters, at most {limit}).",
@@ -368,7 +362,7 @@ async def merge(bot: Bot, community: Community, member: Member, source_no: int,
     """Duplicate `source` into `target`: supports (once each), comments, co-authors move."""
     if source_no == target_no:
         raise UserError(_("An idea cannot be merged into itself."))
-    cfg = config(bot, community.id)
+    cfg = bot.plugin_config(IdeasConfig, community.id)
     now = bot.now()
 
     async def op(tx: Tx) -> tuple[IdeaStatusChange, IdeaMerged, IdeaStatusChange | None]:

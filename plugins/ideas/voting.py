@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from bot.api import RoomRef, Text, Tx, UserError, translatable
 from plugins.ideas import events, lifecycle, store
 from plugins.ideas.config import IdeasConfig
-from plugins.ideas.models import IdeaStatusChange
+from plugins.ideas.models import IdeaStatusChange, status_label
 from plugins.votes.models import PollRequest
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ async def open_vote(bot: Bot, idea_id: int, by_member_id: int | None, *,
         if not auto:
             raise
         return PollOutcome(None, skipped=True)
-    cfg: IdeasConfig = bot.plugin_config("ideas", row.community)
+    cfg = bot.plugin_config(IdeasConfig, row.community)
     poll = None
     room = row.room or fallback_room
     if room is not None:
@@ -145,7 +145,7 @@ async def poll_closed(bot: Bot, poll: Any, result: Any) -> IdeaStatusChange | No
         return None
     if row.poll_id is not None and row.poll_id != getattr(poll, "id", None):
         return None  # an older poll of this idea: the current one decides
-    cfg: IdeasConfig = bot.plugin_config("ideas", row.community)
+    cfg = bot.plugin_config(IdeasConfig, row.community)
     ballots = int(getattr(result, "ballots", 0))
     totals = tuple(getattr(result, "totals", ()) or ())
     action = verdict(cfg, ballots, totals, bool(getattr(result, "quorum_met", True)))
@@ -166,7 +166,7 @@ async def poll_closed(bot: Bot, poll: Any, result: Any) -> IdeaStatusChange | No
         await events.record_status(bot, tx, change, now)
         await events.record_announce(bot, tx, change.idea, _(
             "Idea #{number} “{title}” is now {status} ({reason}).", number=change.idea.number,
-            title=change.idea.title, status=lifecycle.label(change.new), reason=reason),
+            title=change.idea.title, status=status_label(change.new), reason=reason),
             f"verdict:{getattr(poll, 'id', '')}")
         return change
 

@@ -7,7 +7,7 @@ import pytest
 from bot.commands import UserError
 from plugins.ideas import lifecycle, store
 from plugins.ideas.config import IdeasConfig
-from plugins.ideas.models import STATUS_LABELS, STATUSES
+from plugins.ideas.models import STATUS_LABELS, STATUSES, status_label
 from plugins.ideas.tests.conftest import Harness, Start, known
 from plugins.ideas.voting import verdict
 
@@ -95,7 +95,7 @@ async def test_every_illegal_action_is_refused_in_chat(start: Start) -> None:
                     action == "merge" and n == 2):
                 continue
             out = await h.say(who, template.format(n=n))
-            expected = f"Cannot {act.label} idea #{n}: it is {lifecycle.label(status)} ("
+            expected = f"Cannot {act.label} idea #{n}: it is {status_label(status)} ("
             assert out.startswith(expected), (action, status, out)
             refused += 1
     assert refused > 60
