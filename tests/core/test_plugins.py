@@ -387,6 +387,9 @@ async def test_third_party_plugin_from_entry_point(tmp_path: Path) -> None:
         assert loaded.version == "1.2.3" and loaded.source == "entry point"
         out = await adapter.say("alice", "!greet hi")
         assert out[0].text == "Salut, alice! (1 greetings so far)"
+        from ruche_sample import Greetings, SamplePlugin
+
+        assert isinstance(bot.plugin(SamplePlugin).greetings, Greetings)
         assert any(isinstance(m, Migrations) and m.namespace == "sample"
                    for m in bot.migrations)
     finally:
