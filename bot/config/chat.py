@@ -3,36 +3,32 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal, TypeVar, Union, cast, get_args, get_origin
+from typing import Any, TypeVar, cast
 
 from bot.config.build import (
-    _NONE_TYPE,
     _contains_secret,
     _expected,
     _is_dataclass_type,
     _schema_fields,
     _suggest,
 )
-from bot.durations import parse_duration
+from bot.valuetypes import (
+    SCALARS,
+    item_type,
+    literal_values,
+    quote_short,
+    shape_of,
+    union_members,
+)
 
 T = TypeVar("T")
 
-_INT_TEXT = re.compile(r"[+-]?[0-9]+")
-_FLOAT_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
-_TRUE = frozenset({"yes", "true", "on"})
-_FALSE = frozenset({"no", "false", "off"})
 _NONE_WORDS = frozenset({"none", "null", ""})
 _MAX_SETTING = 1000
-
-
-def _short(raw: str) -> str:
-    """A chat value quoted and cut short for an error message."""
-    return repr(raw if len(raw) <= 40 else raw[:37] + "...")
 
 
 def coerce_setting(schema: type, key: str, raw: str) -> Any:
@@ -58,59 +54,59 @@ def coerce_setting(schema: type, key: str, raw: str) -> Any:
 
 def _coerce_text(tp: Any, raw: str) -> Any:
     """Chat text to one schema type; ValueError with a one-line reason."""
-    origin = get_origin(tp)
-    if origin in (Union, types.UnionType):
-        members = [a for a in get_args(tp) if a is not _NONE_TYPE]
-        if len(members) < len(get_args(tp)) and raw.lower() in _NONE_WORDS:
-            return None
-        reasons = []
-        for member in members:
-            try:
-                return _coerce_text(member, raw)
-            except ValueError as exc:
-                reasons.append(str(exc))
-        raise ValueError(reasons[0] if len(reasons) == 1 else f"expected {_expected(tp)}")
-    if origin is Literal:
-        allowed = get_args(tp)
-        for value in allowed:
-            if str(value) == raw:
-                return value
-        folded = [v for v in allowed if str(v).lower() == raw.lower()]
-        if len(folded) == 1:
-            return folded[0]
-        raise ValueError(f"expected one of {', '.join(str(a) for a in allowed)}, got {_short(raw)}")
-    if tp is bool:
-        if raw.lower() in _TRUE:
-            return True
-        if raw.lower() in _FALSE:
-            return False
-        raise ValueError(f"expected yes or no, got {_short(raw)}")
-    if tp is int:
-        if not _INT_TEXT.fullmatch(raw):
-            raise ValueError(f"expected a whole number, got {_short(raw)}")
-        if len(raw) > 30:
-            raise ValueError(f"{_short(raw)} is out of range")
-        return int(raw)
-    if tp is float:
-        if not _FLOAT_TEXT.fullmatch(raw) or len(raw) > 40:
-            raise ValueError(f"expected a number like 0.5, got {_short(raw)}")
-        return float(raw)
-    if tp is str:
-        return raw
-    if tp is Path:
-        if not raw:
-            raise ValueError("expected a path")
-        return Path(raw)
-    if tp is timedelta:
+    return _FROM_TEXT.get(shape_of(tp), _not_from_chat)(tp, raw)
+
+
+def _union_text(tp: Any, raw: str) -> Any:
+    """None for "none" when allowed, else the first member that reads the text."""
+    members, nullable = union_members(tp)
+    if nullable and raw.lower() in _NONE_WORDS:
+        return None
+    reasons = []
+    for member in members:
         try:
-            return parse_duration(raw)
+            return _coerce_text(member, raw)
         except ValueError as exc:
-            raise ValueError(f"invalid duration {_short(raw)}: {exc}") from None
-    if tp is list or origin is list:
-        args = get_args(tp)
-        items = [item.strip() for item in raw.split(",") if item.strip()]
-        return [_coerce_text(args[0], item) for item in items] if args else items
+            reasons.append(str(exc))
+    raise ValueError(reasons[0] if len(reasons) == 1 else f"expected {_expected(tp)}")
+
+
+def _literal_text(tp: Any, raw: str) -> Any:
+    """The value written as typed, or the only one equal to it ignoring case."""
+    allowed = literal_values(tp)
+    for value in allowed:
+        if str(value) == raw:
+            return value
+    folded = [v for v in allowed if str(v).lower() == raw.lower()]
+    if len(folded) == 1:
+        return folded[0]
+    choices = ", ".join(str(a) for a in allowed)
+    raise ValueError(f"expected one of {choices}, got {quote_short(raw)}")
+
+
+def _list_text(tp: Any, raw: str) -> Any:
+    """Comma-separated items, blanks dropped, each read as the item type."""
+    item = item_type(tp)
+    items = [part.strip() for part in raw.split(",") if part.strip()]
+    return [_coerce_text(item, part) for part in items] if item is not None else items
+
+
+def _scalar_text(tp: Any, raw: str) -> Any:
+    """bool, int, float, str, Path, timedelta: the shared scalar table reads and words it."""
+    return SCALARS[tp].from_text(raw)
+
+
+def _not_from_chat(tp: Any, raw: str) -> Any:
+    """Tables, nested sections and anything else: one line of chat cannot spell them."""
     raise ValueError("this setting cannot be changed from chat; edit the config file")
+
+
+_FROM_TEXT: Mapping[str, Callable[[Any, str], Any]] = types.MappingProxyType({
+    "union": _union_text,
+    "literal": _literal_text,
+    "scalar": _scalar_text,
+    "list": _list_text,
+})
 
 
 def apply_overrides(instance: T, overrides: Mapping[str, Any]) -> T:
