@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import types
 import unicodedata
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Protocol, runtime_checkable
 
@@ -12,6 +14,7 @@ from bot.durations import parse_duration
 from bot.i18n import translatable
 from bot.model import Member
 from bot.text import clean_text, visible
+from bot.valuetypes import annotated_parts, literal_values, optional_member, shape_of
 
 if TYPE_CHECKING:
     from bot.commands.context import Context
@@ -175,19 +178,53 @@ Positive = Annotated[int, PositiveInt()]
 AnyMember = Annotated[Member, MemberConverter(allow_bots=True)]
 
 
+#: The converter each plain parameter type gets (`bool` is a flag, decided by `params_of`).
+_BY_TYPE: Mapping[type, Callable[[], Converter]] = types.MappingProxyType({
+    str: Word,
+    int: Integer,
+    Member: MemberConverter,
+    timedelta: DurationConverter,
+})
+
+
 def converter_for(annotation: Any) -> Converter:
-    """Pick the converter for a plain annotation (str, int, Member, timedelta)."""
-    if annotation is str:
-        return Word()
-    if annotation is int:
-        return Integer()
-    if annotation is Member:
-        return MemberConverter()
-    if annotation is timedelta:
-        return DurationConverter()
+    """The converter of a parameter annotation: `X | None` takes X, then see `_pick`."""
+    return _pick(optional_member(annotation))
+
+
+def _pick(annotation: Any) -> Converter:
+    """Dispatch on the annotation's shape, as the config side does, to its converter."""
+    return _BY_SHAPE.get(shape_of(annotation), _plain)(annotation)
+
+
+def _annotated(annotation: Any) -> Converter:
+    """`Annotated[T, converter]` uses the converter; other metadata is only documentation."""
+    base, metadata = annotated_parts(annotation)
+    for meta in metadata:
+        if isinstance(meta, Converter):
+            return meta
+    return _pick(base)
+
+
+def _choice(annotation: Any) -> Converter:
+    """`Literal["week", "month"]`: one of these words."""
+    return Choice(*[str(a) for a in literal_values(annotation)])
+
+
+def _plain(annotation: Any) -> Converter:
+    """A known type, a converter class (made with no arguments) or a converter object."""
     if isinstance(annotation, type):
+        factory = _BY_TYPE.get(annotation)
+        if factory is not None:
+            return factory()
         if hasattr(annotation, "convert"):
             return annotation()  # type: ignore[no-any-return]
     elif isinstance(annotation, Converter):
         return annotation
     raise TypeError(f"no converter for annotation {annotation!r}")
+
+
+_BY_SHAPE: Mapping[str, Callable[[Any], Converter]] = types.MappingProxyType({
+    "annotated": _annotated,
+    "literal": _choice,
+})

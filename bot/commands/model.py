@@ -9,16 +9,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from bot.commands.converters import (
-    Choice,
-    Converter,
-    RestOfLine,
-    Word,
-    converter_for,
-)
+from bot.commands.converters import Converter, RestOfLine, Word, converter_for
 from bot.commands.errors import BadArgument, MissingArgument, TooManyArguments
 from bot.commands.parser import Token, is_option, rest_of, tokenize
 from bot.i18n import translatable
+from bot.valuetypes import optional_member
 
 if TYPE_CHECKING:
     from bot.commands.context import Context
@@ -68,28 +63,6 @@ class Cooldown:
     bucket: Literal["member", "room", "community"] = "member"
 
 
-def _unwrap_optional(annotation: Any) -> Any:
-    args = typing.get_args(annotation)
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)) and args:
-        non_none = [a for a in args if a is not type(None)]
-        if len(non_none) == 1:
-            return non_none[0]
-    return annotation
-
-
-def _converter(annotation: Any) -> Converter:
-    annotation = _unwrap_optional(annotation)
-    if typing.get_origin(annotation) is typing.Annotated:
-        for meta in annotation.__metadata__:
-            if isinstance(meta, Converter):
-                return meta
-        annotation = typing.get_args(annotation)[0]
-    if typing.get_origin(annotation) is Literal:
-        return Choice(*[str(a) for a in typing.get_args(annotation)])
-    return converter_for(annotation)
-
-
 def params_of(callback: Callback) -> list[Param]:
     """Read a callback's signature (after `ctx`) into parameters."""
     module = sys.modules.get(callback.__module__)
@@ -102,15 +75,15 @@ def params_of(callback: Callback) -> list[Param]:
             continue  # ctx
         ann = hints.get(name, str)
         if p.kind is inspect.Parameter.VAR_POSITIONAL:
-            params.append(Param(name, "varargs", _converter(ann)))
+            params.append(Param(name, "varargs", converter_for(ann)))
         elif p.kind is inspect.Parameter.KEYWORD_ONLY:
-            if _unwrap_optional(ann) is bool:
+            if optional_member(ann) is bool:
                 params.append(Param(name, "flag", Word(), False if p.default is p.empty
                                     else p.default))
             else:
-                params.append(Param(name, "option", _converter(ann), p.default))
+                params.append(Param(name, "option", converter_for(ann), p.default))
         else:
-            conv = _converter(ann)
+            conv = converter_for(ann)
             kind: ParamKind = "rest" if isinstance(conv, RestOfLine) else "positional"
             params.append(Param(name, kind, conv, p.default))
     return params
