@@ -3,20 +3,24 @@
 Three callers turn outside values into typed ones: the TOML builder (`bot.config.build`), chat
 text from `!config KEY VALUE` (`bot.config.chat`) and command arguments (`bot.commands`). Each
 used to walk `get_origin` / `get_args` on its own, in its own order, so one could accept a type
-another refused. Now `shape_of` is the only reader of typing constructs (the helpers below it
-read only the shape they are given), `SCALARS` holds each scalar type's name and its two
-parsers, and every caller is a short table keyed by shape.
+another refused. Now `shape_of` alone decides what a type is, the small helpers under it take
+apart a type of a known shape, `SCALARS` holds each scalar type's name and its two parsers, and
+every caller is a short table keyed by shape.
 
-Two choices differ from a bare "one shape per kind of type":
+Where this differs from the first sketch, and why:
 
 - There is no "secret" shape. This module sits below `bot.config` and cannot name `Secret`; the
   TOML builder is the only caller that accepts secrets (chat refuses them before parsing and
   commands never take them), so it checks `tp is Secret` before asking for the shape, and
   `mentions(tp, Secret)` finds a secret nested anywhere.
+- There is an "annotated" shape: commands carry converters in `Annotated[T, converter]`; the
+  config side never sees one (its hints are read without extras) and calls it unsupported.
 - Errors: a parser raises `ValueMismatch` when the value is the wrong kind ("expected an
   integer, got string 'abc'") and a plain `ValueError` when it is the right kind but unusable
   ("invalid duration '3x': …"); both carry the caller's exact one-line message, so the builder
   records `str(exc)` and chat shows it.
+- Commands keep their own converter classes instead of `SCALARS`: their messages are translated
+  and their rules differ on purpose (integers up to 2**53, `Amount`, members).
 """
 
 from __future__ import annotations
