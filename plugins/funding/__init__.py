@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import pluggy
-
-from bot.api import Community, Job, Migrations, Permission, Role, Text, hookimpl, iso_columns
-from plugins.funding import hookspecs, idea_events, integrity, render, settlement, store
+from bot.api import Community, Job, Permission, Plugin, Role, Text, hookimpl, iso_columns
+from plugins.funding import hookspecs as funding_hookspecs
+from plugins.funding import idea_events, integrity, render, settlement, store
 from plugins.funding.commands import COMMANDS
 from plugins.funding.config import FundingConfig
 from plugins.funding.migrations import migrations
@@ -21,7 +20,7 @@ from plugins.funding.models import FundingRound
 from plugins.funding.service import FundingService
 
 if TYPE_CHECKING:
-    from bot.api import Announcement, Bot, Command
+    from bot.api import Announcement, Bot
     from plugins.ideas.models import Idea, IdeaMerged, IdeaStatusChange
 
 __version__ = "1.0.0"
@@ -34,59 +33,52 @@ PERMISSIONS = (
 )
 
 
-class FundingPlugin:
-    """Registered as `funding`; per-bot state lives in its FundingService."""
+class FundingPlugin(Plugin):
+    """One instance per bot, holding its `FundingService`; hookimpls below are thin."""
 
-    def service(self, bot: Bot) -> FundingService:
-        """This bot's service, created on first use."""
-        return bot.plugin_state("funding", FundingService)
+    name = "funding"
+    config_class = FundingConfig
+    migrations = migrations
+    hookspecs = funding_hookspecs
+    commands = COMMANDS
 
-    @hookimpl
-    def register_hookspecs(self, pm: pluggy.PluginManager) -> None:
-        pm.add_hookspecs(hookspecs)
+    def __init__(self, bot: Bot) -> None:
+        super().__init__(bot)
+        self.service = FundingService(bot)
 
-    @hookimpl
-    def register_config(self, bot: Bot) -> dict[str, type]:
-        return {"plugins.funding": FundingConfig}
+    def permissions(self) -> tuple[Permission, ...]:
+        return PERMISSIONS
 
-    @hookimpl
-    def register_migrations(self, bot: Bot) -> Migrations:
-        return migrations
+    def jobs(self) -> list[Job]:
+        """The sweep, at the configured interval (read once the config is loaded)."""
+        interval = self.bot.plugin_config(FundingConfig).sweep_interval.total_seconds()
 
-    @hookimpl
-    def register_permissions(self, bot: Bot) -> list[Permission]:
-        return list(PERMISSIONS)
+        async def sweep(bot: Bot) -> None:
+            await settlement.sweep(self.service)
 
-    @hookimpl
-    def register_commands(self, bot: Bot) -> list[Command]:
-        return list(COMMANDS)
-
-    @hookimpl
-    def register_jobs(self, bot: Bot) -> list[Job]:
-        interval = self.service(bot).config().sweep_interval.total_seconds()
-        return [Job("funding.sweep", settlement.sweep, interval, plugin="funding")]
+        return [Job("funding.sweep", sweep, interval, plugin="funding")]
 
     # -- what the ideas plugin tells us -------------------------------------------------------
 
     @hookimpl(optionalhook=True)
     async def on_idea_submitted(self, bot: Bot, idea: Idea) -> None:
-        await idea_events.seen(self.service(bot), idea)
+        await idea_events.seen(self.service, idea)
 
     @hookimpl(optionalhook=True)
     async def on_idea_status_changed(self, bot: Bot, change: IdeaStatusChange) -> None:
-        await idea_events.status_changed(self.service(bot), change)
+        await idea_events.status_changed(self.service, change)
 
     @hookimpl(optionalhook=True)
     async def on_idea_accepted(self, bot: Bot, idea: Idea) -> None:
-        await idea_events.seen(self.service(bot), idea)
+        await idea_events.seen(self.service, idea)
 
     @hookimpl(optionalhook=True)
     async def on_idea_merged(self, bot: Bot, merge: IdeaMerged) -> None:
-        await idea_events.merged(self.service(bot), merge)
+        await idea_events.merged(self.service, merge)
 
     @hookimpl(optionalhook=True)
     async def describe_idea(self, bot: Bot, idea: Idea) -> Text | None:
-        svc = self.service(bot)
+        svc = self.service
         await idea_events.seen(svc, idea)
         round_id = await store.latest_round_id(bot.db, idea.community, idea.id)
         found = await svc.round(round_id) if round_id is not None else None
@@ -101,7 +93,7 @@ class FundingPlugin:
     @hookimpl
     async def list_funding_rounds(self, bot: Bot, community: str,
                                   states: tuple[str, ...]) -> list[FundingRound]:
-        return await self.service(bot).rounds(community, states, 1000)
+        return await self.service.rounds(community, states, 1000)
 
     @hookimpl
     async def on_member_linked(self, bot: Bot, community: Community, old_member_id: int,
@@ -122,7 +114,7 @@ class FundingPlugin:
         """A round's outcome ("is funded", failed, merged), rendered when it is sent."""
         if announcement.namespace != "funding":
             return None
-        return await settlement.render_announcement(self.service(bot), announcement)
+        return await settlement.render_announcement(self.service, announcement)
 
     @hookimpl
     async def export_data(self, bot: Bot, community: Community,
@@ -137,4 +129,4 @@ class FundingPlugin:
 #: Epoch-seconds columns of the exported tables.
 _EXPORT_TIMES = ("opened_at", "deadline", "settled_at", "created_at")
 
-plugin = FundingPlugin()
+plugin = FundingPlugin

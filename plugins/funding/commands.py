@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from bot.api import (
     Amount,
@@ -22,15 +22,25 @@ from bot.api import (
 )
 from plugins.funding import money, render, settlement, store
 from plugins.funding.models import Tier
-from plugins.funding.service import FundingService, OpenRequest, service_for
+from plugins.funding.service import OpenRequest
 from plugins.funding.tiers import parse as parse_tiers
 from plugins.funding.tiers import tier_for
+
+if TYPE_CHECKING:
+    from plugins.funding import FundingPlugin
+    from plugins.funding.service import FundingService
 
 _ = translatable("funding")
 
 #: `!fund list` filters and the round states they show.
 LISTS = {"open": ("open", "settling"), "ended": store.FINAL_STATES,
          "all": ("open", "settling", *store.FINAL_STATES)}
+
+
+def _svc(ctx: Context) -> FundingService:
+    """The service of the plugin instance whose command runs (converters included)."""
+    plugin: FundingPlugin = ctx.plugin
+    return plugin.service
 
 
 # -- converters ------------------------------------------------------------------------------------
@@ -47,7 +57,7 @@ class IdeaNumberConverter:
 
 async def _amount(ctx: Context, raw: str) -> int:
     """An amount at the community's display precision, as an integer of the smallest unit."""
-    cur = await service_for(ctx.bot).currency(ctx.community.id)
+    cur = await _svc(ctx).currency(ctx.community.id)
     value: int = await Amount(cur.decimals).convert(ctx, raw)
     return value
 
@@ -67,7 +77,7 @@ class TiersConverter:
     name = "AMOUNT:title;…"
 
     async def convert(self, ctx: Context, raw: str) -> tuple[Tier, ...]:
-        limit = service_for(ctx.bot).config(ctx.community.id).max_tiers
+        limit = _svc(ctx).config(ctx.community.id).max_tiers
         return await parse_tiers(raw, lambda text: _amount(ctx, text), limit)
 
 
@@ -93,10 +103,6 @@ IdeaNo = Annotated[int, IdeaNumberConverter()]
 Tokens = Annotated[int, TokensConverter()]
 TierSpec = Annotated[tuple[Tier, ...], TiersConverter()]
 Wallet = Annotated[str, WalletConverter()]
-
-
-def _svc(ctx: Context) -> FundingService:
-    return service_for(ctx.bot)
 
 
 async def _reply(ctx: Context, lines: list[Text | str]) -> None:

@@ -16,7 +16,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.api import Community, IntegrityError, Member, RoomRef, Tx, UserError, translatable
+from bot.api import (
+    Community,
+    IntegrityError,
+    Member,
+    RoomRef,
+    Tx,
+    UserError,
+    format_duration,
+    translatable,
+)
 from plugins.funding import known_ideas, money, movements, store
 from plugins.funding.config import FundingConfig
 from plugins.funding.models import FundingRound, PledgeChange, Tier
@@ -29,7 +38,6 @@ if TYPE_CHECKING:
 
 _ = translatable("funding")
 
-PLUGIN = "funding"
 MODERATE = "funding.moderate"
 
 
@@ -58,8 +66,7 @@ class FundingService:
             weakref.WeakValueDictionary()
 
     def config(self, community: str | None = None) -> FundingConfig:
-        cfg: FundingConfig = self.bot.plugin_config(PLUGIN, community)
-        return cfg
+        return self.bot.plugin_config(FundingConfig, community)
 
     def lock(self, round_id: int) -> asyncio.Lock:
         """The lock of one round: pledges, withdrawals and settlement take turns on it."""
@@ -179,7 +186,8 @@ class FundingService:
             raise UserError(_("A goal is at most {max}.", max=cur.fmt(cfg.max_goal)))
         if req.duration is not None and not cfg.min_duration <= req.duration <= cfg.max_duration:
             raise UserError(_("A round lasts between {min} and {max}.",
-                              min=_span(cfg.min_duration), max=_span(cfg.max_duration)))
+                              min=format_duration(cfg.min_duration),
+                              max=format_duration(cfg.max_duration)))
         if req.stretch and req.stretch[0].amount <= req.goal:
             raise UserError(_("Stretch goals must be above the goal of {goal}.",
                               goal=cur.fmt(req.goal)))
@@ -276,12 +284,6 @@ class FundingService:
         return change, complete
 
 
-def _span(td: timedelta) -> str:
-    from bot.api import format_duration
-
-    return format_duration(td)
-
-
 def _ended(number: int) -> UserError:
     return UserError(_("The funding round of idea #{number} is closed.", number=number))
 
@@ -289,10 +291,3 @@ def _ended(number: int) -> UserError:
 def _busy(number: int) -> UserError:
     return UserError(_("Your previous pledge on idea #{number} is still being recorded; try "
                        "again in a moment.", number=number))
-
-
-def service_for(bot: Bot) -> FundingService:
-    """The bot's FundingService, kept by the plugin object (imported late: it imports us)."""
-    from plugins.funding import plugin
-
-    return plugin.service(bot)

@@ -29,11 +29,9 @@ log = logging.getLogger("ruche.funding")
 NOTIFY_LEASE = 300.0  # seconds before another caller may re-emit a crashed notification
 
 
-async def sweep(bot: Bot) -> None:
+async def sweep(svc: FundingService) -> None:
     """The job: re-drive interrupted movements, settle due rounds, finish and announce."""
-    from plugins.funding.service import service_for
-
-    svc = service_for(bot)
+    bot = svc.bot
     now = float(bot.now())
     grace = svc.config().recovery_grace.total_seconds()
     stale = set(await store.stale_round_ids(bot.db, ("pending",), now - grace))

@@ -12,8 +12,9 @@ import pytest
 
 from bot import hookimpl, testing
 from bot.testing import EventRecorder, MakeBot, ManualClock, TestBot, future_time
+from plugins.funding import FundingPlugin
 from plugins.funding.models import Backer, FundingRound, PledgeChange
-from plugins.funding.service import FundingService, service_for
+from plugins.funding.service import FundingService
 
 COMMUNITY = testing.COMMUNITY
 T0 = future_time(hour=13)
@@ -63,7 +64,7 @@ class Kit(testing.Kit):
 
     @property
     def svc(self) -> FundingService:
-        return service_for(self.tb.bot)
+        return self.tb.bot.plugin(FundingPlugin).service
 
     async def give(self, name: str, amount: int) -> None:
         """Pay `name` from the treasury (an idempotent award with a fresh ref)."""

@@ -4,6 +4,7 @@ a rejected or withdrawn idea's round is refunded. Driven by the real ideas plugi
 from __future__ import annotations
 
 from plugins.funding.tests.conftest import Kit, MakeKit
+from plugins.ideas.models import Idea, IdeaMerged
 
 #: Merges take duplicates that are still open or in review, so let those be funded here.
 EARLY = {"fundable_statuses": ["open", "review", "accepted"]}
@@ -55,8 +56,6 @@ async def test_merge_moves_pledges_to_the_target_round(make_kit: MakeKit) -> Non
 
 async def _merge_payload(kit: Kit) -> object:
     """`on_idea_merged` for #2 → #1 again, as a replay after a crash would deliver it."""
-    from plugins.ideas.models import Idea, IdeaMerged
-
     def idea(number: int, status: str) -> Idea:
         return Idea(id=number, community="console", number=number, title="x", description="",
                     status=status, author_id=1)

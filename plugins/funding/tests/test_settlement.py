@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from bot.testing import TestBot
-from plugins.funding import money, settlement
-from plugins.funding.service import service_for
+from plugins.funding import FundingPlugin, money, settlement
 from plugins.funding.tests.conftest import COMMUNITY, Kit, MakeKit
 
 
@@ -58,8 +57,8 @@ async def _counts(kit: Kit) -> dict[str, int]:
 async def test_racing_sweeps_and_close_settle_once(kit: Kit) -> None:
     await _round_with_pledges(kit)
     kit.clock.advance(days=2)
-    svc = service_for(kit.bot)
-    await asyncio.gather(settlement.sweep(kit.bot), settlement.sweep(kit.bot),
+    svc = kit.svc
+    await asyncio.gather(settlement.sweep(svc), settlement.sweep(svc),
                          settlement.close(svc, 1, "close"), kit.say("mod", "!fund close 1"),
                          settlement.drive(svc, 1))
     assert await kit.balance("alice") == 105
@@ -78,8 +77,9 @@ async def test_two_processes_on_one_database_settle_once(kit: Kit,
                                      "funding": "plugins.funding"})
     other.bot.clock = kit.clock
     kit.clock.advance(days=3)
-    await asyncio.gather(settlement.sweep(kit.bot), settlement.sweep(other.bot),
-                         settlement.sweep(kit.bot), settlement.sweep(other.bot))
+    theirs = other.bot.plugin(FundingPlugin).service
+    await asyncio.gather(settlement.sweep(kit.svc), settlement.sweep(theirs),
+                         settlement.sweep(kit.svc), settlement.sweep(theirs))
     assert (await _counts(kit))["refund"] == 3
     for name in ("bob", "carol", "dave"):
         assert await kit.balance(name) == 100
@@ -111,7 +111,7 @@ async def test_a_crash_after_any_movement_converges(kit: Kit, monkeypatch: pytes
         await kit.give(name, 100)
     await kit.accepted_idea("Oven")
     await kit.say("alice", f"!fund open 1 {goal} --until 2d")
-    svc = service_for(kit.bot)
+    svc = kit.svc
     community = kit.bot.communities.get(COMMUNITY)
     bob = await kit.bot.identity.find(community, "console", "bob")
     carol = await kit.bot.identity.find(community, "console", "carol")
@@ -123,7 +123,7 @@ async def test_a_crash_after_any_movement_converges(kit: Kit, monkeypatch: pytes
     assert await kit.balance("escrow:fund:1") == 120
     assert await kit.problems() == []  # in flight, within bounds
     await kit.restart()
-    svc, community = service_for(kit.bot), kit.bot.communities.get(COMMUNITY)
+    svc, community = kit.svc, kit.bot.communities.get(COMMUNITY)
     await kit.sweep()  # too fresh: a live command may still be deciding it
     assert [r["state"] for r in await kit.pledge_rows()] == ["confirmed", "pending"]
     kit.clock.advance(seconds=121)
@@ -136,7 +136,7 @@ async def test_a_crash_after_any_movement_converges(kit: Kit, monkeypatch: pytes
         await svc.unpledge(community, carol, 1)  # refunded, never marked
     assert await kit.problems() == []
     await kit.restart()
-    svc = service_for(kit.bot)
+    svc = kit.svc
     await kit.sweep()
     assert await kit.balance("carol") == 100 and len(await kit.entries("refund")) == 1
     await svc.pledge(kit.bot.communities.get(COMMUNITY), carol, 1, 40)
@@ -144,7 +144,7 @@ async def test_a_crash_after_any_movement_converges(kit: Kit, monkeypatch: pytes
     kit.clock.advance(days=2)
     crash_after(monkeypatch, money.RELEASE if goal == 100 else money.REFUND)
     with pytest.raises(Crash):
-        await settlement.sweep(kit.bot)
+        await settlement.sweep(kit.svc)
     assert await kit.problems() == []
     await kit.restart()
     await kit.sweep()
@@ -174,7 +174,7 @@ async def test_a_crash_before_the_ledger_moved_completes_or_drops_the_pledge(
     async def die(*args: Any, **kwargs: Any) -> bool:
         raise Crash("before the ledger")
 
-    svc, community = service_for(kit.bot), kit.bot.communities.get(COMMUNITY)
+    svc, community = kit.svc, kit.bot.communities.get(COMMUNITY)
     bob = await kit.bot.identity.find(community, "console", "bob")
     carol = await kit.bot.identity.find(community, "console", "carol")
     monkeypatch.setattr(money, "transfer", die)
