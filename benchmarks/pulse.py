@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._table import pct, rss_mb, table
 from bot.testing import TEST_BUILTINS, make_test_bot
+from plugins.pulse import PulsePlugin
 
 CLIENT = r"""
 import asyncio, json, sys, time
@@ -77,9 +78,7 @@ async def run(clients: int, rate: float, seconds: float) -> list[list[object]]:
                                   "plugins": {"tips": {"allowance_amount": 0,
                                                        "activity_reward": 0}}})
     say = tb.chat.adapter.say
-    from plugins.pulse import service_for
-
-    svc = service_for(tb.bot)
+    svc = tb.bot.plugin(PulsePlugin).service
     assert svc.server is not None
     await say("bob", "hello")
     await say("mod", "!grant @alice 1000 for the benchmark")

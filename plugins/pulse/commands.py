@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.api import Context, command, requires
 from plugins.pulse.render import pulse_message
+
+if TYPE_CHECKING:
+    from plugins.pulse import PulsePlugin
+    from plugins.pulse.service import PulseService
+
+
+def service(ctx: Context) -> PulseService:
+    """This bot's pulse service, held by the plugin instance that registered the command."""
+    plugin: PulsePlugin = ctx.plugin
+    return plugin.service
 
 
 @command("pulse")
 @requires("pulse.view")
 async def pulse(ctx: Context) -> None:
     """See the community at a glance: ideas, polls, funding, tokens and thanks."""
-    from plugins.pulse import service_for
-
-    svc = service_for(ctx.bot)
+    svc = service(ctx)
     snapshot = await svc.snapshot(ctx.community.id)
     cfg = svc.config(ctx.community.id)
     await ctx.reply(pulse_message(snapshot, ctx.t,

@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 
 from bot.api import RoomRef, Text, Tx
 from plugins.pulse import store
-from plugins.pulse.config import PulseConfig
 from plugins.pulse.render import Digest, digest_message
 from plugins.pulse.state import MOVEMENTS, Money
 
@@ -91,7 +90,7 @@ async def sweep(service: PulseService) -> int:
     tz = ZoneInfo(bot.config.bot.timezone)
     posted = 0
     for community in await store.communities(bot.db):
-        cfg: PulseConfig = bot.plugin_config("pulse", community)
+        cfg = service.config(community)
         if cfg.digest == "off" or not cfg.digest_room:
             continue
         room = parse_room(cfg.digest_room)

@@ -26,7 +26,7 @@ OPEN_POLLS_TTL = 5.0  # seconds /metrics may reuse its count of open polls
 
 
 class PulseService:
-    """What pulse holds for one bot; created at startup, closed at shutdown."""
+    """One bot's pulse: made with the plugin (reading no config), run from startup to shutdown."""
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
@@ -39,8 +39,8 @@ class PulseService:
     # -- config -------------------------------------------------------------------------------
 
     def config(self, community: str | None = None) -> PulseConfig:
-        cfg: PulseConfig = self.bot.plugin_config("pulse", community)
-        return cfg
+        """`[plugins.pulse]`, with the community's `!config` overrides when one is given."""
+        return self.bot.plugin_config(PulseConfig, community)
 
     def web_config(self) -> WebConfig:
         return self.bot.config.section("web", WebConfig)

@@ -28,6 +28,7 @@ from bot.commands.converters import Choice
 from bot.commands.model import Command, Param
 from bot.model import Role
 from bot.testing import TestBot, make_test_bot
+from plugins.pulse import PulsePlugin
 
 EXAMPLES = int(os.environ.get("RUCHE_FUZZ_EXAMPLES", "0")) or 400
 APOLOGY = "Sorry, something went wrong"
@@ -157,7 +158,7 @@ def command_line(draw: st.DrawFn, commands: list[Command]) -> tuple[Command, str
     return cmd, " ".join(["!" + " ".join(words), *parts]).rstrip()
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity, as pluggy expects of a plugin object
 class Outcomes:
     """Records how each command ended (the router's own hooks), to tell errors apart."""
 
@@ -176,9 +177,7 @@ class Outcomes:
 
 async def snapshot(tb: TestBot) -> dict[str, list[tuple[str, ...]]]:
     """Every row of every table (volatile ones left out), as sorted text tuples."""
-    from plugins.pulse import service_for as pulse
-
-    await pulse(tb.bot).recorder.flush()  # pulse writes its feed in the background
+    await tb.bot.plugin(PulsePlugin).service.recorder.flush()  # pulse writes its feed in the background
     db = tb.bot.db
     if db.dialect == "sqlite":
         names = [r["name"] for r in await db.fetch(

@@ -13,7 +13,7 @@ import pytest
 
 from bot import testing
 from bot.testing import TEST_BUILTINS, MakeBot, ManualClock, TestBot
-from plugins.pulse import service_for
+from plugins.pulse import PulsePlugin
 from plugins.pulse.service import PulseService
 
 BUILTINS = TEST_BUILTINS  # pulse included
@@ -42,7 +42,7 @@ class Pulse(testing.Kit):
 
     @property
     def svc(self) -> PulseService:
-        return service_for(self.tb.bot)
+        return self.tb.bot.plugin(PulsePlugin).service
 
     @property
     def url(self) -> str:
