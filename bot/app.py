@@ -214,7 +214,7 @@ class Bot:
 
     def plugin(self, cls: type[P]) -> P:
         """This bot's instance of a plugin class (LookupError when it is not loaded)."""
-        for candidate in self.pm.get_plugins():
+        for _name, candidate in self.pm.list_name_plugin():  # get_plugins() needs hashable ones
             if isinstance(candidate, cls):
                 return candidate
         raise LookupError(f"plugin {cls.__name__} is not loaded (disabled in [plugins]?)")
