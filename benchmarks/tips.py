@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._table import pct, rss_mb, table
 from bot.adapters.local import SentMessage
 from bot.testing import make_test_bot
-from plugins.tips.service import service_for
+from plugins.tips import TipsPlugin
 
 START_BALANCE = 10**9
 
@@ -89,7 +89,7 @@ async def ruche(path: Path, seconds: float, members: int, sync: str,
     tb = await make_test_bot(path, raw=raw, builtins=builtins,
                              storage_url=f"sqlite:///{path / 'r.sqlite3'}?synchronous={sync}")
     adapter = tb.chat.adapter
-    svc = service_for(tb.bot)
+    svc = tb.bot.plugin(TipsPlugin).service
     names = [f"m{i}" for i in range(members)]
     for name in names:  # members exist and hold tokens before measuring, as in a live room
         await adapter.say(name, "hello")

@@ -9,36 +9,26 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
-import pluggy
-
 from bot.api import (
     Community,
     IncomingMessage,
     Job,
     Member,
-    Migrations,
     Permission,
+    Plugin,
     ReactionEvent,
     Role,
     Text,
     hookimpl,
 )
-from plugins.tips import (
-    guards,
-    hookspecs,
-    integrity,
-    reactions,
-    rewards,
-    service,
-    sweeps,
-    transfers,
-)
+from plugins.tips import guards, integrity, reactions, rewards, sweeps, transfers
+from plugins.tips import hookspecs as tips_hookspecs
 from plugins.tips.commands import COMMANDS
 from plugins.tips.config import TipsConfig
 from plugins.tips.migrations import migrations
 from plugins.tips.models import LedgerEntry
 from plugins.tips.reads import TipsReads
-from plugins.tips.service import service_for
+from plugins.tips.service import TipsService
 
 if TYPE_CHECKING:
     from bot.api import Bot, Command, Context
@@ -49,23 +39,20 @@ SWEEP_INTERVAL = 60.0  # seconds; sweeps are idempotent, so running often only c
 ACTIVITY_COMMANDS = {"idea support": "support", "idea comment": "comment"}
 
 
-class TipsPlugin(TipsReads):  # read hooks for other plugins: reads.py
-    """The built-in currency plugin, registered like any third-party plugin."""
+class TipsPlugin(TipsReads, Plugin):  # read hooks for other plugins: reads.py
+    """One instance per bot, holding its `TipsService` (caches are per bot); hookimpls are thin."""
 
-    @hookimpl
-    def register_hookspecs(self, pm: pluggy.PluginManager) -> None:
-        pm.add_hookspecs(hookspecs)
+    name = "tips"
+    config_class = TipsConfig
+    migrations = migrations
+    hookspecs = tips_hookspecs
+    commands = COMMANDS
 
-    @hookimpl
-    def register_config(self, bot: Bot) -> dict[str, type]:
-        return {"plugins.tips": TipsConfig}
+    def __init__(self, bot: Bot) -> None:
+        super().__init__(bot)
+        self.service = TipsService(bot)
 
-    @hookimpl
-    def register_migrations(self, bot: Bot) -> Migrations:
-        return migrations
-
-    @hookimpl
-    def register_permissions(self, bot: Bot) -> list[Permission]:
+    def permissions(self) -> list[Permission]:
         return [
             Permission("tips.tip", Role.MEMBER, "tip members (command and reaction)"),
             Permission("tips.view", Role.MEMBER, "see balances, histories and leaderboards"),
@@ -74,21 +61,17 @@ class TipsPlugin(TipsReads):  # read hooks for other plugins: reads.py
             Permission("tips.export", Role.MODERATOR, "download the whole ledger"),
         ]
 
-    @hookimpl
-    def register_commands(self, bot: Bot) -> list[Command]:
-        return list(COMMANDS)
-
-    @hookimpl
-    def register_jobs(self, bot: Bot) -> list[Job]:
+    def jobs(self) -> list[Job]:
+        """The sweeps, each run on this bot's service."""
+        svc = self.service
         return [
-            Job("tips.allowance", sweeps.allowance_job, SWEEP_INTERVAL, plugin="tips"),
-            Job("tips.demurrage", sweeps.demurrage_job, SWEEP_INTERVAL, plugin="tips"),
-            Job("tips.activity", sweeps.activity_job, SWEEP_INTERVAL, plugin="tips"),
+            Job("tips.allowance", lambda bot: sweeps.allowance_job(svc), SWEEP_INTERVAL,
+                plugin="tips"),
+            Job("tips.demurrage", lambda bot: sweeps.demurrage_job(svc), SWEEP_INTERVAL,
+                plugin="tips"),
+            Job("tips.activity", lambda bot: sweeps.activity_job(svc), SWEEP_INTERVAL,
+                plugin="tips"),
         ]
-
-    @hookimpl
-    def shutdown(self, bot: Bot) -> None:
-        service.forget(bot)
 
     # -- presence and activity ----------------------------------------------------------------
 
@@ -98,16 +81,16 @@ class TipsPlugin(TipsReads):  # read hooks for other plugins: reads.py
     @hookimpl
     def on_message(self, bot: Bot, message: IncomingMessage, community: Community,
                    member: Member) -> Awaitable[None] | None:
-        return service_for(bot).seen(community.id, member.id)
+        return self.service.seen(community.id, member.id)
 
     @hookimpl
     async def on_reaction(self, bot: Bot, event: ReactionEvent, community: Community,
                           member: Member) -> None:
-        await reactions.on_reaction(bot, event, community, member)
+        await reactions.on_reaction(self.service, event, community, member)
 
     @hookimpl
     def on_command_completed(self, ctx: Context, command: Command) -> Awaitable[None] | None:
-        svc = service_for(ctx.bot)
+        svc = self.service
         seen = svc.seen(ctx.community.id, ctx.member.id)
         kind = ACTIVITY_COMMANDS.get(command.qualified_name)
         if kind is None:
@@ -121,87 +104,87 @@ class TipsPlugin(TipsReads):  # read hooks for other plugins: reads.py
 
     @hookimpl(optionalhook=True)
     async def on_idea_submitted(self, bot: Bot, idea: Idea) -> None:
-        await service_for(bot).activity(idea.community, idea.author_id, "idea", idea.subject)
+        await self.service.activity(idea.community, idea.author_id, "idea", idea.subject)
 
     @hookimpl(optionalhook=True)
     async def on_ballot_cast(self, bot: Bot, ballot: BallotCast) -> None:
         if ballot.member_id is None or ballot.withdrawn:
             return
-        await service_for(bot).activity(ballot.poll.community, ballot.member_id, "ballot",
+        await self.service.activity(ballot.poll.community, ballot.member_id, "ballot",
                                         f"poll:{ballot.poll.id}:member:{ballot.member_id}")
 
     @hookimpl
     async def on_member_linked(self, bot: Bot, community: Community, old_member_id: int,
                                member_id: int) -> None:
-        await service_for(bot).link(community.id, old_member_id, member_id)
+        await self.service.link(community.id, old_member_id, member_id)
 
     # -- rewards --------------------------------------------------------------------------------
 
     @hookimpl(optionalhook=True)
     async def on_idea_accepted(self, bot: Bot, idea: Idea) -> None:
-        svc = service_for(bot)
+        svc = self.service
         total = svc.config(idea.community).idea_accepted_reward
         await rewards.reward_idea(svc, idea, "idea_accepted", total)
 
     @hookimpl(optionalhook=True)
     async def on_idea_implemented(self, bot: Bot, idea: Idea) -> None:
-        svc = service_for(bot)
+        svc = self.service
         total = svc.config(idea.community).idea_implemented_reward
         await rewards.reward_idea(svc, idea, "idea_implemented", total)
 
     @hookimpl(optionalhook=True)
     async def describe_idea(self, bot: Bot, idea: Idea) -> Text | None:
-        return await rewards.describe(service_for(bot), idea)
+        return await rewards.describe(self.service, idea)
 
     @hookimpl(optionalhook=True)
     async def on_campaign_closed(self, bot: Bot, campaign: CampaignClosed) -> None:
-        await rewards.campaign_bounty(service_for(bot), campaign)
+        await rewards.campaign_bounty(self.service, campaign)
 
     # -- the API other plugins call -----------------------------------------------------------
 
     @hookimpl
     async def award_tokens(self, bot: Bot, community: str, member_id: int, amount: int,
                            reason: str, ref: str) -> LedgerEntry:
-        return await service_for(bot).award(community, member_id, amount, reason, ref)
+        return await self.service.award(community, member_id, amount, reason, ref)
 
     @hookimpl
     async def charge_tokens(self, bot: Bot, community: str, member_id: int, amount: int,
                             reason: str, ref: str) -> LedgerEntry:
-        return await service_for(bot).charge(community, member_id, amount, reason, ref)
+        return await self.service.charge(community, member_id, amount, reason, ref)
 
     @hookimpl
     async def get_balance(self, bot: Bot, community: str, member_id: int) -> int:
-        return (await service_for(bot).holdings(community, member_id)).balance
+        return (await self.service.holdings(community, member_id)).balance
 
     @hookimpl
     async def transfer_tokens(self, bot: Bot, community: str, src: str, dst: str, amount: int,
                               reason: str, ref: str, memo: str) -> LedgerEntry:
-        return await transfers.transfer(service_for(bot), community, src, dst, amount, reason,
+        return await transfers.transfer(self.service, community, src, dst, amount, reason,
                                         ref, memo)
 
     @hookimpl
     async def get_account_balance(self, bot: Bot, community: str, account: str) -> int:
-        return await transfers.account_balance(service_for(bot), community, account)
+        return await transfers.account_balance(self.service, community, account)
 
     @hookimpl
     def get_currency(self, bot: Bot, community: str) -> tuple[str, int]:
-        return transfers.currency(service_for(bot), community)
+        return transfers.currency(self.service, community)
 
     # -- operations -----------------------------------------------------------------------------
 
     @hookimpl
     async def validate_setting(self, bot: Bot, community: Community, key: str, old: Any,
                                new: Any) -> Text | None:
-        return await guards.setting_refusal(bot, community, key, old, new)
+        return await guards.setting_refusal(self.service, community, key, old, new)
 
     @hookimpl
     async def check_integrity(self, bot: Bot) -> list[str]:
-        return await integrity.check(bot)
+        return await integrity.check(self.service)
 
     @hookimpl
     async def export_data(self, bot: Bot, community: Community,
                           fmt: str) -> dict[str, list[dict[str, Any]]]:
-        return await integrity.export(bot, community.id)
+        return await integrity.export(self.service, community.id)
 
 
 async def _both(first: Awaitable[None] | None, second: Awaitable[None]) -> None:
@@ -210,4 +193,4 @@ async def _both(first: Awaitable[None] | None, second: Awaitable[None]) -> None:
     await second
 
 
-plugin = TipsPlugin()
+plugin = TipsPlugin

@@ -19,12 +19,11 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-PLUGIN = "tips"
 MEMBER_CACHE_TTL = 60.0  # seconds a resolved @mention is trusted without a database read
 
 
 class ServiceBase:
-    """One per bot (see `service.service_for`): plumbing and caches, no rules."""
+    """One per bot (the plugin instance holds it): plumbing and caches, no rules."""
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
@@ -37,8 +36,7 @@ class ServiceBase:
         self._templates: dict[tuple[str, str, str], str] = {}
 
     def config(self, community: str) -> TipsConfig:
-        cfg: TipsConfig = self.bot.plugin_config(PLUGIN, community)
-        return cfg
+        return self.bot.plugin_config(TipsConfig, community)
 
     # -- caches -------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import io
 import json
 import re
 import time
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from bot.api import (
     Amount,
@@ -33,7 +33,10 @@ from plugins.tips.ledger import parse_account
 from plugins.tips.models import LedgerEntry
 from plugins.tips.money import fmt
 from plugins.tips.reactions import message_link
-from plugins.tips.service import service_for
+
+if TYPE_CHECKING:
+    from plugins.tips import TipsPlugin
+    from plugins.tips.service import TipsService
 
 _ = translatable("tips")
 _n = plural_translatable("tips")
@@ -69,6 +72,12 @@ PLACES: dict[str, Text] = {
 }
 
 
+def service(ctx: Context) -> TipsService:
+    """This bot's tips service, held by the plugin instance that registered the command."""
+    plugin: TipsPlugin = ctx.plugin
+    return plugin.service
+
+
 class Recipient:
     """A mentioned member; cached for a minute so a busy room's tips skip the member lookup
     (the core's converter does the lookup, and every refusal, on a miss)."""
@@ -76,7 +85,7 @@ class Recipient:
     name = "@member"
 
     async def convert(self, ctx: Context, raw: str) -> Member:
-        svc = service_for(ctx.bot)
+        svc = service(ctx)
         key = (ctx.community.id, ctx.adapter.platform, raw)
         hit = svc.cached_recipient(key)
         if hit is not None:
@@ -100,7 +109,7 @@ class TipAmount:
     name = "amount"
 
     async def convert(self, ctx: Context, raw: str) -> int:
-        decimals = service_for(ctx.bot).config(ctx.community.id).amount_decimals
+        decimals = service(ctx).config(ctx.community.id).amount_decimals
         if decimals == 0 and 0 < len(raw) <= 15 and raw.isascii() and raw.isdigit():
             value = int(raw)  # the common case, "5": what Amount accepts, minus its regexes
             if value > 0:
@@ -121,7 +130,7 @@ def _money(cfg: TipsConfig, amount: int) -> str:
 @requires("tips.tip")
 async def tip(ctx: Context, member: Who, amount: Tokens, reason: Rest | None = None) -> None:
     """Give tokens to a member as thanks."""
-    svc = service_for(ctx.bot)
+    svc = service(ctx)
     cfg = svc.config(ctx.community.id)
     reply_to = ctx.message.reply_to
     link = message_link(ctx.bot, reply_to) if reply_to is not None else ""
@@ -135,7 +144,7 @@ async def tip(ctx: Context, member: Who, amount: Tokens, reason: Rest | None = N
 @requires("tips.view")
 async def balance(ctx: Context, member: Who | None = None) -> None:
     """Show a member's balance (yours by default)."""
-    svc = service_for(ctx.bot)
+    svc = service(ctx)
     cfg = svc.config(ctx.community.id)
     who = member or ctx.member
     held = await svc.holdings(ctx.community.id, who.id)
@@ -167,7 +176,7 @@ async def history(ctx: Context, member: Token | None = None, n: Token | None = N
             if got_member:
                 raise BadArgument(_("Give at most one member and one number."))
             who, got_member = await Recipient().convert(ctx, raw), True
-    svc = service_for(ctx.bot)
+    svc = service(ctx)
     cfg = svc.config(ctx.community.id)
     entries = await svc.history(ctx.community.id, who.id, count)
     if not entries:
@@ -210,7 +219,7 @@ def _history_line(ctx: Context, cfg: TipsConfig, entry: LedgerEntry, member_id: 
 @requires("tips.view")
 async def leaderboard(ctx: Context, *, period: Literal["week", "month", "all"] = "all") -> None:
     """Show the richest members, or the most thanked this week or month."""
-    svc = service_for(ctx.bot)
+    svc = service(ctx)
     cfg = svc.config(ctx.community.id)
     top = await svc.leaderboard(ctx.community.id, period, LEADERBOARD_SIZE)
     if not top:
@@ -232,7 +241,7 @@ async def leaderboard(ctx: Context, *, period: Literal["week", "month", "all"] =
 @requires("tips.grant")
 async def grant(ctx: Context, member: Who, amount: Tokens, reason: Rest) -> None:
     """Pay a member from the community treasury (moderators)."""
-    svc = service_for(ctx.bot)
+    svc = service(ctx)
     cfg = svc.config(ctx.community.id)
     await svc.grant(ctx.community.id, ctx.member, member, amount, reason)
     await ctx.reply(_("{moderator} granted {receiver} {amount} from the treasury: {reason}",
@@ -244,7 +253,7 @@ async def grant(ctx: Context, member: Who, amount: Tokens, reason: Rest) -> None
 @requires("tips.treasury")
 async def treasury(ctx: Context) -> None:
     """Show the treasury and the money supply (moderators)."""
-    svc = service_for(ctx.bot)
+    svc = service(ctx)
     cfg = svc.config(ctx.community.id)
     t = await svc.totals(ctx.community.id)
     lines = [
@@ -274,9 +283,9 @@ async def ledger_group(ctx: Context) -> None:
 @requires("tips.export")
 async def export(ctx: Context, file_format: Literal["csv", "json"] = "csv") -> None:
     """Upload the whole ledger as a CSV or JSON file (moderators)."""
-    svc = service_for(ctx.bot)
+    svc = service(ctx)
     cfg = svc.config(ctx.community.id)
-    rows = await ledger_rows(ctx.bot, ctx.community.id)
+    rows = await ledger_rows(svc, ctx.community.id)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(ctx.bot.now()))
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", ctx.community.id)[:40]
     if file_format == "json":

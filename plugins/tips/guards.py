@@ -7,21 +7,21 @@ from typing import TYPE_CHECKING, Any
 from bot.api import Text, translatable
 from plugins.tips import store
 from plugins.tips.money import fmt
-from plugins.tips.service import service_for
 
 if TYPE_CHECKING:
-    from bot.api import Bot, Community
+    from bot.api import Community
+    from plugins.tips.service import TipsService
 
 _ = translatable("tips")
 
 
-async def setting_refusal(bot: Bot, community: Community, key: str, old: Any,
+async def setting_refusal(svc: TipsService, community: Community, key: str, old: Any,
                           new: Any) -> Text | None:
     """Why `!config` must not switch mutual credit now, or None: the ledger check would break."""
     if key != "plugins.tips.mutual_credit" or bool(old) == bool(new):
         return None
-    cfg = service_for(bot).config(community.id)
-    total, owed = await store.circulation(bot.db, community.id)
+    cfg = svc.config(community.id)
+    total, owed = await store.circulation(svc.bot.db, community.id)
     if new and total != 0:
         # In mutual credit balances must sum to zero; minted tokens would stay in the sum.
         return _("mutual credit cannot be switched on while {amount} {currency} are in "

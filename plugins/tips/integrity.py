@@ -7,17 +7,15 @@ from typing import TYPE_CHECKING, Any
 from bot.api import iso_utc
 from plugins.tips import store
 from plugins.tips.money import fmt
-from plugins.tips.service import service_for
 
 if TYPE_CHECKING:
-    from bot.api import Bot
+    from plugins.tips.service import TipsService
 
 
-async def check(bot: Bot) -> list[str]:
+async def check(svc: TipsService) -> list[str]:
     """Every violated invariant, one line each: balances = entries, sum = minted − burned
     (zero in mutual credit), and no negative balance without an overdraft."""
-    db = bot.db
-    svc = service_for(bot)
+    db = svc.bot.db
     problems: list[str] = []
     for row in await store.balance_mismatches(db):
         problems.append(
@@ -46,9 +44,10 @@ async def check(bot: Bot) -> list[str]:
     return problems
 
 
-async def ledger_rows(bot: Bot, community: str) -> list[dict[str, Any]]:
+async def ledger_rows(svc: TipsService, community: str) -> list[dict[str, Any]]:
     """Every entry of a community, oldest first, with member names and display amounts."""
-    cfg = service_for(bot).config(community)
+    bot = svc.bot
+    cfg = svc.config(community)
     entries = await store.all_entries(bot.db, community)
     ids = {int(a.split(":", 1)[1]) for e in entries for a in (e.src, e.dst)
            if a.startswith(("member:", "budget:")) and a.split(":", 1)[1].isdigit()}
@@ -71,11 +70,11 @@ async def ledger_rows(bot: Bot, community: str) -> list[dict[str, Any]]:
     ]
 
 
-async def export(bot: Bot, community: str) -> dict[str, list[dict[str, Any]]]:
+async def export(svc: TipsService, community: str) -> dict[str, list[dict[str, Any]]]:
     """`ruche export` tables: the ledger and the accounts."""
     accounts = [
         {"account": r["account"], "kind": r["kind"], "member_id": r["member_id"],
          "balance": int(r["balance"]), "overdraft": bool(r["overdraft"])}
-        for r in await store.all_accounts(bot.db, community)
+        for r in await store.all_accounts(svc.bot.db, community)
     ]
-    return {"tips_ledger": await ledger_rows(bot, community), "tips_accounts": accounts}
+    return {"tips_ledger": await ledger_rows(svc, community), "tips_accounts": accounts}

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.api import Community, Member, MessageRef, ReactionEvent, UserError, translatable
-from plugins.tips.service import service_for
 
 if TYPE_CHECKING:
     from bot.api import Bot
+    from plugins.tips.service import TipsService
 
 _ = translatable("tips")
 
@@ -41,10 +41,10 @@ def reaction_ref(event: ReactionEvent, member: Member) -> str:
     return f"reaction:{msg.platform}:{msg.room_id}:{msg.id}:member:{member.id}"
 
 
-async def on_reaction(bot: Bot, event: ReactionEvent, community: Community,
+async def on_reaction(svc: TipsService, event: ReactionEvent, community: Community,
                       member: Member) -> None:
     """Tip the reacted message's author `reaction_tip_amount`; refusals reach the tipper alone."""
-    svc = service_for(bot)
+    bot = svc.bot
     pending = svc.seen(community.id, member.id)
     if pending is not None:
         await pending

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.api import hookimpl
-from plugins.tips.service import service_for
 
 if TYPE_CHECKING:
     from bot.api import Bot
+    from plugins.tips.service import TipsService
 
 PERIODS = ("all", "week", "month")
 #: The most rows one `get_leaderboard` call returns.
@@ -21,6 +21,8 @@ MAX_LEADERBOARD = 100
 
 class TipsReads:
     """`get_leaderboard`, answered by the same query as `!leaderboard`."""
+
+    service: TipsService  # set by TipsPlugin.__init__
 
     @hookimpl
     async def get_leaderboard(self, bot: Bot, community: str, period: str,
@@ -31,5 +33,5 @@ class TipsReads:
         size = max(0, min(int(limit), MAX_LEADERBOARD))
         if size == 0:
             return []
-        top = await service_for(bot).leaderboard(community, period, size)
+        top = await self.service.leaderboard(community, period, size)
         return [(int(member), int(amount)) for member, amount in top]

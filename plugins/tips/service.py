@@ -8,7 +8,6 @@ refusals are `UserError`s raised before or inside the op, so nothing is written.
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING
 
 from bot.api import Member, Tx, UserError, translatable
 from plugins.tips import ledger, store
@@ -25,9 +24,6 @@ from plugins.tips.money import MAX_MEMO, Holdings, fmt, insufficient, member_flo
 from plugins.tips.periods import calendar, period_start
 from plugins.tips.treasury import Treasury
 
-if TYPE_CHECKING:
-    from bot.api import Bot
-
 _ = translatable("tips")
 
 SEEN_RESOLUTION = 600.0  # seconds: presence is written at most this often per member
@@ -39,7 +35,8 @@ class Replayed(Exception):
 
 
 class TipsService(Treasury):
-    """One per bot: tips, reads, presence and links (treasury payments in `Treasury`)."""
+    """One per bot, held by its `TipsPlugin`: tips, reads, presence and links (treasury
+    payments in `Treasury`)."""
 
     # -- tips -----------------------------------------------------------------------------------
 
@@ -229,19 +226,3 @@ class TipsService(Treasury):
         await self.emit(written)
         return written
 
-
-_services: dict[int, TipsService] = {}
-
-
-def service_for(bot: Bot) -> TipsService:
-    """The bot's TipsService: caches are per bot, so test bots and restarts never share them.
-    Keyed by id (a plain dict is the cheapest lookup on the tip path); `forget` drops it at
-    shutdown, since the service holds its bot."""
-    svc = _services.get(id(bot))
-    if svc is None or svc.bot is not bot:
-        svc = _services[id(bot)] = TipsService(bot)
-    return svc
-
-
-def forget(bot: Bot) -> None:
-    _services.pop(id(bot), None)

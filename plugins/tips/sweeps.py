@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import ROUND_FLOOR, Decimal
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from bot.api import Row, Tx
 from plugins.tips import ledger, store
@@ -18,10 +18,7 @@ from plugins.tips.models import LedgerEntry
 from plugins.tips.money import issuer, sink
 from plugins.tips.periods import label, missed, period_start
 from plugins.tips.rewards import WEIGHT_FIELDS, top_members
-from plugins.tips.service import TipsService, service_for
-
-if TYPE_CHECKING:
-    from bot.api import Bot
+from plugins.tips.service import TipsService
 
 CHUNK = 200  # members per atomic op: one op per chunk keeps the writer responsive
 ACTIVITY_JOB = "activity"
@@ -47,20 +44,19 @@ async def _chunked(svc: TipsService, rows: Sequence[R],
     return total
 
 
-async def _each_community(bot: Bot, sweep: Callable[[TipsService, str, float],
-                                                    Awaitable[Any]]) -> None:
-    svc = service_for(bot)
-    now = float(bot.now())
-    for community in await store.communities(bot.db):
+async def _each_community(svc: TipsService, sweep: Callable[[TipsService, str, float],
+                                                            Awaitable[Any]]) -> None:
+    now = float(svc.bot.now())
+    for community in await store.communities(svc.bot.db):
         await sweep(svc, community, now)
 
 
 # -- allowance and giving budget -----------------------------------------------------------
 
-async def allowance_job(bot: Bot) -> None:
+async def allowance_job(svc: TipsService) -> None:
     """Pay the universal dividend and refresh giving budgets in every community."""
-    await _each_community(bot, allowance)
-    await _each_community(bot, budgets)
+    await _each_community(svc, allowance)
+    await _each_community(svc, budgets)
 
 
 async def allowance(svc: TipsService, community: str, now: float) -> int:
@@ -142,9 +138,9 @@ def melt(balance: int, rate: float) -> int:
     return min(balance, int(fee))
 
 
-async def demurrage_job(bot: Bot) -> None:
+async def demurrage_job(svc: TipsService) -> None:
     """Melt positive balances by `demurrage_rate` per period in every community."""
-    await _each_community(bot, demurrage)
+    await _each_community(svc, demurrage)
 
 
 async def demurrage(svc: TipsService, community: str, now: float) -> int:
@@ -183,9 +179,9 @@ async def demurrage(svc: TipsService, community: str, now: float) -> int:
 
 # -- activity reward ----------------------------------------------------------------------------
 
-async def activity_job(bot: Bot) -> None:
+async def activity_job(svc: TipsService) -> None:
     """Reward the most active members of every completed activity period."""
-    await _each_community(bot, activity)
+    await _each_community(svc, activity)
 
 
 async def activity(svc: TipsService, community: str, now: float) -> int:

@@ -12,8 +12,8 @@ import pytest
 from bot import testing
 from bot.model import MessageRef, ReactionEvent, UserRef
 from bot.testing import ManualClock, TestBot, future_time
-from plugins.tips import integrity
-from plugins.tips.service import TipsService, service_for
+from plugins.tips import TipsPlugin, integrity
+from plugins.tips.service import TipsService
 
 COMMUNITY = testing.COMMUNITY
 T0 = future_time(hour=13)
@@ -40,8 +40,13 @@ class Kit(testing.Kit):
         super().__init__(tb, clock, community)
 
     @property
+    def plugin(self) -> TipsPlugin:
+        """This bot's tips plugin instance (a restart makes a new one)."""
+        return self.tb.bot.plugin(TipsPlugin)
+
+    @property
     def svc(self) -> TipsService:
-        return service_for(self.tb.bot)
+        return self.plugin.service
 
     async def fund(self, name: str, amount: int) -> None:
         """Give `name` tokens from the treasury (an idempotent award with a fresh ref)."""
@@ -65,7 +70,7 @@ class Kit(testing.Kit):
 
     async def check(self) -> None:
         """The invariants `ruche db check` verifies."""
-        assert await integrity.check(self.bot) == []
+        assert await integrity.check(self.svc) == []
 
     def reaction(self, who: str, author: str | None, message_id: str = "m1",
                  emoji: str = "🪙", added: bool = True, author_is_bot: bool = False) -> ReactionEvent:

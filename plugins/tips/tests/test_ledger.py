@@ -40,7 +40,7 @@ async def test_check_reports_a_balance_that_disagrees_with_its_entries(kit: Kit)
     await kit.fund("alice", 10)
     await kit.check()
     await kit.bot.db.execute("UPDATE tips_accounts SET balance = 12 WHERE account = 'treasury'")
-    problems = await integrity.check(kit.bot)
+    problems = await integrity.check(kit.svc)
     assert "tips: community console: account treasury holds 12 but its entries add up to 0" \
         in problems
     assert any("balances sum to 22 but minted − burned = 10 − 0 = 10" in p for p in problems)
@@ -51,7 +51,7 @@ async def test_check_reports_an_account_without_entries(kit: Kit) -> None:
         "INSERT INTO tips_accounts (community, account, kind, balance) "
         "VALUES ('console', 'escrow:x', 'escrow', 5)")
     assert "account escrow:x holds 5 but its entries add up to 0" in " ".join(
-        await integrity.check(kit.bot))
+        await integrity.check(kit.svc))
 
 
 async def test_entries_are_append_only(kit: Kit) -> None:

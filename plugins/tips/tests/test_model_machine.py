@@ -37,7 +37,7 @@ from hypothesis.stateful import (
 from bot import hookimpl
 from bot.adapters.local import LocalAdapter
 from bot.testing import ManualClock, TestBot, make_test_bot
-from plugins.tips import integrity
+from plugins.tips import TipsPlugin, integrity
 from plugins.tips.periods import label, period_start
 from plugins.tips.tests.conftest import T0
 
@@ -537,7 +537,7 @@ class TipsMachine(RuleBasedStateMachine):
         assert sum(real.values()) == self.model.minted - self.model.burned
         if self.model.mutual:
             assert sum(real.values()) == 0
-        assert self.runner.run(integrity.check(self.tb.bot)) == []
+        assert self.runner.run(integrity.check(self.tb.bot.plugin(TipsPlugin).service)) == []
 
 
 def _settings() -> settings:

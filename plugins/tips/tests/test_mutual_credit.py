@@ -125,6 +125,6 @@ async def test_a_file_switch_to_mutual_credit_with_minted_tokens_is_reported(kit
     kit.tb._raw = {"plugins": {"tips": {"mutual_credit": True, "allowance_amount": 0,
                                         "activity_reward": 0}}}
     await kit.restart()
-    problems = await integrity.check(kit.bot)
+    problems = await integrity.check(kit.svc)
     assert problems == ["tips: community console is in mutual credit but its balances sum to "
                         "10, not 0 (10 minted before the switch, 0 burned)"]

@@ -17,8 +17,7 @@ from bot.commands import UserError
 from bot.model import Member
 from bot.testing import make_test_bot
 from plugins.ideas.models import Idea
-from plugins.tips import integrity, rewards, sweeps
-from plugins.tips.service import service_for
+from plugins.tips import TipsPlugin, integrity, rewards, sweeps
 from plugins.tips.tests.conftest import T0
 
 MEMBERS = 4
@@ -48,7 +47,7 @@ class World:
 
     def __init__(self, bot: Any) -> None:
         self.bot = bot
-        self.svc = service_for(bot)
+        self.svc = bot.plugin(TipsPlugin).service
         self.counter = itertools.count()
         self.now = T0
         bot.clock = lambda: self.now
@@ -65,7 +64,7 @@ class World:
                 await self.step(community, people, ids, op)
             except UserError:
                 pass  # refused: nothing changed, which the invariants below verify too
-        problems = [p for p in await integrity.check(self.bot)
+        problems = [p for p in await integrity.check(self.svc)
                     if p.startswith((f"tips: community {community}:",
                                      f"tips: community {community} "))]
         assert problems == [], (ops, problems)

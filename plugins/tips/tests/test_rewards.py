@@ -10,7 +10,6 @@ import pytest
 from bot import hookimpl
 from bot.commands import UserError
 from plugins.ideas.models import CampaignClosed, Idea
-from plugins.tips import plugin as tips_plugin
 from plugins.tips.models import LedgerEntry, TransferRequest
 from plugins.tips.tests.conftest import COMMUNITY, Kit, MakeKit
 
@@ -28,10 +27,10 @@ async def ids(kit: Kit, *names: str) -> list[int]:
 async def test_accepted_idea_pays_author_and_coauthors_once(kit: Kit) -> None:
     alice, bob, carol = await ids(kit, "alice", "bob", "carol")
     accepted = idea(1, alice, bob, carol, alice)  # the author listed again counts once
-    await tips_plugin.on_idea_accepted(kit.bot, accepted)
+    await kit.plugin.on_idea_accepted(kit.bot, accepted)
     assert [await kit.balance(n) for n in ("alice", "bob", "carol")] == [17, 17, 16]
     before = await kit.snapshot()
-    await tips_plugin.on_idea_accepted(kit.bot, accepted)  # the event delivered again
+    await kit.plugin.on_idea_accepted(kit.bot, accepted)  # the event delivered again
     await kit.bot.hooks.notify("on_idea_accepted", bot=kit.bot, idea=accepted)  # via pluggy
     await kit.restart()
     await kit.bot.hooks.notify("on_idea_accepted", bot=kit.bot, idea=accepted)
@@ -45,10 +44,10 @@ async def test_idea_show_gets_a_rewards_line(kit: Kit) -> None:
     alice, bob = await ids(kit, "alice", "bob")
     shown = idea(11, alice, bob)
     other = idea(1010, alice)  # idea:1110 starts like idea:111, and must not count for it
-    assert await tips_plugin.describe_idea(kit.bot, shown) is None
+    assert await kit.plugin.describe_idea(kit.bot, shown) is None
     await kit.bot.hooks.notify("on_idea_accepted", bot=kit.bot, idea=shown)
     await kit.bot.hooks.notify("on_idea_accepted", bot=kit.bot, idea=other)
-    line = await tips_plugin.describe_idea(kit.bot, shown)
+    line = await kit.plugin.describe_idea(kit.bot, shown)
     assert str(line) == "Rewards paid to its authors: 50 BZZ."
     assert kit.bot.i18n.translate(line, "fr") == "Récompenses versées à ses auteurs : 50 BZZ."
 

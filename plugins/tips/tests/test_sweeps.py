@@ -184,9 +184,9 @@ async def test_activity_counts_commands_ballots_and_ideas(kit: Kit) -> None:
 
     from bot.model import MessageRef
     from plugins.ideas.models import Idea
-    from plugins.tips import plugin
     from plugins.votes.models import BallotCast, Poll
 
+    plugin = kit.plugin
     alice = await kit.member("alice")
     community = kit.bot.communities.get(COMMUNITY)
     for n, text in enumerate(("!idea support 4", "!idea support  4", "!idea comment 4 nice",
