@@ -94,7 +94,7 @@ async def ruche(path: Path, seconds: float, members: int, sync: str,
     for name in names:  # members exist and hold tokens before measuring, as in a live room
         await adapter.say(name, "hello")
     for row in await tb.bot.db.fetch("SELECT id FROM core_members WHERE community = 'console'"):
-        await svc.award("console", int(row["id"]), START_BALANCE, "bench", f"seed:{row['id']}")
+        await svc.treasury.award("console", int(row["id"]), START_BALANCE, "bench", f"seed:{row['id']}")
     for i, name in enumerate(names):  # warm the mention cache and the statement caches
         await adapter.say(name, f"!tip @{names[(i + 1) % members]} 1")
     adapter.sent.clear()

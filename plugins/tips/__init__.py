@@ -145,12 +145,12 @@ class TipsPlugin(TipsReads, Plugin):  # read hooks for other plugins: reads.py
     @hookimpl
     async def award_tokens(self, bot: Bot, community: str, member_id: int, amount: int,
                            reason: str, ref: str) -> LedgerEntry:
-        return await self.service.award(community, member_id, amount, reason, ref)
+        return await self.service.treasury.award(community, member_id, amount, reason, ref)
 
     @hookimpl
     async def charge_tokens(self, bot: Bot, community: str, member_id: int, amount: int,
                             reason: str, ref: str) -> LedgerEntry:
-        return await self.service.charge(community, member_id, amount, reason, ref)
+        return await self.service.treasury.charge(community, member_id, amount, reason, ref)
 
     @hookimpl
     async def get_balance(self, bot: Bot, community: str, member_id: int) -> int:

@@ -29,7 +29,6 @@ class ServiceBase:
         self.bot = bot
         self._recipients: dict[tuple[str, str, str], tuple[Member, float]] = {}
         self._seen: dict[tuple[str, int], float] = {}
-        self._treasury_ready: set[str] = set()
         self._calendar: tuple[float, Calendar] = (-1.0, calendar(0.0))
         self._listened: dict[str, bool] = {}
         self._accounts: dict[str, set[str]] = {}  # per community, seen committed

@@ -243,7 +243,7 @@ async def grant(ctx: Context, member: Who, amount: Tokens, reason: Rest) -> None
     """Pay a member from the community treasury (moderators)."""
     svc = service(ctx)
     cfg = svc.config(ctx.community.id)
-    await svc.grant(ctx.community.id, ctx.member, member, amount, reason)
+    await svc.treasury.grant(ctx.community.id, ctx.member, member, amount, reason)
     await ctx.reply(_("{moderator} granted {receiver} {amount} from the treasury: {reason}",
                       moderator=ctx.member.display_name, receiver=member.display_name,
                       amount=_money(cfg, amount), reason=reason))

@@ -62,7 +62,7 @@ async def reward_idea(svc: TipsService, idea: Idea, reason: str,
     if total <= 0:
         return []
     moves = await _allowed(svc, idea.community, idea_moves(idea, reason, total, idea.subject))
-    return await svc.payout(idea.community, moves)
+    return await svc.treasury.payout(idea.community, moves)
 
 
 async def campaign_bounty(svc: TipsService, campaign: CampaignClosed) -> list[LedgerEntry]:
@@ -82,7 +82,7 @@ async def campaign_bounty(svc: TipsService, campaign: CampaignClosed) -> list[Le
         moves[0] = Movement(first.src, first.dst, first.amount, first.reason, claim,
                             first.memo, first.link)
     moves = await _allowed(svc, campaign.community, moves)
-    return await svc.payout(campaign.community, moves)
+    return await svc.treasury.payout(campaign.community, moves)
 
 
 def top_members(counts: list[tuple[int, str, int]], weights: dict[str, int],

@@ -8,9 +8,11 @@ refusals are `UserError`s raised before or inside the op, so nothing is written.
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from typing import TYPE_CHECKING
 
 from bot.api import Member, Tx, UserError, translatable
 from plugins.tips import ledger, store
+from plugins.tips.base import ServiceBase
 from plugins.tips.config import TipsConfig
 from plugins.tips.ledger import (
     Insufficient,
@@ -24,6 +26,9 @@ from plugins.tips.money import MAX_MEMO, Holdings, fmt, insufficient, member_flo
 from plugins.tips.periods import calendar, period_start
 from plugins.tips.treasury import Treasury
 
+if TYPE_CHECKING:
+    from bot.api import Bot
+
 _ = translatable("tips")
 
 SEEN_RESOLUTION = 600.0  # seconds: presence is written at most this often per member
@@ -34,9 +39,15 @@ class Replayed(Exception):
     """The movement's (reason, ref) is already in the ledger: the op rolls back and we say so."""
 
 
-class TipsService(Treasury):
-    """One per bot, held by its `TipsPlugin`: tips, reads, presence and links (treasury
-    payments in `Treasury`)."""
+class TipsService(ServiceBase):
+    """One per bot, held by its `TipsPlugin`: tips, reads, presence and links.
+
+    Treasury payments are a part it holds (`self.treasury`); the plumbing stays its base class
+    because the tip hot path and every module call it on the service (`svc.config`), hop-free."""
+
+    def __init__(self, bot: Bot) -> None:
+        super().__init__(bot)
+        self.treasury = Treasury(self)
 
     # -- tips -----------------------------------------------------------------------------------
 
@@ -158,13 +169,7 @@ class TipsService(Treasury):
         return await store.top_received(self.bot.db, community, period, key, limit)
 
     async def totals(self, community: str) -> dict[str, int]:
-        cfg = self.config(community)
-        if community not in self._treasury_ready and cfg.treasury_initial > 0:
-            now = float(self.bot.now())
-            written = await self.atomic(
-                lambda tx: self._ensure_treasury(tx, community, cfg, now))
-            self._treasury_ready.add(community)
-            await self.emit(written)
+        await self.treasury.ensure_minted(community)
         return await store.totals(self.bot.db, community)
 
     # -- presence, activity, linking --------------------------------------------------------

@@ -217,7 +217,7 @@ async def activity(svc: TipsService, community: str, now: float) -> int:
             # with different winners, counted a moment apart) only one pays it.
             if not await store.claim_sweep_period(tx, community, ACTIVITY_JOB, start):
                 return []
-            return await svc.payout_op(tx, community, cfg, moves, now)
+            return await svc.treasury.payout_op(tx, community, cfg, moves, now)
 
         written = await svc.atomic(op)
         total += len(written)

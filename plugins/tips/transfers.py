@@ -10,6 +10,7 @@ from plugins.tips.ledger import Insufficient, Movement, parse_account
 from plugins.tips.models import LedgerEntry, TransferRequest
 from plugins.tips.money import MAX_MEMO, insufficient, member_floor
 from plugins.tips.service import TipsService
+from plugins.tips.treasury import check_hook_args
 
 #: Account kinds `transfer_tokens` moves between (never the treasury, mint, burn or budgets).
 KINDS = ("member", "escrow", "project")
@@ -33,7 +34,7 @@ async def transfer(svc: TipsService, community: str, src: str, dst: str, amount:
                    reason: str, ref: str, memo: str = "") -> LedgerEntry:
     """Move `amount` from `src` to `dst` once per (reason, ref) in one op. A replay returns the
     entry written the first time before any check, even if balances changed since."""
-    svc._check_hook_args(amount, reason, ref)
+    check_hook_args(amount, reason, ref)
     src_kind = check_account(src)
     check_account(dst)
     if src == dst:

@@ -13,13 +13,39 @@ from plugins.tips.money import MAX_MEMO, fmt, insufficient, member_floor, treasu
 _ = translatable("tips")
 
 
-class Treasury(ServiceBase):
-    """Treasury payments; each is one op, idempotent on its first movement's (reason, ref)."""
+def check_hook_args(amount: int, reason: str, ref: str) -> None:
+    """Other plugins' mistakes fail loudly: money APIs take positive ints and a ref."""
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise ValueError(f"amount must be a positive int, not {amount!r}")
+    if not reason or not ref:
+        raise ValueError("reason and ref are required (they make the payment idempotent)")
 
-    async def _ensure_treasury(self, tx: Tx, community: str, cfg: TipsConfig,
-                               now: float) -> list[LedgerEntry]:
+
+class Treasury:
+    """Treasury payments; each is one op, idempotent on its first movement's (reason, ref).
+
+    A part of the service, not a base class of it: it reaches config, the database and events
+    through the shared plumbing it is given."""
+
+    def __init__(self, base: ServiceBase) -> None:
+        self.base = base
+        self.bot = base.bot
+        self._ready: set[str] = set()  # communities whose initial treasury is minted
+
+    async def ensure_minted(self, community: str) -> None:
+        """Mint the initial treasury before it is first shown (`!treasury`), once per community."""
+        cfg = self.base.config(community)
+        if community in self._ready or cfg.treasury_initial <= 0:
+            return
+        now = float(self.bot.now())
+        written = await self.base.atomic(lambda tx: self._ensure(tx, community, cfg, now))
+        self._ready.add(community)
+        await self.base.emit(written)
+
+    async def _ensure(self, tx: Tx, community: str, cfg: TipsConfig,
+                      now: float) -> list[LedgerEntry]:
         """Mint `treasury_initial` once per community (idempotent on its ref)."""
-        if community in self._treasury_ready or cfg.mutual_credit or cfg.treasury_initial <= 0:
+        if community in self._ready or cfg.mutual_credit or cfg.treasury_initial <= 0:
             return []
         entry = await ledger.apply(tx, community, Movement(
             MINT, TREASURY, cfg.treasury_initial, "mint", "treasury:initial",
@@ -48,7 +74,7 @@ class Treasury(ServiceBase):
         if first.ref is not None and await store.entry_exists(tx, community, first.reason,
                                                               first.ref):
             return []
-        written = await self._ensure_treasury(tx, community, cfg, now)
+        written = await self._ensure(tx, community, cfg, now)
         mint_ref = f"{first.reason}:{first.ref}" if first.ref is not None else None
         written += await self._fund(tx, community, cfg, sum(m.amount for m in moves), mint_ref,
                                     now)
@@ -60,23 +86,24 @@ class Treasury(ServiceBase):
 
     async def payout(self, community: str, moves: list[Movement]) -> list[LedgerEntry]:
         """Pay `moves` from the treasury in one op, then emit; [] on a replay."""
-        cfg = self.config(community)
+        cfg = self.base.config(community)
         now = float(self.bot.now())
         try:
-            written = await self.atomic(
+            written = await self.base.atomic(
                 lambda tx: self.payout_op(tx, community, cfg, moves, now))
         except Insufficient as exc:
             raise insufficient(cfg, exc) from None
-        self._treasury_ready.add(community)
-        await self.emit(written)
+        self._ready.add(community)
+        await self.base.emit(written)
         return written
 
     async def award(self, community: str, member_id: int, amount: int, reason: str, ref: str,
                     memo: str = "", link: str = "") -> LedgerEntry:
         """Pay a member from the treasury, once per (reason, ref); returns the (first) entry."""
-        self._check_hook_args(amount, reason, ref)
+        check_hook_args(amount, reason, ref)
         dst = member_account(member_id)
-        await self.validate(TransferRequest(community, TREASURY, dst, amount, reason, ref, memo))
+        await self.base.validate(TransferRequest(community, TREASURY, dst, amount, reason, ref,
+                                                 memo))
         written = await self.payout(community, [Movement(TREASURY, dst, amount, reason, ref,
                                                          memo[:MAX_MEMO], link)])
         for entry in written:
@@ -89,14 +116,15 @@ class Treasury(ServiceBase):
     async def charge(self, community: str, member_id: int, amount: int, reason: str, ref: str,
                      memo: str = "") -> LedgerEntry:
         """Take from a member to the treasury, once per (reason, ref); UserError if short."""
-        self._check_hook_args(amount, reason, ref)
-        cfg = self.config(community)
+        check_hook_args(amount, reason, ref)
+        cfg = self.base.config(community)
         src = member_account(member_id)
-        await self.validate(TransferRequest(community, src, TREASURY, amount, reason, ref, memo))
+        await self.base.validate(TransferRequest(community, src, TREASURY, amount, reason, ref,
+                                                 memo))
         now = float(self.bot.now())
         move = Movement(src, TREASURY, amount, reason, ref, memo[:MAX_MEMO])
         try:
-            entry = await self.atomic(
+            entry = await self.base.atomic(
                 lambda tx: ledger.apply(tx, community, move, now, floor=member_floor(cfg)))
         except Insufficient as exc:
             raise insufficient(cfg, exc) from None
@@ -104,21 +132,13 @@ class Treasury(ServiceBase):
             existing = await store.find_entry(self.bot.db, community, reason, ref)
             assert existing is not None
             return existing
-        await self.emit((entry,))
+        await self.base.emit((entry,))
         return entry
-
-    @staticmethod
-    def _check_hook_args(amount: int, reason: str, ref: str) -> None:
-        """Other plugins' mistakes fail loudly: money APIs take positive ints and a ref."""
-        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-            raise ValueError(f"amount must be a positive int, not {amount!r}")
-        if not reason or not ref:
-            raise ValueError("reason and ref are required (they make the payment idempotent)")
 
     async def grant(self, community: str, moderator: Member, receiver: Member, amount: int,
                     memo: str) -> LedgerEntry:
         """A moderator pays a member from the treasury, within `max_grant`; audited."""
-        cfg = self.config(community)
+        cfg = self.base.config(community)
         if receiver.is_bot:
             raise UserError(_("Bots cannot send or receive tips."))
         if amount > cfg.max_grant:
@@ -128,8 +148,8 @@ class Treasury(ServiceBase):
             raise UserError(_("The reason is too long (at most {limit} characters).",
                               limit=MAX_MEMO))
         dst = member_account(receiver.id)
-        await self.validate(TransferRequest(community, TREASURY, dst, amount, "grant", None,
-                                            memo))
+        await self.base.validate(TransferRequest(community, TREASURY, dst, amount, "grant",
+                                                 None, memo))
         written = await self.payout(community, [Movement(TREASURY, dst, amount, "grant", None,
                                                          memo)])
         entry = written[-1]

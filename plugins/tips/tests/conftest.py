@@ -51,7 +51,7 @@ class Kit(testing.Kit):
     async def fund(self, name: str, amount: int) -> None:
         """Give `name` tokens from the treasury (an idempotent award with a fresh ref)."""
         member = await self.member(name)
-        await self.svc.award(self.community, member.id, amount, "test_fund",
+        await self.svc.treasury.award(self.community, member.id, amount, "test_fund",
                              f"fund:{next(_refs)}")
 
     async def balance(self, name: str) -> int:

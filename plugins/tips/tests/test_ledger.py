@@ -114,7 +114,7 @@ async def test_linked_accounts_share_one_wallet(make_bot: MakeBot) -> None:
     await other.say("alice2", "hello")
     community = kit.bot.communities.get("main")
     alice2 = await kit.bot.identity.find(community, "other", "alice2")
-    await kit.svc.award("main", alice2.id, 12, "test_fund", "other:1")
+    await kit.svc.treasury.award("main", alice2.id, 12, "test_fund", "other:1")
     code = (await kit.say("alice", "!link")).split("code is ")[1].split(".")[0]
     assert "Linked" in "\n".join(m.text for m in await other.say("alice2", f"!link {code}"))
     assert await kit.balance("alice") == 42

@@ -86,11 +86,11 @@ class World:
         if kind == "tip":
             await svc.tip(community, people[op[1]], people[op[2]], op[3])
         elif kind == "grant":
-            await svc.grant(community, people[0], people[op[1]], op[2], "prop")
+            await svc.treasury.grant(community, people[0], people[op[1]], op[2], "prop")
         elif kind == "award":
-            await svc.award(community, ids[op[1]], op[2], "prop_award", f"r{op[3]}")
+            await svc.treasury.award(community, ids[op[1]], op[2], "prop_award", f"r{op[3]}")
         elif kind == "charge":
-            await svc.charge(community, ids[op[1]], op[2], "prop_charge", f"r{op[3]}")
+            await svc.treasury.charge(community, ids[op[1]], op[2], "prop_charge", f"r{op[3]}")
         elif kind == "idea":
             idea = Idea(op[3], community, op[3], "t", "", "accepted", ids[op[1]],
                         (ids[op[2]],))

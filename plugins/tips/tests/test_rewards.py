@@ -109,7 +109,7 @@ async def test_award_and_charge_hooks_are_idempotent(kit: Kit) -> None:
     for bad in ({"amount": 0}, {"amount": 1.5}, {"amount": True}, {"ref": ""}, {"reason": ""}):
         args = {"amount": 1, "reason": "x", "ref": "y", **bad}
         with pytest.raises(ValueError):
-            await kit.svc.award(COMMUNITY, alice, **args)  # type: ignore[arg-type]
+            await kit.svc.treasury.award(COMMUNITY, alice, **args)  # type: ignore[arg-type]
     assert await kit.balance("alice") == 16
     await kit.check()
 
