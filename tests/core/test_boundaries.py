@@ -6,6 +6,7 @@ nothing fails too."""
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from pathlib import Path
 
@@ -196,11 +197,7 @@ _MUTABLE_CALLS = {"dict", "list", "set", "bytearray", "defaultdict", "OrderedDic
 _MUTATORS = {"append", "add", "update", "pop", "popitem", "clear", "setdefault", "extend",
              "insert", "remove", "discard", "appendleft", "extendleft", "sort", "reverse"}
 # Known module-level state, each with what replaces it. A new entry needs a reason as good.
-STATE_ALLOWED: dict[str, str] = {
-    "plugins/tips/service.py:_services":
-        "per-bot TipsService keyed by id(bot); issue 15's plugin-instance refactor moves it "
-        "onto the plugin object",
-}
+STATE_ALLOWED: dict[str, str] = {}
 
 
 def _is_mutable(value: ast.expr) -> bool:
@@ -265,7 +262,7 @@ def _module_state() -> dict[str, int]:
 
 
 def test_plugins_keep_no_state_in_module_globals() -> None:
-    """docs/plugins.md: per-bot state lives in `bot.plugin_state`, not in module globals, which
+    """docs/plugins.md: per-bot state lives on the plugin instance, not in module globals, which
     every bot of the process (and every test bot) would share. Constants are fine: an
     upper-case name nobody changes."""
     found = _module_state()
@@ -353,3 +350,58 @@ def test_the_core_import_scanner_sees_every_form() -> None:
     assert sorted(_core_imports(tree)) == [(1, "bot", []), (2, "bot.model", []),
                                            (3, "bot.i18n", ["Text"]),
                                            (7, "bot.api", ["Context"])]
+
+
+# -- one way to write a plugin: a Plugin subclass, declared, not registered by hand -----------
+
+#: Registration hooks the `Plugin` base class implements from the class attributes.
+DECLARED_HOOKS = ("register_hookspecs", "register_config", "register_migrations",
+                  "register_commands", "register_permissions", "register_jobs")
+
+
+def _plugin_classes() -> dict[str, type]:
+    """Name → the class each built-in plugin (and the sample plugin) exposes as `plugin`."""
+    from bot.plugins import DEFAULT_PLUGINS
+
+    modules = {**DEFAULT_PLUGINS, "sample": "ruche_sample"}
+    return {name: importlib.import_module(dotted).plugin for name, dotted in modules.items()}
+
+
+def test_every_plugin_is_a_plugin_class_instantiated_per_bot() -> None:
+    """docs/plugins.md: a module exposes its `Plugin` subclass; the core makes one per bot."""
+    from bot.plugin import Plugin
+
+    classes = _plugin_classes()
+    not_classes = sorted(name for name, obj in classes.items()
+                         if not (isinstance(obj, type) and issubclass(obj, Plugin)))
+    assert not_classes == [], f"expose a Plugin subclass as `plugin`: {not_classes}"
+    unnamed = sorted(name for name, cls in classes.items() if getattr(cls, "name", "") != name)
+    assert unnamed == [], f"set `name` to the plugin's name: {unnamed}"
+
+
+def test_no_plugin_writes_the_registration_hooks_by_hand() -> None:
+    """What the base class derives from `config_class`, `commands`, `permissions()`… is not
+    re-implemented: one declarative description per plugin."""
+    from bot.plugin import Plugin
+
+    by_hand = sorted(f"{name}.{hook}" for name, cls in _plugin_classes().items()
+                     for hook in DECLARED_HOOKS
+                     if getattr(cls, hook) is not getattr(Plugin, hook))
+    assert by_hand == [], f"declare these as class attributes or methods instead: {by_hand}"
+
+
+async def test_each_bot_gets_its_own_plugin_instances(tmp_path: Path) -> None:
+    """Two bots in one process (tests, several communities) never share per-bot state."""
+    from bot.testing import make_test_bot
+    from plugins.votes import VotesPlugin
+
+    first = await make_test_bot(tmp_path / "one")
+    second = await make_test_bot(tmp_path / "two")
+    try:
+        one, two = first.bot.plugin(VotesPlugin), second.bot.plugin(VotesPlugin)
+        assert one is not two and one.bot is first.bot and two.bot is second.bot
+        assert one.service is not two.service
+        assert first.bot.router.owner_of(first.bot.router.get("poll new")) is one
+    finally:
+        await first.stop()
+        await second.stop()

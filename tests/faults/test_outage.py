@@ -16,8 +16,8 @@ from bot.commands.router import unavailable_text
 from bot.logs import TextFormatter, install_quiet_errors
 from bot.storage import DatabaseUnavailable, Tx, open_database
 from bot.testing import TestBot, make_test_bot
-from plugins.pulse import service_for as pulse
-from plugins.tips.service import service_for as tips
+from plugins.pulse import PulsePlugin
+from plugins.tips import TipsPlugin
 from tests.faults.pgcluster import PgCluster
 
 UNREACHABLE = "The database is unreachable: nothing was changed. Try again in a moment."
@@ -60,7 +60,7 @@ async def running(tmp_path: Path, cluster: PgCluster) -> AsyncIterator[TestBot]:
 
 
 async def health(tb: TestBot) -> tuple[int, str]:
-    server = pulse(tb.bot).server
+    server = tb.bot.plugin(PulsePlugin).service.server
     assert server is not None
     async with aiohttp.ClientSession() as session, \
             session.get(server.url + "/healthz") as response:
@@ -86,7 +86,8 @@ async def test_postgresql_stopped_and_restarted(running: TestBot, cluster: PgClu
     community = tb.bot.communities.get("console")
     alice = await tb.bot.identity.find(community, "console", "alice")
     assert alice is not None
-    await tips(tb.bot).award("console", alice.id, 1000, "test_fund", "fund:1")
+    await tb.bot.plugin(TipsPlugin).service.treasury.award("console", alice.id, 1000, "test_fund",
+                                                     "fund:1")
     acknowledged = 0
     for _ in range(3):
         assert await chat.say("alice", "!tip @bob 5") == "alice tipped bob 5 BZZ."
