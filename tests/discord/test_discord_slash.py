@@ -134,7 +134,8 @@ def test_no_section_no_adapter_and_no_discord_import() -> None:
     class FakeBot:
         config = Config({})
 
-    assert DiscordPlugin().register_adapters(FakeBot()) == []  # type: ignore[arg-type]
+    bot = FakeBot()
+    assert DiscordPlugin(bot).register_adapters(bot) == []  # type: ignore[arg-type]
     code = ("import sys, bot.adapters.discord, bot.adapters.discord.slash, "
             "bot.adapters.discord.translate; sys.exit('discord' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True)

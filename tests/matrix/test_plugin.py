@@ -82,7 +82,7 @@ async def test_no_section_no_adapter(tmp_path: Path) -> None:
     tb = await make_test_bot(tmp_path, builtins=BUILTINS)
     try:
         assert "matrix" not in tb.bot.adapters
-        assert MatrixPlugin().register_adapters(tb.bot) == []
+        assert MatrixPlugin(tb.bot).register_adapters(tb.bot) == []
         assert "pong" in (await tb.chat.say("alice", "!ping")).lower()
     finally:
         await tb.stop()
