@@ -44,6 +44,7 @@ from bot.commands import (
 )
 from bot.commands.builtin import describe
 from bot.config import Secret
+from bot.config.limits import limited, operator_only
 from bot.durations import format_duration, parse_duration
 from bot.errors import StartupError
 from bot.hooks import HookCallStyleError
@@ -141,7 +142,9 @@ __all__ = [
     "hookspec",
     "iso_columns",
     "iso_utc",
+    "limited",
     "one_line",
+    "operator_only",
     "parse_duration",
     "plural_translatable",
     "requires",

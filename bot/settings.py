@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.commands.errors import UserError
-from bot.config import coerce_setting
+from bot.config import build, coerce_setting
+from bot.config.chat import show_setting
+from bot.config.limits import ChatRule, above, chat_rule
 from bot.i18n import Text, translatable
 from bot.model import Member
 
@@ -47,7 +50,34 @@ class Settings:
             self._values.setdefault(row["community"], {})[row["key"]] = _from_json(row["value"])
 
     def overrides(self, community_id: str) -> dict[str, Any]:
-        return dict(self._values.get(community_id, {}))
+        """The community's chat overrides still within the operator's rules.
+
+        An override stored before the operator made its key operator-only, or lowered its
+        ceiling, stops applying (it stays stored, and `!config KEY --reset` drops it).
+        """
+        return {key: value for key, value in self._values.get(community_id, {}).items()
+                if self._allowed(key, value)}
+
+    def _allowed(self, key: str, value: Any) -> bool:
+        try:
+            rule = self.rule(key)
+        except UserError:
+            return True  # a key of a plugin that is not loaded: nobody reads it
+        return rule is None or (rule == "limited" and not above(value, self.ceiling(key)))
+
+    def rule(self, key: str) -> ChatRule | None:
+        """How chat may change a key: freely (None), up to a ceiling, or not at all."""
+        schema, field = self._schema_for(key)
+        return chat_rule(schema, field)
+
+    def ceiling(self, key: str) -> Any:
+        """The most chat may set a `limited` key to: its `[limits]` entry, else the file value."""
+        schema, field = self._schema_for(key)
+        if key in self.bot.config.limits:
+            built, _problems = build(schema, {field: self.bot.config.limits[key]}, "limits")
+            if built is not None:
+                return getattr(built, field)
+        return getattr(self.bot.named_plugin_config(key.split(".")[1]), field)
 
     def _schema_for(self, key: str) -> tuple[type[Any], str]:
         from bot.config import BotSection
@@ -59,8 +89,12 @@ class Settings:
             schema = self.bot.config_schemas.get(f"plugins.{parts[1]}")
             if schema is not None and parts[2] in {f.name for f in dataclasses.fields(schema)}:
                 return schema, parts[2]
-        raise UserError(_("Unknown setting {key}. Settable: {keys}.", key=key[:60],
-                          keys=", ".join(self.settable_keys())))
+        guess = difflib.get_close_matches(key, self.settable_keys(), n=1, cutoff=0.6)
+        if guess:
+            raise UserError(_("Unknown setting {key}; did you mean {guess}?", key=key[:60],
+                              guess=guess[0]))
+        raise UserError(_("Unknown setting {key}; `config` alone lists them all.",
+                          key=key[:60]))
 
     def settable_keys(self) -> list[str]:
         keys = list(CORE_KEYS)
@@ -82,6 +116,9 @@ class Settings:
     async def set(self, community_id: str, key: str, raw: str, member: Member) -> Any:
         """Validate, store and audit one override; the next command sees it."""
         schema, field = self._schema_for(key)
+        if chat_rule(schema, field) == "operator":
+            raise UserError(_("{key} is set by the operator in the config file, not from chat.",
+                              key=key))
         try:
             value = coerce_setting(schema, field, raw)
         except ValueError as exc:
@@ -95,6 +132,9 @@ class Settings:
             if problems:
                 raise UserError(_("Invalid value for {key}: {reason}", key=key,
                                   reason="; ".join(problems)))
+            if chat_rule(schema, field) == "limited" and above(value, self.ceiling(key)):
+                raise UserError(_("{key} can be at most {ceiling} here: the operator's limit.",
+                                  key=key, ceiling=show_setting(self.ceiling(key))))
         await self._validate(community_id, key, value)
         await self.bot.db.execute(
             "INSERT INTO core_settings (community, key, value) VALUES ($1, $2, $3) "

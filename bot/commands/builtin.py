@@ -11,6 +11,7 @@ from bot.commands.converters import PositiveInt, Rest, Word
 from bot.commands.decorators import command, requires
 from bot.commands.errors import BadArgument, UnknownCommand
 from bot.commands.model import Command, Group
+from bot.config.chat import show_setting
 from bot.i18n import translatable
 from bot.model import Role
 from bot.permissions import Permission
@@ -148,22 +149,35 @@ async def config(ctx: Context, key: Annotated[str, Word()] | None = None,
                  value: Rest | None = None, *, reset: bool = False) -> None:
     """Show or change this community's settings (moderators)."""
     settings = ctx.bot.settings
+    here = ctx.community.id
     if key is None:
         lines = [ctx.t(_("Settings of {community}:", community=ctx.community.name))]
-        for k in settings.settable_keys():
-            lines.append(f"• {k} = {settings.current(ctx.community.id, k)!s}")
+        lines.extend(_setting_line(ctx, k) for k in settings.settable_keys())
         await ctx.reply("\n".join(lines))
         return
     if reset:
-        await settings.reset(ctx.community.id, key, ctx.member)
+        await settings.reset(here, key, ctx.member)
         await ctx.reply(_("{key} is back to {value}.", key=key,
-                          value=str(settings.current(ctx.community.id, key))))
+                          value=show_setting(settings.current(here, key))))
         return
     if value is None:
-        await ctx.reply(f"{key} = {settings.current(ctx.community.id, key)!s}")
+        await ctx.reply(_setting_line(ctx, key))
         return
-    new = await settings.set(ctx.community.id, key, value, ctx.member)
-    await ctx.reply(_("{key} set to {value} for this community.", key=key, value=str(new)))
+    new = await settings.set(here, key, value, ctx.member)
+    await ctx.reply(_("{key} set to {value} for this community.", key=key,
+                      value=show_setting(new)))
+
+
+def _setting_line(ctx: Context, key: str) -> str:
+    """`• plugins.tips.max_grant = 1000 (at most 5000)`: the value as written, and its rule."""
+    settings = ctx.bot.settings
+    line = f"• {key} = {show_setting(settings.current(ctx.community.id, key))}"
+    rule = settings.rule(key)
+    if rule == "operator":
+        line += " " + ctx.t(_("(config file only)"))
+    elif rule == "limited":
+        line += " " + ctx.t(_("(at most {ceiling})", ceiling=show_setting(settings.ceiling(key))))
+    return line
 
 
 @command("audit")

@@ -166,6 +166,21 @@ def _dump_value(value: Any) -> Any:
     return value
 
 
+def show_setting(value: Any) -> str:
+    """A value as people write it in `!config` (`14d`, `yes`, `accepted, funded`, `—`)."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, timedelta):
+        return _exact_duration(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(show_setting(v) for v in value) or "—"
+    if isinstance(value, str):
+        return value or "—"
+    return str(value)
+
+
 def _exact_duration(td: timedelta) -> str:
     """Every unit of a duration ("1d2h30m"), unlike format_duration, so defaults round-trip."""
     seconds = int(td.total_seconds())

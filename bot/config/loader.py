@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import re
 import tomllib
 from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, cast, get_type_hints
 
 from bot.config.build import (
     _INVALID,
@@ -19,6 +20,7 @@ from bot.config.build import (
     _table_at,
     build,
 )
+from bot.config.limits import chat_rule, flatten
 from bot.config.secrets import secret_values
 from bot.config.sections import (
     _COMMUNITY_ID,
@@ -46,6 +48,9 @@ class Config:
     plugins_disabled: list[str]
     communities: dict[str, CommunitySection]
     hooks: HooksSection
+    #: `[limits]`, flattened to setting paths (`plugins.tips.max_grant` → its TOML value);
+    #: `validate_config` checks them against the plugins' schemas.
+    limits: dict[str, Any]
     warnings: list[ConfigError]
     #: Errors in the core sections, kept (not raised) only when built with `lenient=True`.
     errors: list[ConfigError]
@@ -84,6 +89,8 @@ class Config:
             self.hooks,
         ) = core
         self.warnings = [p for p in problems if p.severity != "error"]
+        limits = self.raw.get("limits", {})
+        self.limits = dict(flatten(limits)) if isinstance(limits, Mapping) else {}
         for dotted, schema, value in (
             ("bot", BotSection, self.bot),
             ("storage", StorageSection, self.storage),
@@ -315,6 +322,7 @@ def validate_config(
                     _join(_join("communities", cid), "rooms"),
                     f"room {spec!r}: platform {platform!r} is not configured",
                 )
+    _check_limits(b, raw.get("limits", {}), schemas)
     for dotted, schema in sorted(schemas.items()):
         head, _, rest = dotted.partition(".")
         if head == "plugins" and rest.split(".", 1)[0] in disabled:
@@ -332,3 +340,21 @@ def validate_config(
 
 # --------------------------------------------------------------------------- chat-side settings
 
+
+def _check_limits(b: _Builder, table: object, schemas: Mapping[str, type]) -> None:
+    """Each `[limits]` entry names a `limited` setting and has that setting's type."""
+    if not isinstance(table, Mapping):
+        b.error("limits", f"expected a table, got {_describe(table)}")
+        return
+    for key, value in flatten(table):
+        path = f"limits.{key}"  # the dotted path as written under [limits]
+        section, _, name = key.rpartition(".")
+        schema = schemas.get(section) if section.startswith("plugins.") else None
+        fields = {f.name for f in dataclasses.fields(schema)} if schema is not None else set()
+        if schema is None or name not in fields:
+            b.error(path, "no such setting (write [limits.plugins.NAME] KEY = VALUE)")
+        elif chat_rule(schema, name) != "limited":
+            b.error(path, "this setting has no ceiling: chat cannot raise it past the file "
+                          "anyway, or cannot change it at all")
+        else:
+            b.convert(get_type_hints(schema)[name], value, path)

@@ -143,7 +143,7 @@ class HooksSection:
 
 #: Top-level tables the core itself reads; adapters and plugins add theirs through schemas.
 CORE_SECTIONS = frozenset(
-    {"bot", "storage", "logging", "platforms", "plugins", "communities", "hooks"}
+    {"bot", "storage", "logging", "platforms", "plugins", "communities", "hooks", "limits"}
 )
 #: Core-owned sections by dotted path, for docs and the example-file test.
 CORE_SCHEMAS: Mapping[str, type] = types.MappingProxyType(

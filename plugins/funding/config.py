@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from bot.api import limited, operator_only
 from plugins.ideas.models import STATUSES
 
 
@@ -19,13 +20,13 @@ class FundingConfig:
     min_duration: timedelta = timedelta(minutes=1)
     max_duration: timedelta = timedelta(days=90)
     #: Largest goal, in the currency's smallest unit.
-    max_goal: int = 1_000_000
+    max_goal: int = limited(1_000_000)
     #: Most reward tiers, and most stretch goals, per round.
     max_tiers: int = 10
     #: How often due rounds are settled and interrupted movements re-driven (also at startup).
-    sweep_interval: timedelta = timedelta(seconds=30)
+    sweep_interval: timedelta = operator_only(timedelta(seconds=30))
     #: Age after which a movement left half-done (a crash, another process) is re-driven.
-    recovery_grace: timedelta = timedelta(minutes=2)
+    recovery_grace: timedelta = operator_only(timedelta(minutes=2))
     #: Rounds per `!fund list` page, and backers named by `!fund show`.
     list_size: int = 10
     show_backers: int = 10

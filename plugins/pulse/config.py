@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
-from bot.api import Secret
+from bot.api import Secret, operator_only
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,8 @@ class PulseConfig:
     activity_items: int = 15  # entries in the dashboard's recent-activity list
     column_items: int = 8  # ideas shown per pipeline column (the count shows them all)
     show_treasury: bool = True  # the dashboard shows the treasury balance
-    retention: timedelta = timedelta(days=60)  # how long pulse keeps its activity records
+    # how long pulse keeps its activity records
+    retention: timedelta = operator_only(timedelta(days=60))
 
     def validate(self) -> list[str]:
         """Ranges a type cannot express, reported with their key."""

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
+from bot.api import limited, operator_only
+
 MAX_DECIMALS = 6
 MAX_AMOUNT = 2**53  # JSON/JS-exact, like the core's Amount converter
 
@@ -23,29 +25,35 @@ class TipsConfig:
     amount_decimals: int = 0  # display precision; amounts stay integers in the smallest unit
 
     # tips
-    max_tip: int = 1000  # largest single tip
+    max_tip: int = limited(1000)  # largest single tip
     daily_cap: int = 0  # most a member may give in tips per UTC day; 0 = no cap
     cooldown: timedelta | None = None  # least time between two tips of a member; unset = none
     reaction_tip_emoji: str = "🪙"  # reacting with it to someone's message tips them
-    reaction_tip_amount: int = 1  # amount of a reaction tip; 0 disables tipping by reaction
+    # amount of a reaction tip; 0 disables tipping by reaction
+    reaction_tip_amount: int = limited(1)
 
     # allowance (universal dividend) and giving budget
-    allowance_amount: int = 10  # minted to each active member every period; 0 disables
-    allowance_period: timedelta = timedelta(days=1)  # periods are counted from 1970-01-01 UTC
+    allowance_amount: int = limited(10)  # minted to each active member every period; 0 disables
+    # periods are counted from 1970-01-01 UTC
+    allowance_period: timedelta = operator_only(timedelta(days=1))
     active_window: timedelta = timedelta(days=30)  # "active" = seen (message, command, reaction) within
-    giving_budget: int = 0  # per-period budget that can only be tipped away, expires; 0 disables
+    # per-period budget that can only be tipped away, expires; 0 disables
+    giving_budget: int = limited(0)
 
     # demurrage
-    demurrage_rate: float = 0.0  # fraction of each positive balance melted per period (0.01 = 1 %)
-    demurrage_period: timedelta = timedelta(days=30)  # how often demurrage applies
+    # fraction of each positive balance melted per period (0.01 = 1 %)
+    demurrage_rate: float = limited(0.0)
+    demurrage_period: timedelta = operator_only(timedelta(days=30))  # how often demurrage applies
     demurrage_destination: Literal["burn", "treasury"] = "burn"  # where melted tokens go
 
     # rewards (all paid from the treasury, all idempotent)
-    idea_accepted_reward: int = 50  # shared by the author and co-authors of an accepted idea
-    idea_implemented_reward: int = 100  # shared likewise when the idea is implemented
+    # shared by the author and co-authors of an accepted idea
+    idea_accepted_reward: int = limited(50)
+    idea_implemented_reward: int = limited(100)  # shared likewise when the idea is implemented
     campaign_bounties: bool = True  # pay a closed campaign's bounty to its accepted ideas' authors
-    activity_reward: int = 20  # paid to each of the top_n most active members per period; 0 = off
-    activity_top_n: int = 3  # how many members the activity reward goes to
+    # paid to each of the top_n most active members per period; 0 = off
+    activity_reward: int = limited(20)
+    activity_top_n: int = limited(3)  # how many members the activity reward goes to
     activity_period: timedelta = timedelta(days=7)  # the activity reward's period
     activity_weight_idea: int = 5  # score of an idea submitted
     activity_weight_support: int = 1  # score of a support given to an idea
@@ -54,17 +62,20 @@ class TipsConfig:
     activity_weight_tip: int = 1  # score of a tip given
 
     # treasury and grants
-    max_grant: int = 1000  # largest single `!grant`
-    treasury_initial: int = 0  # minted into the treasury once, when the community's ledger starts
-    treasury_auto_mint: bool = True  # mint what the treasury lacks for a reward or grant;
-    #                                  false: rewards and grants fail when the treasury is empty
+    max_grant: int = limited(1000)  # largest single `!grant`
+    # minted into the treasury once, when the community's ledger starts
+    treasury_initial: int = operator_only(0)
+    # mint what the treasury lacks for a reward or grant; false: rewards and grants fail when
+    # the treasury is empty
+    treasury_auto_mint: bool = operator_only(True)
 
     # mutual credit
     mutual_credit: bool = False  # no minting or burning: balances may go negative, sum to zero
-    credit_limit: int = 100  # in mutual credit, how far below zero a member may go
+    credit_limit: int = limited(100)  # in mutual credit, how far below zero a member may go
 
     # catch-up after downtime
-    max_catch_up: int = 366  # most missed periods a sweep pays (or melts) after downtime
+    # most missed periods a sweep pays (or melts) after downtime
+    max_catch_up: int = operator_only(366)
 
     def validate(self) -> list[str]:
         """Range checks; each message names its key so `ruche check-config` can point at it."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
-from bot.api import Role
+from bot.api import Role, operator_only
 
 #: Reaction ballots use keycap emoji, and there are ten of them.
 REACTION_LIMIT = 10
@@ -40,9 +40,9 @@ class VotesConfig:
     #: Highest score of a score poll (scores go from 0 to score_max).
     score_max: int = 5
     #: Seconds between two edits of a poll's live tally message (ballots in between coalesce).
-    tally_edit_interval: float = 2.0
+    tally_edit_interval: float = operator_only(2.0)
     #: How often the deadline sweep runs (it also runs at startup).
-    sweep_interval: timedelta = timedelta(seconds=30)
+    sweep_interval: timedelta = operator_only(timedelta(seconds=30))
     #: Polls per page of `!poll list`.
     list_page_size: int = 10
     #: Post the result in the poll's room when a poll closes (the tally message is edited anyway).

@@ -96,9 +96,12 @@ def make_kit(make_bot: MakeBot) -> MakeKit:
     """`kit = await make_kit(max_tip=50)`: a bot whose [plugins.tips] has these keys."""
 
     async def factory(plugins: dict[str, object] | None = None, clock: Clock | None = None,
-                      **tips: Any) -> Kit:
+                      limits: dict[str, object] | None = None, **tips: Any) -> Kit:
         settings = {"allowance_amount": 0, "activity_reward": 0, **tips}
-        tb = await make_bot(raw={"plugins": {"tips": settings}}, plugins=plugins or {})
+        raw: dict[str, object] = {"plugins": {"tips": settings}}
+        if limits:
+            raw["limits"] = {"plugins": {"tips": limits}}
+        tb = await make_bot(raw=raw, plugins=plugins or {})
         clock = clock or Clock()
         tb.bot.clock = clock
         return Kit(tb, clock)

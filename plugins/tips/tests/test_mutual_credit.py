@@ -73,7 +73,7 @@ async def test_switching_to_mutual_credit_with_minted_tokens_is_refused(kit: Kit
                    "on while 10 BZZ are in circulation (its balances must sum to zero).")
     assert kit.svc.config(COMMUNITY).mutual_credit is False
     assert await kit.snapshot() == before
-    assert "plugins.tips.mutual_credit = False" in await kit.say(
+    assert "plugins.tips.mutual_credit = no" in await kit.say(
         "mod", "!config plugins.tips.mutual_credit")
     await kit.check()
 
@@ -88,7 +88,7 @@ async def test_switching_mutual_credit_is_refused_in_french(kit: Kit) -> None:
 
 async def test_switching_an_empty_community_to_mutual_credit_is_allowed(kit: Kit) -> None:
     out = await kit.say("mod", "!config plugins.tips.mutual_credit yes")
-    assert out == "plugins.tips.mutual_credit set to True for this community."
+    assert out == "plugins.tips.mutual_credit set to yes for this community."
     await kit.member("alice")
     await kit.member("bob")
     assert "tipped" in await kit.say("alice", "!tip @bob 5")
@@ -105,12 +105,12 @@ async def test_switching_mutual_credit_off_with_debts_is_refused(make_kit: MakeK
                    "off while members owe 15 BZZ (every balance must be back to zero first).")
     assert kit.svc.config(COMMUNITY).mutual_credit is True
     assert "tipped" in await kit.say("bob", "!tip @alice 15")
-    assert "set to False" in await kit.say("mod", "!config plugins.tips.mutual_credit no")
+    assert "set to no" in await kit.say("mod", "!config plugins.tips.mutual_credit no")
     await kit.check()
 
 
 async def test_resetting_mutual_credit_to_the_file_value_is_checked_too(kit: Kit) -> None:
-    assert "set to True" in await kit.say("mod", "!config plugins.tips.mutual_credit yes")
+    assert "set to yes" in await kit.say("mod", "!config plugins.tips.mutual_credit yes")
     await kit.member("alice")
     await kit.member("bob")
     assert "tipped" in await kit.say("alice", "!tip @bob 5")

@@ -103,7 +103,8 @@ async def test_demurrage_to_the_treasury(make_kit: MakeKit) -> None:
 
 
 async def test_enabling_demurrage_later_charges_nothing_for_the_past(make_kit: MakeKit) -> None:
-    kit = await make_kit(demurrage_rate=0.0, demurrage_period="1d")
+    kit = await make_kit(demurrage_rate=0.0, demurrage_period="1d",
+                         limits={"demurrage_rate": 0.5})
     await kit.fund("alice", 100)
     await run(kit, "demurrage")
     kit.clock.advance(days=30)
