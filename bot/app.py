@@ -36,6 +36,7 @@ from bot.plugin import Plugin
 from bot.plugins import DEFAULT_PLUGINS, LoadedPlugin, create_plugin_manager, load_plugins
 from bot.scheduler import Job, Scheduler
 from bot.settings import Settings
+from bot.status import LastError
 from bot.storage import Database, Migrations, run_migrations
 from bot.storage.connect import connect as connect_database
 
@@ -87,6 +88,10 @@ class Bot:
         self._started = False
         #: Wall clock used by plugins for deadlines; tests replace it to move time forward.
         self.clock: Callable[[], float] = time.time
+        #: When `start()` finished, for `!status`; None until then.
+        self.started_at: float | None = None
+        #: The latest error logged while running, for `!status` and `!lasterror`.
+        self.last_error = LastError(config.secret_values())
 
     @property
     def db(self) -> Database:
@@ -168,6 +173,8 @@ class Bot:
             await adapter.start(self)
             self._running_adapters.append(adapter)
         self._started = True
+        self.started_at = time.time()
+        logging.getLogger().addHandler(self.last_error)
         log.info("ruche started", extra={"adapters": sorted(self.adapters)})
 
     async def run(self) -> None:
@@ -184,6 +191,7 @@ class Bot:
 
     async def stop(self) -> None:
         """Stop taking events, finish in-flight commands, stop jobs, flush and close."""
+        logging.getLogger().removeHandler(self.last_error)
         await self.dispatcher.drain()
         running, self._running_adapters = self._running_adapters, []
         for adapter in running:
@@ -240,6 +248,10 @@ class Bot:
             cached = dataclasses.replace(base, **changes) if changes else base
             self._community_configs[key] = cached
         return cached
+
+    def running_platforms(self) -> list[str]:
+        """Platforms whose adapter this process started (CLI commands start none)."""
+        return [adapter.platform for adapter in self._running_adapters]
 
     def forget_community_cache(self, community_id: str) -> None:
         self.communities.invalidate(community_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
 
 from bot.commands.context import Context
@@ -12,10 +13,12 @@ from bot.commands.decorators import command, requires
 from bot.commands.errors import BadArgument, UnknownCommand
 from bot.commands.model import Command, Group
 from bot.config.chat import show_setting
+from bot.durations import format_duration
 from bot.i18n import translatable
 from bot.model import Role
 from bot.permissions import Permission
 from bot.plugin import Plugin
+from bot.status import read_status
 
 if TYPE_CHECKING:
     pass
@@ -195,17 +198,52 @@ async def audit(ctx: Context, n: Annotated[int, PositiveInt()] = 10) -> None:
     await ctx.reply("\n".join(lines))
 
 
+def _when(at: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(at))
+
+
+@command("status")
+@requires("core.status")
+async def status(ctx: Context) -> None:
+    """Uptime, version, platforms, database and errors of this bot (admins)."""
+    st = await read_status(ctx.bot)
+    database = ctx.t(_("reachable") if st.database_ok else _("UNREACHABLE"))
+    errors = (ctx.t(_("{n} errors since start, the last at {when}", n=st.errors,
+                      when=_when(st.last_error_at)))
+              if st.last_error_at is not None else ctx.t(_("no error since start")))
+    await ctx.reply(_(
+        "Ruche {version} · up {uptime}\nPlatforms: {platforms} · database: {database} "
+        "({state})\nAnnouncements waiting: {queue} · {errors}",
+        version=st.version, uptime=format_duration(timedelta(seconds=int(st.uptime))),
+        platforms=", ".join(st.platforms) or "—", database=st.database, state=database,
+        queue=st.queue, errors=errors))
+
+
+@command("lasterror")
+@requires("core.status")
+async def lasterror(ctx: Context) -> None:
+    """The latest error this bot logged, in one line without secrets (admins)."""
+    last = ctx.bot.last_error
+    if last.at is None:
+        await ctx.reply(_("No error since start."))
+        return
+    await ctx.reply(_("Last error, {when}, in {where}: {summary}\n{n} errors since start; the "
+                      "operators have the details in the logs.", when=_when(last.at),
+                      where=last.where, summary=last.summary, n=last.count))
+
+
 class CorePlugin(Plugin):
     """The built-in commands and permissions of the core."""
 
     name = "core"
-    commands = (help_command, ping, about, link, config, audit)
+    commands = (help_command, ping, about, link, config, audit, status, lasterror)
 
     def permissions(self) -> list[Permission]:
         return [
             Permission("core.link", Role.MEMBER, "link platform accounts"),
             Permission("core.config", Role.MODERATOR, "change community settings"),
             Permission("core.audit", Role.MODERATOR, "read the audit log"),
+            Permission("core.status", Role.ADMIN, "see the bot's status and last error"),
         ]
 
 

@@ -1,0 +1,45 @@
+"""`!status` and `!lasterror`: what an admin learns from chat, and what they never see."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.testing import MakeBot
+
+
+async def test_status_reports_the_bot_to_admins_only(make_bot: MakeBot) -> None:
+    tb = await make_bot()
+    chat = tb.chat
+    out = await chat.say("operator", "!status")
+    first, second, third = out.splitlines()
+    assert first.startswith("Ruche ") and " · up " in first
+    assert second == "Platforms: console · database: sqlite (reachable)"
+    assert third == "Announcements waiting: 0 · no error since start"
+    refused = await chat.say("mod", "!status")
+    assert "Ruche " not in refused
+    assert "Ruche " not in await chat.say("mod", "!lasterror")
+
+
+async def test_lasterror_is_one_line_without_secrets(make_bot: MakeBot) -> None:
+    tb = await make_bot(raw={"platforms": {"console": {"enabled": False}}})
+    chat = tb.chat
+    assert await chat.say("operator", "!lasterror") == "No error since start."
+    tb.bot.last_error.secrets = ["hunter2-token"]
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        logging.getLogger("ruche.test").exception("sync failed with hunter2-token\nsecond line")
+    out = await chat.say("operator", "!lasterror")
+    assert out.startswith("Last error, ")
+    assert "in ruche.test: sync failed with *** (ValueError)" in out
+    assert "hunter2" not in out and "second line" not in out and "Traceback" not in out
+    assert "1 errors since start" in out
+    assert "1 errors since start, the last at" in await chat.say("operator", "!status")
+
+
+async def test_a_stopped_bot_no_longer_collects_errors(make_bot: MakeBot) -> None:
+    tb = await make_bot()
+    handler = tb.bot.last_error
+    await tb.stop()
+    logging.getLogger("ruche.test").error("after stop")
+    assert handler.count == 0
