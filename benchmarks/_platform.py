@@ -13,8 +13,9 @@ Discord and Matrix event costs, and it "sends" a reply by appending a `SentMessa
   pills and `@Display Name` aliases of the room's members, reply relation) encoded to JSON;
 - keeps no list of sent messages (a heap growing by 100,000 replies slows the GC), only a
   count, the bytes that would go on the wire, and the last few texts.
-Not included: the gateway/sync JSON parsing and event translation on the way in, and the HTTP
-request itself.
+Not included: the gateway/sync JSON parsing and event translation on the way in, the HTTP
+request, and (Discord) turning the answer into a `discord.Message`. `bot.testing.make_test_bot`
+builds its `LocalAdapter` itself, hence `make_platform_bot` here.
 """
 
 from __future__ import annotations
