@@ -10,9 +10,10 @@ Usage in a module (the catalog meta-test finds these assignments, so define them
     await ctx.reply(_("Sent {amount} to {member}.", amount=5, member="bob"))
     await ctx.reply(_n("{n} idea", "{n} ideas", count))
 
-Catalogs are plain ``.po`` files read with babel (no compiled ``.mo``):
+Catalogs are plain ``.po`` files (no compiled ``.mo``):
 ``<package>/locales/<lang>/LC_MESSAGES/<domain>.po``; the core's own strings use the ``core``
-domain in ``bot/locales``.
+domain in ``bot/locales``. A catalog that declares its ``Plural-Forms`` and holds nothing unusual
+is read by a small reader here; babel (~50 ms to import and parse at startup) reads the others.
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
-
-from babel.messages.pofile import read_po, unescape
 
 __all__ = [
     "CORE_DOMAIN",
@@ -158,12 +157,24 @@ _PO_HEADER = re.compile(r'^msgid ""[ \t]*\r?\nmsgstr((?:[ \t]*"(?:[^"\\\n]|\\.)*
 _PO_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 
 
+_PO_ESCAPE = re.compile(r'\\([\\abfnrtv"])')
+_PO_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+
+
+def _unescape(quoted: str) -> str:
+    """The text of one quoted .po string, exactly as babel's `unescape` reads it."""
+    inner = quoted[1:-1]
+    if "\\" not in inner:
+        return inner
+    return _PO_ESCAPE.sub(lambda m: _PO_ESCAPES.get(m.group(1), m.group(1)), inner)
+
+
 def _declares_plural_forms(text: str) -> bool:
     """Whether the catalog's own header has `Plural-Forms` (babel fills in a locale rule if not)."""
     found = _PO_HEADER.search(text)
     if found is None:
         return False
-    header = "".join(unescape(part) for part in _PO_STRING.findall(found.group(1)))
+    header = "".join(_unescape(part) for part in _PO_STRING.findall(found.group(1)))
     return any(line.split(":", 1)[0].strip().lower() == "plural-forms"
                for line in header.splitlines() if ":" in line)
 
@@ -173,8 +184,162 @@ def _clamped(rule: Callable[[int], int], last: int) -> Callable[[int], int]:
     return lambda n: min(rule(n), last)
 
 
+class _Unusual(Exception):
+    """The fast reader met something only babel reads faithfully: babel reads the file."""
+
+
+def _params(value: str) -> dict[str, str]:
+    """`a=1; b=2` → {"a": "1", "b": "2"}, as babel reads a header's parameters (no quoting)."""
+    if '"' in value or "\\" in value:
+        raise _Unusual("quoted header parameter")
+    params: dict[str, str] = {}
+    for part in value.split(";"):
+        name, _eq, val = part.partition("=")
+        params[name.strip().lower()] = val.strip()
+    return params
+
+
+def _header(text: str) -> tuple[str, int]:
+    """The plural expression and form count a catalog's header declares; it must be UTF-8."""
+    plural: tuple[str, int] | None = None
+    lines = text.split("\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    for line in lines:
+        name, colon, value = line.partition(":")
+        if not colon or not name or name != name.strip() or line[:1] in " \t":
+            raise _Unusual("header line the mail parser would read otherwise")
+        name, value = name.lower(), value.lstrip(" \t").rstrip("\r")
+        if name == "content-type":
+            charset = _params(value).get("charset", "").lower()
+            if charset not in ("", "charset", "utf-8", "utf8"):
+                raise _Unusual(f"charset {charset}")
+        elif name == "plural-forms":
+            params = _params(value)
+            if "nplurals" not in params or "plural" not in params:
+                raise _Unusual("incomplete Plural-Forms")
+            try:
+                plural = (params["plural"], int(params["nplurals"]))
+            except ValueError:
+                raise _Unusual("nplurals is not a number") from None
+    if plural is None:
+        raise _Unusual("no Plural-Forms: babel's rule for the locale applies")
+    return plural
+
+
+#: One .po entry: its msgid (and msgid_plural) parts, its msgstr[index] parts, its flags.
+_Entry = tuple[list[list[str]], list[tuple[int, list[str]]], set[str]]
+
+
+def _entries(raw: bytes) -> list[_Entry]:
+    """The entries of a .po file, split the way babel's parser splits them."""
+    entries: list[_Entry] = []
+    ids: list[list[str]] = []
+    strs: list[tuple[int, list[str]]] = []
+    flags: set[str] = set()
+    state = ""
+
+    def finish() -> None:
+        nonlocal ids, strs, flags, state
+        if ids:
+            if not strs:
+                raise _Unusual("msgid without msgstr")
+            entries.append((ids, strs, flags))
+            ids, strs, flags, state = [], [], set(), ""
+
+    for raw_line in raw.split(b"\n"):
+        stripped = raw_line.strip()
+        if not stripped:
+            continue
+        try:
+            line = stripped.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _Unusual("not UTF-8") from None
+        if line[0] == "#":
+            if line[1:2] in ("~", "-") or "\u2068" in line or "\u2069" in line:
+                raise _Unusual("obsolete entry, conflict marker or isolated file name")
+            finish()
+            if line[1:2] == ",":
+                flags.update(flag.strip() for flag in line[2:].lstrip().split(","))
+        elif line[0] == '"':
+            if state == "id":
+                ids[-1].append(line)
+            elif state == "str":
+                strs[-1][1].append(line)
+            else:
+                raise _Unusual("string outside msgid and msgstr")
+        else:
+            keyword, _sp, arg = line.partition(" ")
+            if keyword == "msgid":
+                finish()
+                ids, state = [[arg.strip()]], "id"
+            elif keyword == "msgid_plural" and len(ids) == 1:
+                ids.append([arg.strip()])
+                state = "id"
+            elif keyword == "msgstr" or (keyword.startswith("msgstr[") and keyword[-1] == "]"):
+                try:
+                    index = int(keyword[7:-1]) if keyword != "msgstr" else 0
+                except ValueError:
+                    raise _Unusual("bad msgstr index") from None
+                strs.append((index, [arg.strip()] if arg != '""' else []))
+                state = "str"
+            else:
+                raise _Unusual(f"keyword {keyword}")  # msgctxt, or what babel warns about
+    finish()
+    return entries
+
+
+def _denormalize(parts: list[str]) -> str:
+    """One string from its quoted lines."""
+    return "".join(_unescape(part) for part in parts)
+
+
+def _read_po(raw: bytes) -> tuple[list[tuple[str | tuple[str, ...], tuple[str, ...]]], str, int]:
+    """Translated (msgid, forms) pairs, plural expression and form count, without babel.
+
+    Raises _Unusual for whatever babel would read differently or complain about (no
+    `Plural-Forms`, another charset, msgctxt, obsolete or duplicate entries, stray lines).
+    """
+    header: tuple[str, int] | None = None
+    seen: set[str] = set()
+    found: list[tuple[str | tuple[str, ...], tuple[str, ...]]] = []
+    for ids, strs, flags in _entries(raw):
+        msgid = _denormalize(ids[0])
+        if not msgid and len(ids) == 1:
+            if header is not None or found:
+                raise _Unusual("header not first, or twice")
+            if len(strs) != 1 or strs[0][0]:
+                raise _Unusual("header with plural strings")
+            header = _header(_denormalize(strs[0][1]))
+            continue
+        if msgid in seen:
+            raise _Unusual("duplicate msgid")
+        seen.add(msgid)
+        if len(ids) == 1:
+            if len(strs) != 1 or strs[0][0]:
+                raise _Unusual("plural strings for a singular msgid")
+            forms: tuple[str, ...] = (_denormalize(strs[0][1]),)
+            key: str | tuple[str, ...] = msgid
+        else:
+            if header is None:
+                raise _Unusual("plural entry before the header")
+            strings = [""] * header[1]
+            indexes = [index for index, _parts in strs]
+            if len(set(indexes)) != len(indexes) or max(indexes) >= header[1]:
+                raise _Unusual("repeated msgstr index, or more forms than nplurals")
+            for index, parts in strs:
+                strings[index] = _denormalize(parts)
+            forms = tuple(strings)
+            key = (msgid, _denormalize(ids[1]))
+        if "fuzzy" not in flags:
+            found.append((key, forms))
+    if header is None:
+        raise _Unusual("no header")
+    return found, header[0], header[1]
+
+
 def _load_po(path: Path, locale: str, domain: str) -> _Catalog:
-    """Read a .po file with babel, keeping only entries a translator finished (not fuzzy).
+    """Read a .po file, keeping only entries a translator finished (not fuzzy).
 
     The catalog's own `Plural-Forms` header says how many forms it has and how to pick one.
     Without it babel's rule for the locale applies, and that rule changes between babel
@@ -183,32 +348,53 @@ def _load_po(path: Path, locale: str, domain: str) -> _Catalog:
     plural ones, rather than falling back to English.
     """
     raw = path.read_bytes()
-    catalog = read_po(io.BytesIO(raw), locale=locale, domain=domain)
+    try:
+        found, expr, count = _read_po(raw)
+    except _Unusual:
+        return _load_po_with_babel(raw, path, locale, domain)
+    return _catalog(found, expr, count, True, path)
+
+
+def _catalog(found: list[tuple[str | tuple[str, ...], tuple[str, ...]]], expr: str,
+             num_plurals: int, declared: bool, path: Path) -> _Catalog:
+    """The lookup table and plural rule of the entries a reader found, whichever reader."""
     messages: dict[str, tuple[str, ...]] = {}
     written = 0
-    for message in catalog:
-        if not message.id or message.fuzzy or message.context is not None:
-            continue
-        msgid = message.id[0] if isinstance(message.id, tuple | list) else message.id
-        strings = message.string
-        forms = tuple(strings) if isinstance(strings, tuple | list) else (strings,)
+    for msgid, forms in found:
         if not any(forms):
             continue
-        messages[str(msgid)] = tuple(str(s) for s in forms)
-        if isinstance(message.id, tuple | list):
+        messages[str(msgid[0] if isinstance(msgid, tuple) else msgid)] = forms
+        if isinstance(msgid, tuple):
             written = max(written, max(i for i, form in enumerate(forms) if form) + 1)
     try:
-        plural = gettext.c2py(str(catalog.plural_expr))
-        num_plurals = int(catalog.num_plurals)
+        plural = gettext.c2py(expr)
     except (ValueError, TypeError):
-        logger.warning("i18n.bad_plural_forms path=%s expr=%r", path, catalog.plural_expr)
+        logger.warning("i18n.bad_plural_forms path=%s expr=%r", path, expr)
         return _Catalog(messages, _english_plural, 2)
-    declared = _declares_plural_forms(raw.decode(str(catalog.charset or "utf-8"), "replace"))
     if not declared and 0 < written < num_plurals:
         logger.warning("i18n.no_plural_forms path=%s locale_forms=%d catalog_forms=%d: add a"
                        " Plural-Forms header", path, num_plurals, written)
         plural, num_plurals = _clamped(plural, written - 1), written
     return _Catalog(messages, plural, num_plurals)
+
+
+def _load_po_with_babel(raw: bytes, path: Path, locale: str, domain: str) -> _Catalog:
+    """babel's reading of a catalog the fast reader does not take (its locale's plural rule)."""
+    from babel.messages.pofile import read_po
+
+    catalog = read_po(io.BytesIO(raw), locale=locale, domain=domain)
+    found: list[tuple[str | tuple[str, ...], tuple[str, ...]]] = []
+    for message in catalog:
+        if not message.id or message.fuzzy or message.context is not None:
+            continue
+        strings = message.string
+        forms = tuple(str(s) for s in (strings if isinstance(strings, tuple | list)
+                                       else (strings,)))
+        ids = message.id
+        found.append((tuple(str(i) for i in ids) if isinstance(ids, tuple | list) else str(ids),
+                      forms))
+    declared = _declares_plural_forms(raw.decode(str(catalog.charset or "utf-8"), "replace"))
+    return _catalog(found, str(catalog.plural_expr), int(catalog.num_plurals), declared, path)
 
 
 class I18n:

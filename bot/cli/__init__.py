@@ -5,11 +5,7 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
-
-from bot.cli.common import err, print_errors
 from bot.cli.parser import build_parser
-from bot.config import ConfigErrors
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,17 +18,27 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result: int = args.func(args)
         return result
-    except ConfigErrors as errors:
-        print_errors(errors)
-        return 1
     except KeyboardInterrupt:
         return 0
     except StartupError as exc:
+        from rich.markup import escape
+
+        from bot.cli.common import err
+
         err().print(f"[red]ruche: {escape(str(exc))}[/]", soft_wrap=True)  # one line, any width
         return exc.exit_code
     except Exception as exc:
+        # Imported only on failure, so `ruche --help` and `ruche run` load neither rich nor
+        # (for --help) the config schema before they need them.
+        from rich.markup import escape
+
+        from bot.cli.common import err, print_errors
+        from bot.config import ConfigErrors
         from bot.storage import DatabaseTooNew
 
+        if isinstance(exc, ConfigErrors):
+            print_errors(exc)
+            return 1
         if isinstance(exc, DatabaseTooNew):
             err().print(f"[red]{escape(str(exc))}[/] — upgrade Ruche before using this database.")
             return 2

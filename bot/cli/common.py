@@ -7,12 +7,12 @@ import asyncio
 import os
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Config, ConfigErrors, load_config
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 #: A subcommand's body, given a bot that was set up (or only loaded) but never started.
 BotAction = Callable[[Any], Coroutine[Any, Any, int]]
@@ -20,11 +20,15 @@ BotAction = Callable[[Any], Coroutine[Any, Any, int]]
 
 def err() -> Console:
     """Problems and progress go to stderr, so stdout stays clean for pipes (`export`)."""
+    from rich.console import Console  # rich costs ~30 ms: `ruche run` prints without it
+
     return Console(stderr=True, highlight=False, soft_wrap=True)  # whole lines, for grep
 
 
 def out() -> Console:
     """Results go to stdout."""
+    from rich.console import Console
+
     return Console(highlight=False)
 
 
@@ -49,6 +53,8 @@ def make_bot(config: Config) -> Any:
 
 def print_errors(errors: ConfigErrors) -> None:
     """One line per problem, coloured by severity."""
+    from rich.markup import escape
+
     console = err()
     for e in errors.errors:
         style = "yellow" if e.severity == "warning" else "red"

@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections.abc import Callable
 
 from bot import __version__
-from bot.cli.communities import cmd_communities
-from bot.cli.configfile import cmd_check_config, cmd_init
-from bot.cli.db import cmd_db
-from bot.cli.export import cmd_export
-from bot.cli.plugins import cmd_discord, cmd_plugins
-from bot.cli.run import cmd_run
 
 Command = Callable[[argparse.Namespace], int]
 CONFIG_HELP = "TOML config file (default: $RUCHE_CONFIG, else built-in console + SQLite)"
+
+
+def lazy(module: str, name: str) -> Command:
+    """A subcommand imported when it runs: `ruche run` never loads the table and export code."""
+    def command(args: argparse.Namespace) -> int:
+        func: Command = getattr(importlib.import_module(f"bot.cli.{module}"), name)
+        return func(args)
+
+    command.__name__ = command.__qualname__ = name
+    return command
+
+
+cmd_run = lazy("run", "cmd_run")
+cmd_check_config = lazy("configfile", "cmd_check_config")
+cmd_init = lazy("configfile", "cmd_init")
+cmd_db = lazy("db", "cmd_db")
+cmd_communities = lazy("communities", "cmd_communities")
+cmd_export = lazy("export", "cmd_export")
+cmd_plugins = lazy("plugins", "cmd_plugins")
+cmd_discord = lazy("plugins", "cmd_discord")
 
 
 def _global_options(*, top: bool) -> argparse.ArgumentParser:
