@@ -6,6 +6,7 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from types import CoroutineType
 from typing import Any, Literal, TypeAlias, TypeVar, overload
 
 import pluggy
@@ -132,24 +133,53 @@ def refuse_wrappers(pm: pluggy.PluginManager) -> None:
                     refuse_wrapper(impl, caller.name)
 
 
+#: One implementation, ready to call: its function, the names of its arguments (a set, to see
+#: at once when a call gives exactly those), and pluggy's record of it.
+_Prepared: TypeAlias = tuple[Callable[..., Any], frozenset[str], pluggy.HookImpl]
+#: Result types that are never awaitable: `_awaitable` answers for them without an ABC check.
+_PLAIN: frozenset[type] = frozenset({type(None), bool, int, str, list, tuple, dict})
+
+
+def _awaitable(value: Any) -> bool:
+    """`inspect.isawaitable`, answered first for the values hooks return most often."""
+    kind = type(value)
+    if kind is CoroutineType:
+        return True
+    if kind in _PLAIN:
+        return False
+    return inspect.isawaitable(value)
+
+
+def _arguments(impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The arguments an implementation takes, from a call that gives more (or too few).
+
+    A call giving exactly the arguments an implementation declares (most calls) passes its
+    `kwargs` through as they are, without this copy."""
+    missing = [k for k in impl.argnames if k not in kwargs]
+    if missing:
+        raise TypeError(f"hook {impl.function.__name__} needs {missing}")
+    return {k: kwargs[k] for k in impl.argnames}
+
+
 class Hooks:
     """Call pluggy hooks whose implementations may be coroutines, isolating each plugin."""
 
     def __init__(self, pm: pluggy.PluginManager, *, timeout: float | None = 10.0) -> None:
         self.pm = pm
         self.timeout = timeout
-        # One cache per calling method, so the style check runs once per hook and method.
+        # One cache per calling method, so the style check runs once per hook and method:
+        # pluggy's list as last seen, and the same implementations in call order, prepared.
         self._order: dict[
-            str | None, dict[str, tuple[list[pluggy.HookImpl], list[pluggy.HookImpl]]]
+            str | None, dict[str, tuple[list[pluggy.HookImpl], tuple[_Prepared, ...]]]
         ] = {method: {} for method in (None, *_STYLE_OF_METHOD)}
 
-    def _impls(self, name: str, method: str | None = None) -> list[pluggy.HookImpl]:
+    def _prepared(self, name: str, method: str | None) -> tuple[_Prepared, ...]:
+        """The implementations of `name` in call order, checked once while they stay the same."""
         caller = getattr(self.pm.hook, name, None)
         if caller is None:
-            return []
-        # Hot path (several hooks per command): pluggy's public copy of its list is cheap;
-        # reuse the checked, reversed list while it holds the same implementations. The call
-        # style is checked when that list is built, once per hook and method.
+            return ()
+        # Hot path (several hooks per command): pluggy's copy of its short list is cheap to
+        # compare; the checks and the preparation run again only when a plugin came or went.
         current = caller.get_hookimpls()
         order = self._order[method]
         cached = order.get(name)
@@ -160,28 +190,23 @@ class Hooks:
         for impl in current:
             refuse_wrapper(impl, name)
         # pluggy stores implementations in call order reversed.
-        impls = list(reversed(current))
-        order[name] = (current, impls)
-        return impls
+        prepared = tuple((impl.function, frozenset(impl.argnames), impl)
+                         for impl in reversed(current))
+        order[name] = (current, prepared)
+        return prepared
+
+    def _impls(self, name: str, method: str | None = None) -> list[pluggy.HookImpl]:
+        return [impl for _function, _takes, impl in self._prepared(name, method)]
 
     def _plugin_name(self, impl: pluggy.HookImpl) -> str:
         return impl.plugin_name
 
-    def _call(self, impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> Any:
-        args = {k: kwargs[k] for k in impl.argnames if k in kwargs}
-        missing = [k for k in impl.argnames if k not in kwargs]
-        if missing:
-            raise TypeError(f"hook {impl.function.__name__} needs {missing}")
-        return impl.function(**args)
-
     async def _await(self, value: Any, limit: float | None) -> Any:
-        if inspect.isawaitable(value):
-            if limit is None:
-                return await value
-            # asyncio.timeout, unlike wait_for, does not wrap the coroutine in a new Task.
-            async with asyncio.timeout(limit):
-                return await value
-        return value
+        if limit is None:
+            return await value
+        # asyncio.timeout, unlike wait_for, does not wrap the coroutine in a new Task.
+        async with asyncio.timeout(limit):
+            return await value
 
     async def collect(self, name: str, **kwargs: Any) -> list[Any]:
         """Every non-None result; lists and tuples (as from `register_*`) are flattened."""
@@ -190,9 +215,12 @@ class Hooks:
     async def collect_from(self, name: str, **kwargs: Any) -> list[tuple[object, Any]]:
         """`collect`, with the plugin object each result came from (who owns a command)."""
         results: list[tuple[object, Any]] = []
-        for impl in self._impls(name, "collect"):
+        for function, takes, impl in self._prepared(name, "collect"):
             try:
-                value = await self._await(self._call(impl, kwargs), self.timeout)
+                value = (function(**kwargs) if kwargs.keys() == takes
+                         else function(**_arguments(impl, kwargs)))
+                if value is not None and _awaitable(value):
+                    value = await self._await(value, self.timeout)
             except Exception:
                 log.exception("hook %s failed in plugin %s", name, self._plugin_name(impl))
                 if name.startswith("register_"):
@@ -209,18 +237,19 @@ class Hooks:
     async def verdicts(self, name: str, **kwargs: Any) -> list[Any]:
         """Every result of a check hook; one that raises or times out counts as a refusal."""
         results: list[Any] = []
-        for impl in self._impls(name, "verdicts"):
+        for function, takes, impl in self._prepared(name, "verdicts"):
             try:
-                value = await self._await(self._call(impl, kwargs), self.timeout)
+                value = (function(**kwargs) if kwargs.keys() == takes
+                         else function(**_arguments(impl, kwargs)))
+                if value is not None and _awaitable(value):
+                    value = await self._await(value, self.timeout)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 # Fail closed: a broken check must not let a command or permission through.
-                log.exception(
-                    "hook %s failed in plugin %s; counted as a refusal", name,
-                    self._plugin_name(impl),
-                    extra={"plugin": self._plugin_name(impl), "hook": name},
-                )
+                plugin = self._plugin_name(impl)
+                log.exception("hook %s failed in plugin %s; counted as a refusal", name, plugin,
+                              extra={"plugin": plugin, "hook": name})
                 results.append(False)
                 continue
             if value is not None:
@@ -232,35 +261,43 @@ class Hooks:
     ) -> list[BaseException]:
         """Await every implementation separately; log and swallow each one's exception."""
         errors: list[BaseException] = []
-        timeout = self.timeout if _timeout is None else _timeout
-        for impl in self._impls(name, "notify"):
+        for function, takes, impl in self._prepared(name, "notify"):
             try:
-                await self._await(self._call(impl, kwargs), timeout)
+                value = (function(**kwargs) if kwargs.keys() == takes
+                         else function(**_arguments(impl, kwargs)))
+                # A listener that did its work synchronously returns None: nothing to await.
+                if value is not None and _awaitable(value):
+                    await self._await(value, self.timeout if _timeout is None else _timeout)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 if name == "startup" and isinstance(exc, StartupError):
                     raise  # the plugin cannot run as configured: `ruche run` stops, one line
-                log.exception(
-                    "hook %s failed in plugin %s", name, self._plugin_name(impl),
-                    extra={"plugin": self._plugin_name(impl), "hook": name},
-                )
+                plugin = self._plugin_name(impl)
+                log.exception("hook %s failed in plugin %s", name, plugin,
+                              extra={"plugin": plugin, "hook": name})
                 errors.append(exc)
         return errors
 
     async def first(self, name: str, **kwargs: Any) -> Any:
         """Await implementations in pluggy order and return the first non-None result."""
-        for impl in self._impls(name, "first"):
-            value = await self._await(self._call(impl, kwargs), self.timeout)
+        for function, takes, impl in self._prepared(name, "first"):
+            value = (function(**kwargs) if kwargs.keys() == takes
+                     else function(**_arguments(impl, kwargs)))
+            if value is not None and _awaitable(value):
+                value = await self._await(value, self.timeout)
             if value is not None:
                 return value
         return None
 
     async def first_safe(self, name: str, default: Any = None, **kwargs: Any) -> Any:
         """Like `first`, but an implementation that raises is logged and skipped."""
-        for impl in self._impls(name, "first_safe"):
+        for function, takes, impl in self._prepared(name, "first_safe"):
             try:
-                value = await self._await(self._call(impl, kwargs), self.timeout)
+                value = (function(**kwargs) if kwargs.keys() == takes
+                         else function(**_arguments(impl, kwargs)))
+                if value is not None and _awaitable(value):
+                    value = await self._await(value, self.timeout)
             except Exception:
                 log.exception("hook %s failed in plugin %s", name, self._plugin_name(impl))
                 continue

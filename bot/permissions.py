@@ -48,11 +48,13 @@ class Permissions:
             "permission_allowed", bot=self.bot, member=member, permission=name,
             community=community,
         )
-        if any(v is False for v in verdicts):
-            return False
-        if any(v is True for v in verdicts):
-            return True
-        return member.role >= default
+        allowed = member.role >= default
+        for verdict in verdicts:  # any False denies, whatever comes after it
+            if verdict is False:
+                return False
+            if verdict is True:
+                allowed = True
+        return allowed
 
 
 @dataclass(frozen=True, slots=True)

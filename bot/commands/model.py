@@ -99,6 +99,19 @@ def module_domain(module_name: str) -> str:
     return parts[0]
 
 
+class _Signature:
+    """A command's parameters sorted for parsing: the same for every call, so built once."""
+
+    __slots__ = ("bound", "by_option", "has_rest", "options", "params")
+
+    def __init__(self, params: list[Param]) -> None:
+        self.params = params
+        self.has_rest = any(p.kind == "rest" for p in params)
+        self.options = tuple(p for p in params if p.kind in ("option", "flag"))
+        self.by_option = {p.option_name: p for p in self.options}
+        self.bound = tuple(p for p in params if p.kind not in ("option", "flag"))
+
+
 @dataclass(eq=False)
 class Command:
     """A chat command; Discord turns the same object into a slash command."""
@@ -113,6 +126,7 @@ class Command:
     domain: str = "core"
     parent: Group | None = None
     checks: list[Callable[[Context], Awaitable[bool]]] = field(default_factory=list)
+    _parsed: _Signature | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def qualified_name(self) -> str:
@@ -135,14 +149,67 @@ class Command:
         parts = [f"{prefix}{self.qualified_name}"] + [p.usage() for p in self.params]
         return " ".join(parts)
 
+    def _signature(self) -> _Signature:
+        """What `parse` needs of `params`, worked out once per list of parameters."""
+        sig = self._parsed
+        if sig is None or sig.params is not self.params:
+            sig = self._parsed = _Signature(self.params)
+        return sig
+
     async def parse(self, ctx: Context, text: str) -> tuple[list[Any], dict[str, Any]]:
         """Bind the raw argument text to the signature, converting each argument."""
-        has_rest = any(p.kind == "rest" for p in self.params)
+        sig = self._signature()
+        has_rest = sig.has_rest
         # Free text keeps its quotes as typed (`thanks for the "demo"!`): only commands
         # without one read every quote as the bounds of an argument.
         tokens = tokenize(text, strict=not has_rest)
-        options = {p.option_name: p for p in self.params if p.kind in ("option", "flag")}
         kwargs: dict[str, Any] = {}
+        remaining: list[Token]
+        if "--" not in text:
+            remaining = tokens  # no token can be an option: nothing to sort out
+        else:
+            remaining = await self._options(ctx, sig, tokens, kwargs)
+        for p in sig.options:
+            if p.name not in kwargs:
+                if p.default is inspect.Parameter.empty:
+                    raise MissingArgument(p.option_name)
+                kwargs[p.name] = p.default
+        args: list[Any] = []
+        pos = 0
+        for p in sig.bound:
+            if p.kind == "positional":
+                if pos < len(remaining):
+                    args.append(await p.converter.convert(ctx, remaining[pos].value))
+                    pos += 1
+                elif p.required:
+                    raise MissingArgument(p.name.replace("_", "-"))
+                else:
+                    args.append(p.default)
+            elif p.kind == "rest":
+                rest_tokens = remaining[pos:]
+                pos = len(remaining)
+                if len(rest_tokens) == 1 and rest_tokens[0].quoted:
+                    raw = rest_tokens[0].value
+                else:
+                    raw = rest_of(text, rest_tokens)
+                if not raw.strip():
+                    if p.required:
+                        raise MissingArgument(p.name.replace("_", "-"))
+                    args.append(p.default)
+                else:
+                    args.append(await p.converter.convert(ctx, raw))
+            else:  # varargs
+                for tok in remaining[pos:]:
+                    args.append(await p.converter.convert(ctx, tok.value))
+                pos = len(remaining)
+        if pos < len(remaining):
+            raise TooManyArguments(remaining[pos].value[:40])
+        return args, kwargs
+
+    async def _options(self, ctx: Context, sig: _Signature, tokens: list[Token],
+                       kwargs: dict[str, Any]) -> list[Token]:
+        """Take `--options` out of the tokens into `kwargs`; the other tokens, in order."""
+        options = sig.by_option
         remaining: list[Token] = []
         i = 0
         while i < len(tokens):
@@ -167,49 +234,14 @@ class Command:
                         raise BadArgument(_("Option {option} needs a value.",
                                             option=p.option_name))
                     kwargs[p.name] = await p.converter.convert(ctx, raw)
-            elif opt_name is not None and not has_rest:
+            elif opt_name is not None and not sig.has_rest:
                 known = ", ".join(options) or "-"
                 raise BadArgument(_("Unknown option {option} (known: {known}).",
                                     option=opt_name, known=known))
             else:
                 remaining.append(tok)
             i += 1
-        for p in self.params:
-            if p.kind in ("option", "flag") and p.name not in kwargs:
-                if p.default is inspect.Parameter.empty:
-                    raise MissingArgument(p.option_name)
-                kwargs[p.name] = p.default
-        args: list[Any] = []
-        pos = 0
-        for p in self.params:
-            if p.kind == "positional":
-                if pos < len(remaining):
-                    args.append(await p.converter.convert(ctx, remaining[pos].value))
-                    pos += 1
-                elif p.required:
-                    raise MissingArgument(p.name.replace("_", "-"))
-                else:
-                    args.append(p.default)
-            elif p.kind == "rest":
-                rest_tokens = remaining[pos:]
-                pos = len(remaining)
-                if len(rest_tokens) == 1 and rest_tokens[0].quoted:
-                    raw = rest_tokens[0].value
-                else:
-                    raw = rest_of(text, rest_tokens)
-                if not raw.strip():
-                    if p.required:
-                        raise MissingArgument(p.name.replace("_", "-"))
-                    args.append(p.default)
-                else:
-                    args.append(await p.converter.convert(ctx, raw))
-            elif p.kind == "varargs":
-                for tok in remaining[pos:]:
-                    args.append(await p.converter.convert(ctx, tok.value))
-                pos = len(remaining)
-        if pos < len(remaining):
-            raise TooManyArguments(remaining[pos].value[:40])
-        return args, kwargs
+        return remaining
 
     async def invoke(self, ctx: Context, text: str) -> Any:
         args, kwargs = await self.parse(ctx, text)

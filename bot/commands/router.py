@@ -36,6 +36,17 @@ def unavailable_text(exc: DatabaseUnavailable) -> Text:
     return _("The database is unreachable: nothing was changed. Try again in a moment.")
 
 
+def _chain(cmd: Command) -> list[Command]:
+    """A subcommand and the groups above it, the outermost first (whose permissions apply)."""
+    chain: list[Command] = []
+    node: Command | None = cmd
+    while node is not None:
+        chain.append(node)
+        node = node.parent
+    chain.reverse()
+    return chain
+
+
 class CommandRouter:
     """Holds the command tree and runs one command per message through a single error path."""
 
@@ -151,22 +162,19 @@ class CommandRouter:
 
     async def check(self, ctx: Context, cmd: Command) -> None:
         """Permission, custom checks, `command_check` hook, cooldown — in that order."""
-        chain: list[Command] = []
-        node: Command | None = cmd
-        while node is not None:
-            chain.append(node)
-            node = node.parent
-        for node in reversed(chain):
-            if node.permission and not await self.bot.permissions.allowed(
+        permissions = self.bot.permissions
+        chain = (cmd,) if cmd.parent is None else _chain(cmd)
+        for node in chain:  # the outermost group first
+            if node.permission and not await permissions.allowed(
                 ctx.member, node.permission, ctx.community
             ):
                 raise MissingPermission(node.permission)
         for check in cmd.checks:
             if not await check(ctx):
                 raise CheckFailure(_("You cannot use this command here."))
-        verdicts = await self.bot.hooks.verdicts("command_check", ctx=ctx, command=cmd)
-        if any(v is False for v in verdicts):
-            raise CheckFailure(_("This command is not available to you right now."))
+        for verdict in await self.bot.hooks.verdicts("command_check", ctx=ctx, command=cmd):
+            if verdict is False:
+                raise CheckFailure(_("This command is not available to you right now."))
         if cmd.cooldown is not None:
             self._take_cooldown(ctx, cmd)
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
-import weakref
+from bisect import bisect_left
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.samples import Sample
 
 from bot.api import BadArgument, CheckFailure, CommandError, UnknownCommand, UserError
 
@@ -19,6 +22,9 @@ CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
                    5.0, 10.0)
 MAX_REASONS = 50  # distinct ledger reasons kept as labels; the rest count as "other"
+#: The buckets' `le` labels as prometheus_client writes them (`repr` of these plain floats).
+_BOUNDS = [repr(float(b)) for b in LATENCY_BUCKETS]
+MAX_IN_FLIGHT = 10_000  # commands timed at once; past that, ones that never ended are dropped
 
 
 def outcome_of(error: BaseException) -> str:
@@ -48,23 +54,30 @@ def adapter_connected(adapter: Any) -> bool:
     return True
 
 
+class _Tallies:
+    """The command and ledger families, read from the plain counts `Metrics` keeps."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def describe(self) -> list[Metric]:
+        return self.metrics.families(samples=False)
+
+    def collect(self) -> list[Metric]:
+        return self.metrics.families(samples=True)
+
+
 class Metrics:
-    """Counters fed by hooks; gauges refreshed when /metrics is scraped."""
+    """Counters fed by hooks; gauges refreshed when /metrics is scraped.
+
+    What every command and ledger entry bumps is kept in plain dicts and turned into
+    Prometheus families only when /metrics is scraped: a command pays a few dict operations,
+    not prometheus_client's locks and per-sample objects.
+    """
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.commands = Counter("ruche_commands", "Commands handled, by command and outcome.",
-                                ["command", "outcome"], registry=r)
-        self.latency = Histogram("ruche_command_duration_seconds",
-                                 "Time from the command's checks to its completion.",
-                                 ["command"], buckets=LATENCY_BUCKETS, registry=r)
-        self.ledger_tokens = Counter("ruche_ledger_tokens",
-                                     "Tokens moved by committed ledger entries, by reason.",
-                                     ["reason"], registry=r)
-        self.ledger_entries = Counter("ruche_ledger_entries",
-                                      "Committed ledger entries, by reason.", ["reason"],
-                                      registry=r)
         self.open_polls = Gauge("ruche_open_polls", "Polls open now, all communities.",
                                 registry=r)
         self.adapter_up = Gauge("ruche_adapter_connected",
@@ -75,39 +88,79 @@ class Metrics:
         self.events = Counter("ruche_dashboard_updates",
                               "Updates pushed to live dashboards (one per section change).",
                               registry=r)
-        self._started: weakref.WeakKeyDictionary[Context, float] = weakref.WeakKeyDictionary()
-        # Children by label, so the hot path skips prometheus_client's label lookup and lock.
-        self._counted: dict[tuple[str, str], Any] = {}
-        self._timed: dict[str, Any] = {}
-        self._moved: dict[str, tuple[Any, Any]] = {}
+        # When each command in flight passed its checks (dropped if it never completes).
+        self._started: dict[Context, float] = {}
+        # (command, outcome) → [count, created]
+        self._counted: dict[tuple[str, str], list[float]] = {}
+        # command → [count per bucket (the last one +Inf)…, sum, created]
+        self._timed: dict[str, list[float]] = {}
+        # reason → [tokens, entries, created], several reasons may share the "other" list
+        self._moved: dict[str, list[float]] = {}
+        self._moved_labels: dict[str, list[float]] = {}
+        r.register(_Tallies(self))
 
     # -- fed by hooks -----------------------------------------------------------------------
 
     def command_started(self, ctx: Context) -> None:
-        self._started[ctx] = time.perf_counter()
+        started = self._started
+        if len(started) >= MAX_IN_FLIGHT:
+            started.clear()  # commands that never completed (cancelled): forget them
+        started[ctx] = time.perf_counter()
 
     def command_done(self, ctx: Context, name: str, outcome: str) -> None:
-        counter = self._counted.get((name, outcome))
-        if counter is None:
-            counter = self._counted[(name, outcome)] = self.commands.labels(name, outcome)
-        counter.inc()
+        counted = self._counted.get((name, outcome))
+        if counted is None:
+            counted = self._counted[(name, outcome)] = [0, time.time()]
+        counted[0] += 1
         started = self._started.pop(ctx, None)
         if started is not None:
-            timer = self._timed.get(name)
-            if timer is None:
-                timer = self._timed[name] = self.latency.labels(name)
-            timer.observe(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            timed = self._timed.get(name)
+            if timed is None:
+                timed = self._timed[name] = [0] * (len(LATENCY_BUCKETS) + 1) + [0.0, time.time()]
+            timed[bisect_left(LATENCY_BUCKETS, elapsed)] += 1
+            timed[-2] += elapsed
 
     def ledger(self, reason: str, amount: int) -> None:
-        pair = self._moved.get(reason)
-        if pair is None:
-            label = reason if len(self._moved) < MAX_REASONS else "other"
-            pair = self._moved[reason] = (self.ledger_tokens.labels(label),
-                                          self.ledger_entries.labels(label))
-        pair[0].inc(max(0, amount))
-        pair[1].inc()
+        moved = self._moved.get(reason)
+        if moved is None:
+            label = reason if len(self._moved_labels) < MAX_REASONS else "other"
+            moved = self._moved_labels.get(label)
+            if moved is None:
+                moved = self._moved_labels[label] = [0, 0, time.time()]
+            self._moved[reason] = moved
+        moved[0] += max(0, amount)
+        moved[1] += 1
 
     # -- scrape -------------------------------------------------------------------------------
+
+    def families(self, *, samples: bool) -> list[Metric]:
+        """The command and ledger metrics as prometheus_client would expose its own."""
+        commands = CounterMetricFamily("ruche_commands",
+                                       "Commands handled, by command and outcome.",
+                                       labels=["command", "outcome"])
+        latency = HistogramMetricFamily("ruche_command_duration_seconds",
+                                        "Time from the command's checks to its completion.",
+                                        labels=["command"])
+        tokens = CounterMetricFamily("ruche_ledger_tokens",
+                                     "Tokens moved by committed ledger entries, by reason.",
+                                     labels=["reason"])
+        entries = CounterMetricFamily("ruche_ledger_entries",
+                                      "Committed ledger entries, by reason.", labels=["reason"])
+        if samples:
+            for (name, outcome), (count, created) in self._counted.items():
+                commands.add_metric([name, outcome], count, created=created)
+            bounds = [*_BOUNDS, "+Inf"]
+            for name, timed in self._timed.items():
+                cumulative = list(accumulate(timed[:len(bounds)]))
+                latency.add_metric([name], list(zip(bounds, cumulative, strict=True)),
+                                   timed[-2])
+                latency.samples.append(Sample("ruche_command_duration_seconds_created",
+                                              {"command": name}, timed[-1]))
+            for label, (moved, count, created) in self._moved_labels.items():
+                tokens.add_metric([label], moved, created=created)
+                entries.add_metric([label], count, created=created)
+        return [commands, latency, tokens, entries]
 
     def refresh(self, bot: Bot, open_polls: int | None) -> None:
         for platform, adapter in bot.adapters.items():

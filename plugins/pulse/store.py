@@ -40,11 +40,24 @@ def _record(row: Row) -> Record:
                   detail=row["detail"])
 
 
+#: A record as the columns of its row, in `_INSERT`'s order (what the recorder buffers).
+RecordRow = tuple[str, str, str, float, int | None, int | None, int | None, int | None, str,
+                  str]
+
+
+def row_of(r: Record) -> RecordRow:
+    """A record's columns (plain tuples: `dataclasses.astuple` deep-copies and costs more)."""
+    return (r.community, r.kind, r.key, r.at, r.actor, r.target, r.amount, r.number, r.title,
+            r.detail)
+
+
 async def insert(db: Database, records: Sequence[Record]) -> None:
-    """Many records in one transaction (the recorder's batch)."""
-    # Plain tuples: `dataclasses.astuple` deep-copies and cost more than the insert itself.
-    rows = [(r.community, r.kind, r.key, r.at, r.actor, r.target, r.amount, r.number, r.title,
-             r.detail) for r in records]
+    """Many records in one transaction."""
+    await insert_rows(db, [row_of(r) for r in records])
+
+
+async def insert_rows(db: Database, rows: Sequence[RecordRow]) -> None:
+    """Many records' rows in one transaction (the recorder's batch)."""
 
     async def op(tx: Tx) -> None:
         await tx.executemany(_INSERT, rows)
