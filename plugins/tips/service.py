@@ -8,9 +8,10 @@ refusals are `UserError`s raised before or inside the op, so nothing is written.
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.api import Member, Tx, UserError, translatable
+from bot.api import Member, Tx, UserError, format_duration, translatable
 from plugins.tips import ledger, store
 from plugins.tips.base import ServiceBase
 from plugins.tips.config import TipsConfig
@@ -142,7 +143,28 @@ class TipsService(ServiceBase):
                 currency=cfg.currency, left=fmt(cfg, max(0, cfg.daily_cap - given)),
             ))
         # Otherwise the balance (on PostgreSQL a concurrent tip may have refilled it since).
+        _kind, member_id = parse_account(src)
+        if held <= 0 <= floor and cfg.allowance_amount > 0 and member_id is not None:
+            return await self._empty_wallet(tx, cfg, community, member_id, amount, now)
         return insufficient(cfg, Insufficient(src, held, debit, floor))
+
+    async def _empty_wallet(self, tx: Tx, cfg: TipsConfig, community: str, member_id: int,
+                            amount: int, now: float) -> UserError:
+        """A member with nothing to give (often a newcomer) learns when tokens come."""
+        span = cfg.allowance_period.total_seconds()
+        current = period_start(now, span)
+        paid = await store.allowance_paid_at(tx, community, member_id)
+        if paid is None or paid < current:
+            when = _("within a minute")  # the next sweep pays the period they are owed
+        else:
+            when = _("in {duration}", duration=format_duration(
+                timedelta(seconds=max(60, round(current + span - now)))))
+        return UserError(_(
+            "You have no {currency} yet, so you cannot give {amount}. Every active member "
+            "receives {allowance} {currency} every {period}: your next one arrives {when}.",
+            currency=cfg.currency, amount=fmt(cfg, amount),
+            allowance=fmt(cfg, cfg.allowance_amount),
+            period=format_duration(cfg.allowance_period), when=when))
 
     # -- reads ----------------------------------------------------------------------------------
 

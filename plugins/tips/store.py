@@ -193,6 +193,15 @@ async def giver_state(q: Queryable, community: str, account: str) -> Row | None:
     )
 
 
+async def allowance_paid_at(q: Queryable, community: str, member_id: int) -> float | None:
+    """Start of the last allowance period paid to a member (None: never paid yet)."""
+    value = await q.fetchval(
+        "SELECT allowance_at FROM tips_members WHERE community = $1 AND member_id = $2",
+        community, member_id,
+    )
+    return None if value is None else float(value)
+
+
 async def mark_seen(q: Queryable, community: str, member_id: int, now: float,
                     inactive_before: float, owed_from: float) -> None:
     """A member showed up: allowance eligibility is "seen within active_window". One who was
