@@ -184,13 +184,19 @@ async def history(ctx: Context, member: Token | None = None, n: Token | None = N
         return
     ids = {parse_account(a)[1] for e in entries for a in (e.src, e.dst)} - {None}
     names = await ctx.bot.identity.names(sorted(i for i in ids if i is not None))
+    causes: dict[str, Text | str] = dict(CAUSES)
+    for reason in {e.reason for e in entries} - set(causes):
+        words = await ctx.bot.hooks.first_safe("describe_ledger_reason", bot=ctx.bot,
+                                               reason=reason)
+        if words is not None:
+            causes[reason] = words
     lines = [ctx.t(_("Latest entries of {name}:", name=who.display_name))]
-    lines += [_history_line(ctx, cfg, e, who.id, names) for e in entries]
+    lines += [_history_line(ctx, cfg, e, who.id, names, causes) for e in entries]
     await ctx.reply("\n".join(lines))
 
 
 def _history_line(ctx: Context, cfg: TipsConfig, entry: LedgerEntry, member_id: int,
-                  names: dict[int, str]) -> str:
+                  names: dict[int, str], causes: dict[str, Text | str]) -> str:
     """`2026-11-25 14:02 · +5 BZZ · tip · from bob · “thanks” · link`."""
     incoming = parse_account(entry.dst)[1] == member_id
     other = entry.src if incoming else entry.dst
@@ -200,7 +206,7 @@ def _history_line(ctx: Context, cfg: TipsConfig, entry: LedgerEntry, member_id: 
     else:
         place = PLACES.get(kind)
         who = ctx.t(place) if place is not None else other
-    cause = CAUSES.get(entry.reason)
+    cause = causes.get(entry.reason)
     direction = _("from {who}", who=who) if incoming else _("to {who}", who=who)
     parts = [
         time.strftime("%Y-%m-%d %H:%M", time.gmtime(entry.at)),

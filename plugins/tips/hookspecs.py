@@ -64,3 +64,8 @@ def get_leaderboard(
     bot: Bot, community: str, period: str, limit: int
 ) -> Maybe[list[tuple[int, int]] | None]:
     """`[(member id, amount)]` as `!leaderboard` shows them (called with `first`)."""
+
+
+@hookspec(firstresult=True)
+def describe_ledger_reason(bot: Bot, reason: str) -> Maybe[Text | None]:
+    """A ledger reason another plugin writes, in words for `!history` (called with `first`)."""

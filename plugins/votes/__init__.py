@@ -19,7 +19,7 @@ from bot.api import (
     hookimpl,
     iso_columns,
 )
-from plugins.votes import closing, reactions, store
+from plugins.votes import closing, reactions, spend, store
 from plugins.votes import hookspecs as votes_hookspecs
 from plugins.votes.commands import COMMANDS
 from plugins.votes.config import ROLES, VotesConfig
@@ -29,7 +29,7 @@ from plugins.votes.reads import VotesReads
 from plugins.votes.service import VotesService, voter_key
 
 if TYPE_CHECKING:
-    from bot.api import Announcement, Bot, Tx
+    from bot.api import Announcement, Bot, Text, Tx
 
 __version__ = "1.0.0"
 
@@ -135,6 +135,11 @@ class VotesPlugin(VotesReads, Plugin):  # read hooks for other plugins: reads.py
     async def open_poll(self, bot: Bot, request: PollRequest) -> Poll:
         """Other plugins (ideas) ask for a vote; refusals raise UserError to the caller."""
         return await self.service.open_poll(request)
+
+    @hookimpl(optionalhook=True)
+    def describe_ledger_reason(self, reason: str) -> Text | None:
+        """Quadratic votes paid in tokens show in `!history` in words."""
+        return spend.REASONS.get(reason)
 
     @hookimpl(trylast=True)
     def ballot_weight(self, bot: Bot, poll: Poll, member_id: int) -> int:

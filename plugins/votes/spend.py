@@ -30,6 +30,8 @@ log = logging.getLogger("ruche.votes.spend")
 
 CHARGE_REASON = "poll_vote"
 REFUND_REASON = "poll_refund"
+#: Our ledger reasons in words, for the tips plugin's `!history`.
+REASONS = {CHARGE_REASON: _("tokens spent on a vote"), REFUND_REASON: _("vote tokens refunded")}
 
 
 async def _charge(svc: VotesService, community: str, member_id: int, amount: int,
