@@ -126,6 +126,11 @@ def on_command_completed(ctx: Context, command: Command) -> Maybe[None]:
     """Observe a command that ran to completion (metrics, activity rewards)."""
 
 
+@hookspec(firstresult=True)
+def describe_audit_action(bot: Bot, action: str) -> Maybe[Text | None]:
+    """Say a plugin's audit action (`tips.grant`) in words for `!audit`; None if not ours."""
+
+
 @hookspec(call="verdicts")
 def permission_allowed(
     bot: Bot, member: Member, permission: str, community: Community

@@ -14,7 +14,7 @@ from bot.commands.errors import BadArgument, UnknownCommand
 from bot.commands.model import Command, Group
 from bot.config.chat import show_setting
 from bot.durations import format_duration
-from bot.i18n import translatable
+from bot.i18n import Text, translatable
 from bot.model import Role
 from bot.permissions import Permission
 from bot.plugin import Plugin
@@ -183,19 +183,48 @@ def _setting_line(ctx: Context, key: str) -> str:
     return line
 
 
+#: The core's own audit actions in words (plugins answer `describe_audit_action` for theirs).
+CORE_ACTIONS: dict[str, Text] = {
+    "config.set": _("changed a setting:"),
+    "config.reset": _("reset a setting:"),
+    "link": _("linked accounts:"),
+}
+
+
 @command("audit")
 @requires("core.audit")
 async def audit(ctx: Context, n: Annotated[int, PositiveInt()] = 10) -> None:
     """Show the latest moderator actions (moderators)."""
-    entries = await ctx.bot.audit.recent(ctx.community.id, min(n, MAX_AUDIT))
+    bot = ctx.bot
+    entries = await bot.audit.recent(ctx.community.id, min(n, MAX_AUDIT))
     if not entries:
         await ctx.reply(_("The audit log is empty."))
         return
+    words: dict[str, Text | str] = dict(CORE_ACTIONS)
+    for action in {e.action for e in entries} - set(words):
+        said = await bot.hooks.first_safe("describe_audit_action", bot=bot, action=action)
+        words[action] = said if said is not None else action
+    handles = await _handles(ctx, {e.member_id for e in entries if e.member_id is not None})
     lines = [ctx.t(_("Latest moderator actions:"))]
     for e in entries:
-        when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(e.at))
-        lines.append(f"• {when} {e.member_name}: {e.action} {e.detail}".rstrip())
+        who = e.member_name + (f" ({handles[e.member_id]})" if e.member_id in handles else "")
+        lines.append(f"• {_when(e.at)} {who}: {ctx.t(words[e.action])} {e.detail}".rstrip())
     await ctx.reply("\n".join(lines))
+
+
+async def _handles(ctx: Context, member_ids: set[int]) -> dict[int, str]:
+    """`platform:user` of each member in this community, so two "Alex" are told apart."""
+    if not member_ids:
+        return {}
+    marks = ", ".join(f"${i + 2}" for i in range(len(member_ids)))
+    rows = await ctx.bot.db.fetch(
+        "SELECT member_id, platform, user_id FROM core_identities WHERE community = $1 "
+        f"AND member_id IN ({marks}) ORDER BY platform, user_id", ctx.community.id,
+        *sorted(member_ids))
+    found: dict[int, str] = {}
+    for row in rows:
+        found.setdefault(int(row["member_id"]), f"{row['platform']}:{row['user_id']}")
+    return found
 
 
 def _when(at: float) -> str:

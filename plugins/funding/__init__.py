@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.api import Community, Job, Permission, Plugin, Role, Text, hookimpl, iso_columns
+from bot.api import (
+    Community,
+    Job,
+    Permission,
+    Plugin,
+    Role,
+    Text,
+    hookimpl,
+    iso_columns,
+    translatable,
+)
 from plugins.funding import hookspecs as funding_hookspecs
 from plugins.funding import idea_events, integrity, render, settlement, store
 from plugins.funding.commands import COMMANDS
@@ -31,6 +41,14 @@ PERMISSIONS = (
     Permission("funding.moderate", Role.MODERATOR,
                "open rounds for any idea, name their wallet, and close rounds early"),
 )
+
+
+_ = translatable("funding")
+#: Our audit actions in words (core hook `describe_audit_action`).
+AUDIT_ACTIONS: dict[str, Text] = {
+    "funding.open": _("opened, for an author,"),
+    "funding.close": _("closed"),
+}
 
 
 class FundingPlugin(Plugin):
@@ -59,6 +77,11 @@ class FundingPlugin(Plugin):
         return [Job("funding.sweep", sweep, interval, plugin="funding")]
 
     # -- what the ideas plugin tells us -------------------------------------------------------
+
+    @hookimpl
+    def describe_audit_action(self, action: str) -> Text | None:
+        """`!audit` says which round a moderator opened or closed."""
+        return AUDIT_ACTIONS.get(action)
 
     @hookimpl(optionalhook=True)
     async def on_idea_submitted(self, bot: Bot, idea: Idea) -> None:

@@ -7,7 +7,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.api import Community, Job, Permission, Plugin, Role, hookimpl, iso_columns
+from bot.api import (
+    Community,
+    Job,
+    Permission,
+    Plugin,
+    Role,
+    Text,
+    hookimpl,
+    iso_columns,
+    translatable,
+)
 from plugins.ideas import campaigns, service, store, voting
 from plugins.ideas import hookspecs as ideas_hookspecs
 from plugins.ideas.commands import COMMANDS
@@ -31,6 +41,20 @@ PERMISSIONS = (
 )
 
 
+_ = translatable("ideas")
+#: Our audit actions in words (core hook `describe_audit_action`).
+AUDIT_ACTIONS: dict[str, Text] = {
+    "ideas.approve": _("approved idea"),
+    "ideas.accept": _("accepted idea"),
+    "ideas.reject": _("rejected idea"),
+    "ideas.implement": _("marked as implemented idea"),
+    "ideas.merge": _("merged ideas"),
+    "ideas.poll": _("put to a vote idea"),
+    "ideas.campaign_open": _("opened the campaign"),
+    "ideas.campaign_close": _("closed the campaign"),
+}
+
+
 class IdeasPlugin(IdeasReads, Plugin):  # read hooks for other plugins: reads.py
     """One instance per bot; it keeps no state (the tables do), so hookimpls only delegate."""
 
@@ -45,6 +69,11 @@ class IdeasPlugin(IdeasReads, Plugin):  # read hooks for other plugins: reads.py
 
     def jobs(self) -> list[Job]:
         return [Job("ideas.campaigns", campaigns.close_due, interval=60, plugin="ideas")]
+
+    @hookimpl
+    def describe_audit_action(self, action: str) -> Text | None:
+        """`!audit` says what a moderator did to an idea or campaign."""
+        return AUDIT_ACTIONS.get(action)
 
     @hookimpl(optionalhook=True)  # emitted by the votes plugin, which may be disabled
     async def on_poll_closed(self, bot: Bot, poll: Any, result: Any) -> None:

@@ -75,7 +75,7 @@ async def open_campaign(bot: Bot, community: Community, member: Member, room: Ro
 
     campaign_id = await bot.db.atomic(op)
     await bot.audit.record(community.id, member, "ideas.campaign_open",
-                           f"{name} bounty={bounty}")
+                           f"“{name}” (bounty {bounty})")
     row = await store.campaign_by_id(bot.db, campaign_id)
     assert row is not None
     return row
@@ -95,7 +95,7 @@ async def close_by_name(bot: Bot, community: Community, member: Member,
     closed = await close(bot, row.id)
     if closed is None:
         raise UserError(_("The campaign {name} is closed.", name=row.name))
-    await bot.audit.record(community.id, member, "ideas.campaign_close", row.name)
+    await bot.audit.record(community.id, member, "ideas.campaign_close", f"“{row.name}”")
     return closed
 
 

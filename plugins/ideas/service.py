@@ -344,7 +344,7 @@ async def decide(bot: Bot, community: Community, member: Member, action: str, nu
 
     change = await bot.db.atomic(op)
     await bot.audit.record(community.id, member, f"ideas.{action}",
-                           f"#{number} {reason}".strip())
+                           f"#{number} “{change.idea.title}”" + (f": {reason}" if reason else ""))
     await events.status_changed(bot, change)
     return change
 
@@ -387,7 +387,7 @@ async def merge(bot: Bot, community: Community, member: Member, source_no: int,
         return change, merge, crossed
 
     change, merged, crossed = await bot.db.atomic(op)
-    await bot.audit.record(community.id, member, "ideas.merge", f"#{source_no} -> #{target_no}")
+    await bot.audit.record(community.id, member, "ideas.merge", f"#{source_no} → #{target_no}")
     await events.merged(bot, merged, change)
     return Merged(merged, await _after_crossing(bot, crossed, cfg))
 
@@ -428,7 +428,7 @@ async def put_to_vote(bot: Bot, community: Community, member: Member, number: in
                                      fallback_room=room)
     if outcome.poll is not None:
         await bot.audit.record(community.id, member, "ideas.poll",
-                               f"#{number} poll={getattr(outcome.poll, 'number', '?')}")
+                               f"#{number} (poll #{getattr(outcome.poll, 'number', '?')})")
     return outcome
 
 

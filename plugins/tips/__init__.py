@@ -20,6 +20,7 @@ from bot.api import (
     Role,
     Text,
     hookimpl,
+    translatable,
 )
 from plugins.tips import guards, integrity, reactions, rewards, sweeps, transfers
 from plugins.tips import hookspecs as tips_hookspecs
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from plugins.ideas.models import CampaignClosed, Idea
     from plugins.votes.models import BallotCast
 
+_ = translatable("tips")
 SWEEP_INTERVAL = 60.0  # seconds; sweeps are idempotent, so running often only costs a query
 ACTIVITY_COMMANDS = {"idea support": "support", "idea comment": "comment"}
 
@@ -101,6 +103,10 @@ class TipsPlugin(TipsReads, Plugin):  # read hooks for other plugins: reads.py
         else:
             ref = f"{ctx.message.ref.platform}:{ctx.message.ref.id}"
         return _both(seen, svc.activity(ctx.community.id, ctx.member.id, kind, ref))
+
+    @hookimpl
+    def describe_audit_action(self, action: str) -> Text | None:
+        return _("paid from the treasury:") if action == "tips.grant" else None
 
     @hookimpl
     def on_command_error(self, ctx: Context, command: Command | None,

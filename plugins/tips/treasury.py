@@ -155,5 +155,5 @@ class Treasury:
         entry = written[-1]
         await self.bot.audit.record(
             community, moderator, "tips.grant",
-            f"{fmt(cfg, amount)} {cfg.currency} to member {receiver.id}: {memo}")
+            f"{fmt(cfg, amount)} {cfg.currency} to {receiver.display_name}: {memo}")
         return entry

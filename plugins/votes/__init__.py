@@ -16,8 +16,10 @@ from bot.api import (
     Plugin,
     ReactionEvent,
     Role,
+    Text,
     hookimpl,
     iso_columns,
+    translatable,
 )
 from plugins.votes import closing, reactions, spend, store
 from plugins.votes import hookspecs as votes_hookspecs
@@ -29,9 +31,17 @@ from plugins.votes.reads import VotesReads
 from plugins.votes.service import VotesService, voter_key
 
 if TYPE_CHECKING:
-    from bot.api import Announcement, Bot, Text, Tx
+    from bot.api import Announcement, Bot, Tx
 
 __version__ = "1.0.0"
+
+
+_ = translatable("votes")
+#: Our audit actions in words (core hook `describe_audit_action`).
+AUDIT_ACTIONS: dict[str, Text] = {
+    "votes.close": _("closed someone's"),
+    "votes.cancel": _("cancelled someone's"),
+}
 
 
 class VotesPlugin(VotesReads, Plugin):  # read hooks for other plugins: reads.py
@@ -135,6 +145,11 @@ class VotesPlugin(VotesReads, Plugin):  # read hooks for other plugins: reads.py
     async def open_poll(self, bot: Bot, request: PollRequest) -> Poll:
         """Other plugins (ideas) ask for a vote; refusals raise UserError to the caller."""
         return await self.service.open_poll(request)
+
+    @hookimpl
+    def describe_audit_action(self, action: str) -> Text | None:
+        """`!audit` says which poll a moderator ended."""
+        return AUDIT_ACTIONS.get(action)
 
     @hookimpl(optionalhook=True)
     def describe_ledger_reason(self, reason: str) -> Text | None:

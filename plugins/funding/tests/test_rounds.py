@@ -171,7 +171,8 @@ async def test_moderators_open_for_any_idea_with_a_project_wallet(kit: Kit) -> N
     await kit.say("mod", "!fund close 1")
     assert await kit.balance("project:garden-coop") == 50 and await kit.balance("alice") == 0
     audit = await kit.say("mod", "!audit")
-    assert "funding.open" in audit and "funding.close" in audit
+    assert "opened, for an author, round 1 for idea #1" in audit
+    assert "closed round 1 of idea #1" in audit and "funding." not in audit
     assert await kit.problems() == []
 
 

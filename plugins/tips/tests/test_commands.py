@@ -103,7 +103,7 @@ async def test_grant_pays_from_the_treasury_and_is_audited(kit: Kit) -> None:
     assert out == "mod granted bob 40 BZZ from the treasury: organised the meetup"
     assert await kit.balance("bob") == 40
     audit = await kit.say("mod", "!audit")
-    assert "tips.grant 40 BZZ to member" in audit
+    assert "mod (console:mod): paid from the treasury: 40 BZZ to bob: organised the meetup" in audit
     assert "A grant is at most 1000 BZZ." == await kit.say("mod", "!grant @bob 1001 too much")
     out = await kit.say("mod", "!grant @bob 5")
     assert out.startswith("Missing argument: reason.")
