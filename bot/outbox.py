@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import socket
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -78,7 +77,7 @@ class RunOwner:
 
     @classmethod
     def new(cls) -> RunOwner:
-        return cls(socket.gethostname(), os.getpid(), uuid.uuid4().hex[:12])
+        return cls(socket.gethostname(), os.getpid(), os.urandom(6).hex())
 
 
 def pid_alive(pid: int) -> bool:

@@ -125,6 +125,11 @@ class Recorder:
         return {"recorder": [{"community": community.id, "fmt": fmt}]}
 
     @hookimpl
+    def describe_audit_action(self, action: str) -> str | None:
+        self._rec("describe_audit_action")
+        return "recorded:" if action == "recorder.thing" else None
+
+    @hookimpl
     def render_announcement(self, bot: Any, announcement: Any) -> Any:
         if announcement.namespace != "recorder":
             return None
@@ -168,6 +173,8 @@ async def test_every_core_hook_is_exercised(make_bot: Any) -> None:
     await tb.bot.db.atomic(record)
     assert await tb.bot.outbox.deliver(["r1"]) == 1
     assert chat.sent[-1].text == "announced 7"
+    await tb.bot.audit.record("main", None, "recorder.thing", "7")
+    assert "recorded: 7" in await chat.say("mod", "!audit 1")
     await tb.stop()
     specs = set(_spec_functions(__import__("bot.hookspecs", fromlist=["x"])))
     assert specs - set(rec.calls) == set()
