@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import queue
 import sqlite3
@@ -89,6 +90,20 @@ def _error(exc: sqlite3.Error) -> StorageError:
     return StorageError(str(exc))
 
 
+_COUNTED = frozenset(("SELECT", "INSERT", "UPDATE", "DELETE", "REPLACE", "WITH", "VALUES"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _plan(sql: str) -> tuple[str, bool]:
+    """SQLite text, and whether `total_changes` sees every change the statement can make.
+
+    DML is counted by SQLite (triggers included); DDL, PRAGMA and the like are not, so an
+    atomic() op that ran one and then raised cannot be shown to have changed nothing."""
+    text = prepare_sqlite(sql)[0]
+    words = text.split(None, 1)
+    return text, not words or words[0].upper() in _COUNTED
+
+
 def _execute(cur: sqlite3.Cursor, sql: str, args: Sequence[Any]) -> int:
     """Run one statement; row count like PostgreSQL's command tag (returned rows count too)."""
     try:
@@ -118,38 +133,83 @@ def _executemany(cur: sqlite3.Cursor, sql: str, rows: Iterable[Sequence[Any]]) -
 
 
 class _DirectTx(Tx):
-    """The tx of an atomic() op: synchronous sqlite3 calls on the writer thread, never suspends."""
+    """The tx of an atomic() op: synchronous sqlite3 calls on the writer thread, never suspends.
+
+    `uncounted` records that the op ran a statement whose changes `total_changes` misses
+    (DDL…), so that the writer rolls back rather than trusting an unchanged count."""
 
     dialect = "sqlite"
+    __slots__ = ("_cur", "uncounted")
 
     def __init__(self, cur: sqlite3.Cursor) -> None:
         self._cur: sqlite3.Cursor | None = cur
+        self.uncounted = False
 
-    def _live(self) -> sqlite3.Cursor:
-        if self._cur is None:
+    def _live(self, sql: str) -> tuple[sqlite3.Cursor, str]:
+        """The cursor and the SQLite text of `sql`; refuses a tx whose op has finished."""
+        cur = self._cur
+        if cur is None:
             raise StorageError("this tx belongs to an atomic() op that has finished")
-        return self._cur
+        text, counted = _plan(sql)
+        if not counted:
+            self.uncounted = True
+        return cur, text
 
     async def execute(self, sql: str, *args: Any) -> int:
-        return _execute(self._live(), sql, args)
+        cur, text = self._live(sql)
+        try:
+            cur.execute(text, args)
+            if cur.description is not None:
+                return len(cur.fetchall())
+            return cur.rowcount
+        except sqlite3.Error as exc:
+            raise _error(exc) from exc
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        _executemany(self._live(), sql, rows)
+        cur, text = self._live(sql)
+        try:
+            cur.executemany(text, rows)
+        except sqlite3.Error as exc:
+            raise _error(exc) from exc
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
-        return _fetch(self._live(), sql, args)
+        cur, text = self._live(sql)
+        try:
+            cur.execute(text, args)
+            return cur.fetchall()
+        except sqlite3.Error as exc:
+            raise _error(exc) from exc
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        """As Tx.fetchrow, one coroutine fewer: ops run these on the writer's hot path."""
+        cur, text = self._live(sql)
+        try:
+            cur.execute(text, args)
+            rows = cur.fetchall()
+        except sqlite3.Error as exc:
+            raise _error(exc) from exc
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        """As Tx.fetchval, one coroutine fewer: ops run these on the writer's hot path."""
+        cur, text = self._live(sql)
+        try:
+            cur.execute(text, args)
+            rows = cur.fetchall()
+        except sqlite3.Error as exc:
+            raise _error(exc) from exc
+        return rows[0][0] if rows else None
 
 
 def _drive(aw: Awaitable[T]) -> T:
     """Run a coroutine that must not suspend to completion, on the current thread."""
-    gen = cast(
-        "Coroutine[Any, None, T] | Generator[Any, None, T]",
-        aw if isinstance(aw, types.CoroutineType) else aw.__await__(),
-    )
+    gen: Coroutine[Any, None, T] | Generator[Any, None, T]
+    gen = aw if isinstance(aw, types.CoroutineType) else aw.__await__()
     try:
         gen.send(None)
     except StopIteration as stop:
-        return cast(T, stop.value)
+        value: T = stop.value
+        return value
     except RuntimeError as exc:
         if "no running event loop" in str(exc):
             raise StorageError(_SUSPENDED) from exc
@@ -160,10 +220,15 @@ def _drive(aw: Awaitable[T]) -> T:
 
 
 class _Job:
-    """A unit of work for the writer thread; `batchable` jobs share a group commit."""
+    """A unit of work for the writer thread; `batchable` jobs share a group commit.
+
+    `savepoint`: a failure may leave partial writes, so the job runs in a SAVEPOINT when the
+    writer is in careful mode. `uncounted`: set by a failed run that made changes SQLite's
+    `total_changes` does not count."""
 
     batchable = True
     savepoint = False
+    uncounted = False
 
     def __init__(self, fut: asyncio.Future[Any]) -> None:
         self.fut = fut
@@ -183,6 +248,9 @@ class _AtomicJob(_Job):
         tx = _DirectTx(cur)
         try:
             return _drive(self.op(tx))
+        except BaseException:
+            self.uncounted = tx.uncounted
+            raise
         finally:
             tx._cur = None
 
