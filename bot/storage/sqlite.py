@@ -7,17 +7,18 @@ per batch. `atomic(op)` ops run *on* the writer thread: `op` is a coroutine driv
 `send(None)` whose `tx` methods are plain synchronous sqlite3 calls, so an op must await nothing
 but its `tx`.
 
-The ops of a batch run back to back, without a SAVEPOINT each (SAVEPOINT + RELEASE cost about a
-tenth of a tip op). An op that raises before it changed anything (SQLite's `total_changes` did
-not move and it ran no DDL) simply fails, at no cost to the others. An op that raises after it
-wrote makes the writer roll the transaction back and run the batch's other ops again, this time
-each in its own SAVEPOINT: so an op may run more than once and only its last run counts (its
-value is what the caller gets); anything an op keeps outside the database it resets first
-(as COMMIT-time constraint failures already re-ran ops, see `_run_batch`). While such
-failures are frequent (a moving rate over the last ~500 ops predicts more than `CAREFUL_AT` of
-them per batch), batches start with savepoints instead. A batch of one op never needs one.
-Either way a failing op changes nothing, the other ops commit, and each caller is answered
-only after the COMMIT that made its op durable.
+The ops of a batch run back to back, without a SAVEPOINT each (SAVEPOINT + RELEASE cost about
+a twentieth of a tip op). An op that raises before it changed anything (SQLite's
+`total_changes` did not move and it ran no DDL) simply fails, at no cost to the others. An op
+that raises after it wrote is undone by rolling back to the last savepoint — or to the BEGIN
+when there is none — and the ops that had succeeded since then run again: so an op may run
+more than once and only its last run counts (its value is what the caller gets); anything an
+op keeps outside the database it resets first (COMMIT-time constraint failures already re-ran
+ops). How far apart savepoints are follows how often ops failed after writing over the last
+~500 ops (`_spacing`): none while they do not, as with tips that are never refused; one every
+few ops when refusals are frequent, so that each costs a few re-runs. A batch of one op never
+needs one. Either way a failing op changes nothing, the other ops commit, and each caller is
+answered only after the COMMIT that made its op durable.
 
 Reads use separate connections (WAL snapshots), one per reader thread, so they never queue
 behind writes. ":memory:" uses the writer for all.
@@ -26,9 +27,11 @@ behind writes. ":memory:" uses the writer for all.
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
 import logging
+import math
 import os
 import queue
 import sqlite3
@@ -86,7 +89,7 @@ class SqliteDatabase(Database):
     """SQLite with WAL, group commit on one writer thread and snapshot reads on reader threads."""
 
     dialect = "sqlite"
-    CAREFUL_AT = 0.2  # expected failures-after-writing per batch above which to use savepoints
+    SAVEPOINT_SHARE = 0.06  # SAVEPOINT + RELEASE, in tip ops (callgrind: 10.5k of 230k instr.)
 
     def __init__(self, url: str, options: SqliteOptions, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__()
@@ -209,98 +212,95 @@ class SqliteDatabase(Database):
     def _run_batch(self, conn: sqlite3.Connection, cur: sqlite3.Cursor, batch: list[_Job]) -> None:
         """Group commit: the ops in one transaction, one COMMIT, then every caller is told.
 
-        Optimistic: ops run back to back. An op that raises without having changed anything
-        (SQLite's `total_changes` did not move, nothing uncounted ran) simply fails; one that
-        had written rolls the transaction back, and the other ops run again, each in its own
-        SAVEPOINT (careful mode). Careful mode is also chosen up front while such failures are
-        frequent enough to cost more than savepoints (`_careful`). Deferred constraints
-        (DEFERRABLE INITIALLY DEFERRED foreign keys) are only checked at COMMIT, so if COMMIT
-        refuses the batch, each op is re-run alone to fail only the guilty one; any other
-        COMMIT failure fails every op of the batch."""
+        An op that raises without having changed anything (SQLite's `total_changes` did not
+        move, nothing uncounted ran) simply fails. One that had written is undone by rolling
+        back to the last savepoint (or the BEGIN), and the ops that had succeeded since then
+        run again. Savepoints are placed every `_spacing()` ops, from how often ops failed
+        after writing lately: none while they do not, one per op when they often do.
+        Deferred constraints (DEFERRABLE INITIALLY DEFERRED foreign keys) are only checked at
+        COMMIT, so if COMMIT refuses the batch, each op is re-run alone to fail only the guilty
+        one; any other COMMIT failure fails every op of the batch."""
         jobs = [job for job in batch if not job.fut.cancelled()]
         if not jobs:
             return
         size = len(jobs)
-        careful = size > 1 and self._careful(size)
+        spacing = self._spacing(size)
         done: list[_Result] = []  # failed ops, then the committed ones after COMMIT
-        settled = 0  # done[:settled] are final whatever this pass does
+        ok: list[tuple[_Job, Any]] = []
         dirty = 0
         isolate = False
-        while True:
-            ok: list[tuple[_Job, Any]] = []
-            rerun: list[_Job] | None = None
-            try:
-                cur.execute("BEGIN IMMEDIATE")
-                for index, job in enumerate(jobs):
-                    guarded = careful and job.savepoint
-                    if guarded:
-                        cur.execute("SAVEPOINT ruche_op")
-                    before = conn.total_changes
-                    try:
-                        value = job.run(cur)
-                    except BaseException as exc:
-                        done.append((job.fut, _as_exception(exc), None))
-                        wrote = job.uncounted or conn.total_changes != before
-                        dirty += wrote
-                        if not conn.in_transaction:  # SQLite rolled back everything (disk full…)
-                            lost = StorageError(f"transaction rolled back by SQLite: {exc}")
-                            done.extend((j.fut, lost, None) for j, _ in ok)
-                            ok.clear()
-                            cur.execute("BEGIN IMMEDIATE")
-                        elif guarded:
-                            cur.execute("ROLLBACK TO ruche_op")
-                            cur.execute("RELEASE ruche_op")
-                        elif wrote:  # no savepoint holds its writes: undo the transaction
-                            cur.execute("ROLLBACK")
-                            rerun = [j for j, _ in ok]
-                            rerun.extend(jobs[index + 1 :])
-                            break
-                        continue
-                    if guarded:
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+            pending = collections.deque(jobs)
+            since = 0  # the last `since` ops of `ok` ran after the savepoint (or the BEGIN)
+            marked = False  # whether a savepoint is open
+            while pending:
+                job = pending.popleft()
+                if since >= spacing:
+                    if marked:
                         cur.execute("RELEASE ruche_op")
-                    ok.append((job, value))
-                if rerun is None:
-                    try:
-                        cur.execute("COMMIT")
-                    except sqlite3.IntegrityError:
-                        if len(jobs) == 1:
-                            raise
-                        cur.execute("ROLLBACK")
-                        isolate = True  # a deferred constraint failed: only its op must fail
-                    else:
-                        self.batches += 1
-                        done.extend((job.fut, None, value) for job, value in ok)
-            except BaseException as exc:  # BEGIN, SAVEPOINT or COMMIT failed: nothing committed
-                err = _chained(exc)
-                with contextlib.suppress(sqlite3.Error):
-                    if conn.in_transaction:
-                        cur.execute("ROLLBACK")
-                failed = {id(fut) for fut, _, _ in done[settled:]}
-                done.extend((job.fut, err, None) for job in jobs if id(job.fut) not in failed)
-                break
-            if not rerun:
-                break
-            # the failed op's answer stands; the others run again, those that had run in vain
-            # now each in a savepoint (a second failure then costs no third pass)
-            settled = len(done)
-            careful = (careful or bool(ok)) and len(rerun) > 1
-            jobs = rerun
+                    cur.execute("SAVEPOINT ruche_op")
+                    marked, since = True, 0
+                before = conn.total_changes
+                try:
+                    value = job.run(cur)
+                except BaseException as exc:
+                    done.append((job.fut, _as_exception(exc), None))
+                    if not conn.in_transaction:  # SQLite rolled back everything (disk full…)
+                        lost = StorageError(f"transaction rolled back by SQLite: {exc}")
+                        done.extend((j.fut, lost, None) for j, _ in ok)
+                        ok.clear()
+                        cur.execute("BEGIN IMMEDIATE")
+                        marked, since = False, 0
+                    elif job.uncounted or conn.total_changes != before:
+                        dirty += 1  # it wrote: undo back to the savepoint, redo the ops since
+                        if marked:
+                            cur.execute("ROLLBACK TO ruche_op")
+                        else:
+                            cur.execute("ROLLBACK")
+                            cur.execute("BEGIN IMMEDIATE")
+                        if since:
+                            pending.extendleft(j for j, _ in reversed(ok[-since:]))
+                            del ok[-since:]
+                            since = 0
+                        spacing = math.isqrt(spacing)  # a burst: savepoints closer together
+                    continue
+                ok.append((job, value))
+                since += 1
+            try:
+                cur.execute("COMMIT")
+            except sqlite3.IntegrityError:
+                if size == 1:
+                    raise
+                cur.execute("ROLLBACK")
+                isolate = True  # a deferred constraint failed: only its op must fail
+            else:
+                self.batches += 1
+                done.extend((job.fut, None, value) for job, value in ok)
+        except BaseException as exc:  # BEGIN, SAVEPOINT or COMMIT failed: nothing committed
+            err = _chained(exc)
+            with contextlib.suppress(sqlite3.Error):
+                if conn.in_transaction:
+                    cur.execute("ROLLBACK")
+            failed = {id(fut) for fut, _, _ in done}
+            done.extend((job.fut, err, None) for job in jobs if id(job.fut) not in failed)
         self._learn(size, dirty)
         if isolate:
-            del done[settled:]  # this pass's answers are void: each op runs alone instead
-            self._deliver(done)
-            for job in jobs:
+            for job in jobs:  # re-run each op in its own transaction, first results discarded
                 self._run_batch(conn, cur, [job])
             return
         self._deliver(done)
 
-    def _careful(self, size: int) -> bool:
-        """Whether savepoints cost less than the re-runs that recent failures predict.
+    def _spacing(self, size: int) -> int:
+        """Ops per savepoint for a batch of `size`: what minimizes savepoints plus re-runs.
 
-        A failure that had written costs, without savepoints, a second pass over about half
-        the batch; savepoints cost ~8 µs per op against ~70 µs for a tip op, so they pay once
-        a batch of `size` ops expects more than `CAREFUL_AT` such failures."""
-        return self._dirty_rate * size > self.CAREFUL_AT
+        With ops failing after writing at rate p, a savepoint every m ops costs
+        SAVEPOINT_SHARE / m of an op, and the failures re-run p * m / 2 ops each: the sum is
+        least at m = sqrt(2 * SAVEPOINT_SHARE / p). No failures lately: no savepoints."""
+        rate = self._dirty_rate
+        if rate * size * size <= 2 * self.SAVEPOINT_SHARE:
+            return size
+        return max(1, int(math.sqrt(2 * self.SAVEPOINT_SHARE / rate)))
 
     def _learn(self, size: int, dirty: int) -> None:
         """Fold one batch into the moving rate of ops failing after they wrote."""

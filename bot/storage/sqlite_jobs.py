@@ -222,12 +222,10 @@ def _drive(aw: Awaitable[T]) -> T:
 class _Job:
     """A unit of work for the writer thread; `batchable` jobs share a group commit.
 
-    `savepoint`: a failure may leave partial writes, so the job runs in a SAVEPOINT when the
-    writer is in careful mode. `uncounted`: set by a failed run that made changes SQLite's
-    `total_changes` does not count."""
+    `uncounted`: set by a failed run that may have made changes SQLite's `total_changes`
+    does not count, so that the writer undoes them."""
 
     batchable = True
-    savepoint = False
     uncounted = False
 
     def __init__(self, fut: asyncio.Future[Any]) -> None:
@@ -238,8 +236,6 @@ class _Job:
 
 
 class _AtomicJob(_Job):
-    savepoint = True
-
     def __init__(self, fut: asyncio.Future[Any], op: Callable[[Tx], Awaitable[Any]]) -> None:
         super().__init__(fut)
         self.op = op
@@ -267,8 +263,6 @@ class _StatementJob(_Job):
 
 
 class _ManyJob(_Job):
-    savepoint = True
-
     def __init__(self, fut: asyncio.Future[Any], sql: str, rows: list[Sequence[Any]]) -> None:
         super().__init__(fut)
         self.sql, self.rows = sql, rows

@@ -1,4 +1,4 @@
-"""The SQLite writer's group commit without per-op savepoints: failures, re-runs, careful mode."""
+"""The SQLite writer's group commit without per-op savepoints: failures, re-runs, spacing."""
 
 from __future__ import annotations
 
@@ -162,7 +162,7 @@ async def test_frequent_failures_switch_to_savepoints(sdb: SqliteDatabase) -> No
         await one_batch(
             sdb, [inserts(base + i, runs, "after" if i % 3 == 0 else "") for i in range(10)]
         )
-    assert sdb._careful(10)
+    assert sdb._spacing(10) == 1
     runs = []
     results = await one_batch(
         sdb, [inserts(100 + i, runs, "after" if i == 5 else "") for i in range(10)]
@@ -171,9 +171,26 @@ async def test_frequent_failures_switch_to_savepoints(sdb: SqliteDatabase) -> No
     assert isinstance(results[5], Refused)
     assert [i for i in await ids(sdb) if i >= 100] == [100 + i for i in range(10) if i != 5]
     # and when failures stop, the writer goes back to running ops without savepoints
-    for round_ in range(60):
+    for round_ in range(250):
         await one_batch(sdb, [inserts(1000 + 10 * round_ + i, []) for i in range(10)])
-    assert not sdb._careful(10)
+        if round_ == 60:
+            assert 1 < sdb._spacing(10) < 10  # savepoints further apart as failures fade
+    assert sdb._spacing(10) == 10
+
+
+async def test_savepoints_every_few_ops_bound_the_rerun(sdb: SqliteDatabase) -> None:
+    """Spaced savepoints: a failure re-runs only the ops since the savepoint before it."""
+    sdb._dirty_rate = 0.012  # one savepoint every 3 ops
+    assert sdb._spacing(10) == 3
+    runs: list[int] = []
+    results = await one_batch(
+        sdb, [inserts(100 + i, runs, "after" if i == 7 else "") for i in range(10)]
+    )
+    # savepoints before ops 3 and 6; op 7 rolls back to the second, so op 6 runs again
+    assert runs == [100, 101, 102, 103, 104, 105, 106, 107, 106, 108, 109]
+    assert isinstance(results[7], Refused)
+    assert [r for i, r in enumerate(results) if i != 7] == [100 + i for i in range(10) if i != 7]
+    assert await ids(sdb) == [100 + i for i in range(10) if i != 7]
 
 
 async def test_deferred_constraint_after_a_rerun(sdb: SqliteDatabase) -> None:
@@ -287,7 +304,7 @@ async def batch_scenario(path: str, balances: list[int], batches: list[list[Move
                              list(enumerate(balances)))
         held = list(balances)
         for n, batch in enumerate(batches):
-            db._dirty_rate = rate  # 0: optimistic; 1: savepoints from the start
+            db._dirty_rate = rate  # 0: no savepoints; 0.03: every 2 ops; 1: every op
             offset = 100 * n
             results = await one_batch(db, [move_op(offset + i, m) for i, m in enumerate(batch)])
             held, ok = model(held, batch)
@@ -309,7 +326,7 @@ async def batch_scenario(path: str, balances: list[int], batches: list[list[Move
 @given(
     balances=st.lists(st.integers(0, 10), min_size=4, max_size=4),
     batches=st.lists(moves, min_size=1, max_size=3),
-    rate=st.sampled_from([0.0, 1.0]),
+    rate=st.sampled_from([0.0, 0.03, 1.0]),
 )
 def test_batches_with_refusals_match_one_by_one(
     balances: list[int], batches: list[list[Move]], rate: float
