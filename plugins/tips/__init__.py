@@ -108,12 +108,6 @@ class TipsPlugin(TipsReads, Plugin):  # read hooks for other plugins: reads.py
     def describe_audit_action(self, action: str) -> Text | None:
         return _("paid from the treasury:") if action == "tips.grant" else None
 
-    @hookimpl
-    def on_command_error(self, ctx: Context, command: Command | None,
-                         error: BaseException) -> Awaitable[None] | None:
-        """A refused command is presence too: a newcomer told to wait gets the allowance."""
-        return self.service.seen(ctx.community.id, ctx.member.id)
-
     @hookimpl(optionalhook=True)
     async def on_idea_submitted(self, bot: Bot, idea: Idea) -> None:
         await self.service.activity(idea.community, idea.author_id, "idea", idea.subject)

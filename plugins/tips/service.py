@@ -153,8 +153,18 @@ class TipsService(ServiceBase):
         """A member with nothing to give (often a newcomer) learns when tokens come."""
         span = cfg.allowance_period.total_seconds()
         current = period_start(now, span)
-        paid = await store.allowance_paid_at(tx, community, member_id)
-        if paid is None or paid < current:
+        row = await store.presence(tx, community, member_id)
+        active = row is not None and float(row["last_seen"]) >= now - cfg.active_window.total_seconds()
+        paid = row["allowance_at"] if row is not None else None
+        if not active:  # a refused command is not presence: bad input changes nothing
+            return UserError(_(
+                "You have no {currency} yet, so you cannot give {amount}. Active members "
+                "receive {allowance} {currency} every {period}: take part here (say hello!) "
+                "and your first ones arrive within a minute.",
+                currency=cfg.currency, amount=fmt(cfg, amount),
+                allowance=fmt(cfg, cfg.allowance_amount),
+                period=format_duration(cfg.allowance_period)))
+        if paid is None or float(paid) < current:
             when = _("within a minute")  # the next sweep pays the period they are owed
         else:
             when = _("in {duration}", duration=format_duration(

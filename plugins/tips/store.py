@@ -193,13 +193,12 @@ async def giver_state(q: Queryable, community: str, account: str) -> Row | None:
     )
 
 
-async def allowance_paid_at(q: Queryable, community: str, member_id: int) -> float | None:
-    """Start of the last allowance period paid to a member (None: never paid yet)."""
-    value = await q.fetchval(
-        "SELECT allowance_at FROM tips_members WHERE community = $1 AND member_id = $2",
-        community, member_id,
+async def presence(q: Queryable, community: str, member_id: int) -> Row | None:
+    """When a member was last seen and the last allowance period paid to them."""
+    return await q.fetchrow(
+        "SELECT last_seen, allowance_at FROM tips_members WHERE community = $1 "
+        "AND member_id = $2", community, member_id,
     )
-    return None if value is None else float(value)
 
 
 async def mark_seen(q: Queryable, community: str, member_id: int, now: float,

@@ -95,4 +95,6 @@ async def test_reaction_tip_in_french(make_bot) -> None:  # type: ignore[no-unty
     tb.bot.clock = kit.clock
     await kit.member("alice")
     await kit.react("alice", "bob")
-    assert kit.chat.last().text == "Pas assez de BZZ : le solde est de 0, le montant de 1."
+    assert kit.chat.last().text == (
+        "Vous n’avez pas encore de BZZ, vous ne pouvez donc pas en donner 1. Chaque membre actif "
+        "reçoit 10 BZZ tous les 1d : votre prochain versement arrive dans la minute.")
