@@ -89,7 +89,7 @@ class SqliteDatabase(Database):
     """SQLite with WAL, group commit on one writer thread and snapshot reads on reader threads."""
 
     dialect = "sqlite"
-    SAVEPOINT_SHARE = 0.06  # SAVEPOINT + RELEASE, in tip ops (callgrind: 10.5k of 230k instr.)
+    SAVEPOINT_SHARE = 0.06  # SAVEPOINT + RELEASE per tip op: 0.046 in instructions, ~0.1 in time
 
     def __init__(self, url: str, options: SqliteOptions, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__()
