@@ -104,7 +104,8 @@ async def test_config_from_chat_is_validated_and_audited(make_bot: Any) -> None:
     assert await chat.say("alice", "!ping") == ""
     assert "en" in await chat.say("mod", "?config bot.locale --reset")
     audit = await chat.say("mod", "?audit")
-    assert "config.set bot.locale = fr" in audit and "config.reset bot.locale" in audit
+    assert "changed a setting: bot.locale = fr" in audit
+    assert "reset a setting: bot.locale" in audit
     tb = await tb.restart()  # overrides are stored, not just cached
     assert await tb.chat.say("alice", "?ping") == "Pong!"
 

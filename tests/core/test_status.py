@@ -13,7 +13,8 @@ async def test_status_reports_the_bot_to_admins_only(make_bot: MakeBot) -> None:
     out = await chat.say("operator", "!status")
     first, second, third = out.splitlines()
     assert first.startswith("Ruche ") and " · up " in first
-    assert second == "Platforms: console · database: sqlite (reachable)"
+    assert second == f"Platforms: console · database: {tb.bot.db.dialect} (reachable)"
+    assert tb.bot.db.dialect in ("sqlite", "postgresql")
     assert third == "Announcements waiting: 0 · no error since start"
     refused = await chat.say("mod", "!status")
     assert "Ruche " not in refused
