@@ -61,6 +61,7 @@ CAUSES: dict[str, Text] = {
     "funding": _("funding released"),
     "refund": _("refund"),
     "mint": _("minted"),
+    "welcome": _("welcome gift"),
     "member_linked": _("accounts linked"),
 }
 PLACES: dict[str, Text] = {

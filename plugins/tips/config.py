@@ -34,6 +34,7 @@ class TipsConfig:
 
     # allowance (universal dividend) and giving budget
     allowance_amount: int = limited(10)  # minted to each active member every period; 0 disables
+    welcome_amount: int = limited(0)  # given once to a member the first time they are seen; 0 = off
     # periods are counted from 1970-01-01 UTC
     allowance_period: timedelta = operator_only(timedelta(days=1))
     active_window: timedelta = timedelta(days=30)  # "active" = seen (message, command, reaction) within
@@ -92,7 +93,8 @@ class TipsConfig:
             elif value < 1:
                 problems.append(f"{name}: must be a whole number ≥ 1")
         non_negative = (
-            "daily_cap", "reaction_tip_amount", "allowance_amount", "giving_budget",
+            "daily_cap", "reaction_tip_amount", "allowance_amount", "welcome_amount",
+            "giving_budget",
             "idea_accepted_reward", "idea_implemented_reward", "activity_reward",
             "activity_weight_idea", "activity_weight_support", "activity_weight_ballot",
             "activity_weight_comment", "activity_weight_tip", "treasury_initial", "credit_limit",

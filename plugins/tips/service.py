@@ -23,7 +23,7 @@ from plugins.tips.ledger import (
     parse_account,
 )
 from plugins.tips.models import LedgerEntry, Tip, TransferRequest
-from plugins.tips.money import MAX_MEMO, Holdings, fmt, insufficient, member_floor
+from plugins.tips.money import MAX_MEMO, Holdings, fmt, insufficient, issuer, member_floor
 from plugins.tips.periods import calendar, period_start
 from plugins.tips.treasury import Treasury
 
@@ -221,8 +221,38 @@ class TipsService(ServiceBase):
         span = cfg.allowance_period.total_seconds()
         inactive_before = now - cfg.active_window.total_seconds()
         owed_from = period_start(now, span) - span
+        if cfg.welcome_amount > 0 and not cfg.mutual_credit:
+            return self._welcome(cfg, community, member_id, now, inactive_before, owed_from)
         return self.atomic(lambda tx: store.mark_seen(tx, community, member_id, now,
                                                       inactive_before, owed_from))
+
+    async def _welcome(self, cfg: TipsConfig, community: str, member_id: int, now: float,
+                       inactive_before: float, owed_from: float) -> None:
+        """`seen`, plus a one-time gift and a welcome message for a member seen the first time
+        (both in the same transaction: never paid twice, never paid without the message)."""
+        key = f"tips:welcome:{community}:{member_id}"
+        prefix = self.bot.communities.get(community).prefix
+
+        async def op(tx: Tx) -> LedgerEntry | None:
+            first = await store.presence(tx, community, member_id) is None
+            await store.mark_seen(tx, community, member_id, now, inactive_before, owed_from)
+            if not first:
+                return None
+            entry = await ledger.apply(tx, community, Movement(
+                issuer(cfg), member_account(member_id), cfg.welcome_amount, "welcome",
+                f"member:{member_id}"), now, floor=None)
+            if entry is not None:
+                await self.bot.outbox.add(tx, "tips", key, community=community,
+                                          member_id=member_id, text=_(
+                    "Welcome! Here are {amount} {currency} to thank the people who help you: "
+                    "{prefix}tip @someone 5 thanks.", amount=fmt(cfg, cfg.welcome_amount),
+                    currency=cfg.currency, prefix=prefix))
+            return entry
+
+        entry = await self.atomic(op)
+        if entry is not None:
+            await self.emit((entry,))
+            await self.bot.outbox.deliver([key])
 
     async def activity(self, community: str, member_id: int, kind: str, ref: str) -> None:
         """Count one scored action for the activity reward (idempotent on kind + ref)."""
