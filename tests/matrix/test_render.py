@@ -6,6 +6,7 @@ from bot.adapters.matrix.render import (
     edit_content,
     file_content,
     markdown_to_html,
+    mentioned_users,
     plain_text,
     poll_end_content,
     poll_start_content,
@@ -99,3 +100,18 @@ def test_poll_content_round_trips_through_the_parser() -> None:
     assert "1. Pizza" in content["body"]
     end = poll_end_content("$p", "closed")
     assert end["m.relates_to"] == {"rel_type": "m.reference", "event_id": "$p"}
+
+
+def test_names_are_matched_against_the_room_as_it_is_now() -> None:
+    """The per-name-set pattern cache never serves a mention of a name the room no longer has,
+    and sees a name that just joined."""
+    room = {f"Member {i}": f"@m{i}:s" for i in range(100)}
+    first = text_content("thanks @Member 7 and @Newcomer", aliases=room)
+    assert mentioned_users("thanks @Member 7 and @Newcomer", room) == ["@m7:s"]
+    assert "@Newcomer" in first["body"] and "m7:s" in first["formatted_body"]
+    grown = {**room, "Newcomer": "@new:s"}
+    assert mentioned_users("thanks @Member 7 and @Newcomer", grown) == ["@m7:s", "@new:s"]
+    shrunk = {k: v for k, v in grown.items() if k != "Member 7"}
+    assert mentioned_users("thanks @Member 7 and @Newcomer", shrunk) == ["@new:s"]
+    assert mentioned_users("no mention here", grown) == []
+    assert "@new:s" not in str(text_content("plain reply", aliases=grown))
