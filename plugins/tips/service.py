@@ -98,17 +98,19 @@ class TipsService(ServiceBase):
             if budget is not None and await store.debit_guarded(tx, community, budget, amount,
                                                                 0, False):
                 source, debit = budget, 0  # the giver's row still counts the tip
-            entry_id = await store.insert_entry(tx, community, source, dst, amount, "tip", ref,
-                                                memo, link, now)
-            if entry_id is None:
-                raise Replayed
             if src not in known or dst not in known:
                 await store.open_accounts(tx, community, sorted(
                     (a, *parse_account(a)) for a in (src, dst)))
+            # The guarded update before the entry: a refusal (the common failure) has written
+            # nothing, so the database writer need not undo anything (issue 16).
             if not await store.tip_balances(tx, community, src, dst, amount, debit, floor,
                                             cal.day, cal.week, cal.month, now, cap, not_after):
                 raise await self._refusal(tx, cfg, community, src, amount, debit, floor,
                                           cal.day, now, cooldown)
+            entry_id = await store.insert_entry(tx, community, source, dst, amount, "tip", ref,
+                                                memo, link, now)
+            if entry_id is None:
+                raise Replayed  # a concurrent replay won the race: this op is rolled back
             return LedgerEntry(entry_id, community, source, dst, amount, "tip", ref, memo,
                                link, now)
 
