@@ -172,7 +172,8 @@ class _DirectTx(Tx):
         except sqlite3.Error as exc:
             raise _error(exc) from exc
 
-    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+    def _rows(self, sql: str, args: tuple[Any, ...]) -> list[Row]:
+        """Run a query on the writer's connection (a plain call: no coroutine on the hot path)."""
         cur, text = self._live(sql)
         try:
             cur.execute(text, args)
@@ -180,24 +181,17 @@ class _DirectTx(Tx):
         except sqlite3.Error as exc:
             raise _error(exc) from exc
 
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        return self._rows(sql, args)
+
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
         """As Tx.fetchrow, one coroutine fewer: ops run these on the writer's hot path."""
-        cur, text = self._live(sql)
-        try:
-            cur.execute(text, args)
-            rows = cur.fetchall()
-        except sqlite3.Error as exc:
-            raise _error(exc) from exc
+        rows = self._rows(sql, args)
         return rows[0] if rows else None
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         """As Tx.fetchval, one coroutine fewer: ops run these on the writer's hot path."""
-        cur, text = self._live(sql)
-        try:
-            cur.execute(text, args)
-            rows = cur.fetchall()
-        except sqlite3.Error as exc:
-            raise _error(exc) from exc
+        rows = self._rows(sql, args)
         return rows[0][0] if rows else None
 
 
