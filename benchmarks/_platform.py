@@ -14,8 +14,8 @@ Discord and Matrix event costs, and it "sends" a reply by appending a `SentMessa
 - keeps no list of sent messages (a heap growing by 100,000 replies slows the GC), only a
   count, the bytes that would go on the wire, and the last few texts.
 Not included: the gateway/sync JSON parsing and event translation on the way in, the HTTP
-request, and (Discord) turning the answer into a `discord.Message`. `bot.testing.make_test_bot`
-builds its `LocalAdapter` itself, hence `make_platform_bot` here.
+request, and (Discord) turning the answer into a `discord.Message`. `make_platform_bot` is
+`bot.testing.make_test_bot` with this adapter in place of the in-memory chat's.
 """
 
 from __future__ import annotations
@@ -32,9 +32,8 @@ from typing import Any
 
 from bot.adapters.local import LocalAdapter
 from bot.app import Bot
-from bot.config import Config
 from bot.model import MessageRef, OutgoingMessage, RoomRef, UserRef
-from bot.testing import TEST_BUILTINS, hookimpl
+from bot.testing import make_test_bot
 
 PLATFORMS = ("discord", "matrix")
 SERVER = "bench.invalid"
@@ -153,49 +152,17 @@ class PlatformAdapter(LocalAdapter):
         return MessageRef(self.platform, f"dm:{user.id}", self._emit(message.text))
 
 
-def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    """`extra` laid over `base`, tables merged key by key (as the test kit does)."""
-    out = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-class _ChatPlugin:
-    """Registers the benchmark chat in place of the console."""
-
-    def __init__(self, adapter: LocalAdapter) -> None:
-        self.adapter = adapter
-
-    @hookimpl
-    def register_adapters(self, bot: Bot) -> list[LocalAdapter]:
-        return [self.adapter]
-
-
 async def make_platform_bot(tmp: Path, *, render: str = "discord",
                             raw: Mapping[str, Any] | None = None,
                             builtins: Mapping[str, str] | None = None,
                             plugins: Mapping[str, object] | None = None,
                             sync: str = "FULL") -> tuple[Bot, PlatformAdapter]:
-    """A started bot on SQLite in `tmp` chatting through a `PlatformAdapter` (as make_test_bot)."""
-    data: dict[str, Any] = {
-        "storage": {"url": f"sqlite:///{tmp / 'r.sqlite3'}?synchronous={sync}"},
-        "bot": {"data_dir": str(tmp / "data")},
-        "platforms": {"console": {"enabled": False}},
-    }
-    data = _merge(data, raw or {})
+    """A started bot on SQLite in `tmp` chatting through a `PlatformAdapter`."""
     adapter = PlatformAdapter(render, moderators=["mod"], admins=["operator"])
-    extra: dict[str, object] = {"bench-chat": _ChatPlugin(adapter)}
-    extra.update(plugins or {})
-    bot = Bot(Config(data), extra_plugins=extra,
-              builtins=dict(TEST_BUILTINS if builtins is None else builtins),
-              use_entry_points=False)
-    await bot.setup()
-    await bot.start()
-    return bot, adapter
+    tb = await make_test_bot(
+        tmp, raw=raw, builtins=builtins, plugins=plugins, adapter=adapter,
+        storage_url=f"sqlite:///{tmp / 'r.sqlite3'}?synchronous={sync}")
+    return tb.bot, adapter
 
 
 # ------------------------------------------------------------------------- CPU per thread

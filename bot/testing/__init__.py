@@ -161,15 +161,21 @@ async def make_test_bot(
     moderators: tuple[str, ...] = ("mod",),
     admins: tuple[str, ...] = ("operator",),
     storage_url: str | None = None,
+    adapter: LocalAdapter | None = None,
 ) -> TestBot:
-    """Build, migrate and start a bot with the in-memory chat; no network, no entry points."""
+    """Build, migrate and start a bot with the in-memory chat; no network, no entry points.
+
+    `adapter` replaces the in-memory chat's adapter (benchmarks pass one that behaves like a
+    platform); by default a `LocalAdapter` with `moderators` and `admins`.
+    """
     base = {
         "storage": {"url": storage_url or f"sqlite:///{tmp_path / 'ruche.sqlite3'}"},
         "bot": {"data_dir": str(tmp_path / "data")},
         "platforms": {"console": {"enabled": False}},
     }
     config = Config(_merge(base, raw or {}))
-    adapter = LocalAdapter("console", "console", list(moderators), list(admins))
+    if adapter is None:
+        adapter = LocalAdapter("console", "console", list(moderators), list(admins))
     extra: dict[str, object] = {"test-chat": _ChatPlugin(adapter)}
     extra.update(plugins or {})
     bot = Bot(config, extra_plugins=extra,
