@@ -174,7 +174,9 @@ class Bot:
             self._running_adapters.append(adapter)
         self._started = True
         self.started_at = time.time()
-        logging.getLogger().addHandler(self.last_error)
+        # First of the root handlers: the log handler's secret filter rewrites the record
+        # (drops its exc_info) before handlers after it see it.
+        logging.getLogger().handlers.insert(0, self.last_error)
         log.info("ruche started", extra={"adapters": sorted(self.adapters)})
 
     async def run(self) -> None:

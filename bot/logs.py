@@ -21,17 +21,18 @@ class RedactSecrets(logging.Filter):
         super().__init__()
         self.secrets = [s for s in secrets if s and len(s) >= 4]
 
+    def redact(self, text: str) -> str:
+        """`text` with every secret replaced by ***."""
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
     def filter(self, record: logging.LogRecord) -> bool:
         if self.secrets:
-            message = record.getMessage()
-            for secret in self.secrets:
-                message = message.replace(secret, "***")
-            record.msg, record.args = message, None
+            record.msg, record.args = self.redact(record.getMessage()), None
             if record.exc_info and record.exc_info[1] is not None:
                 text = logging.Formatter().formatException(record.exc_info)
-                for secret in self.secrets:
-                    text = text.replace(secret, "***")
-                record.exc_text, record.exc_info = text, None
+                record.exc_text, record.exc_info = self.redact(text), None
         return True
 
 

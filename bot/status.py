@@ -7,8 +7,10 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
+
+from bot import __version__
+from bot.logs import RedactSecrets
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -22,7 +24,7 @@ class LastError(logging.Handler):
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__(logging.ERROR)
-        self.secrets = [s for s in secrets if s and len(s) >= 4]
+        self.redactor = RedactSecrets(secrets)  # the logs' own rule, so both hide the same
         self.at: float | None = None
         self.where = ""
         self.summary = ""
@@ -36,8 +38,7 @@ class LastError(logging.Handler):
         line = lines[0]
         if record.exc_info and record.exc_info[0] is not None:
             line = f"{line} ({record.exc_info[0].__name__})"
-        for secret in self.secrets:
-            line = line.replace(secret, "***")
+        line = self.redactor.redact(line)
         self.at, self.where, self.count = record.created, record.name, self.count + 1
         self.summary = line[:SUMMARY_LENGTH]
 
@@ -56,16 +57,6 @@ class Status:
     last_error_at: float | None
 
 
-def ruche_version() -> str:
-    """The installed version (the source tree's when not installed)."""
-    try:
-        return version("ruche")
-    except PackageNotFoundError:
-        from bot import __version__
-
-        return __version__
-
-
 #: How long `!status` waits for the database before calling it unreachable.
 DATABASE_WAIT = 2.0
 
@@ -82,7 +73,7 @@ async def read_status(bot: Bot) -> Status:
     started = bot.started_at
     return Status(
         uptime=0.0 if started is None else max(0.0, time.time() - started),
-        version=ruche_version(),
+        version=__version__,  # equal to the installed metadata (tests/packaging)
         platforms=tuple(sorted(bot.running_platforms())),
         database=bot.db.dialect,
         database_ok=ok,

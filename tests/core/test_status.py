@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import logging
 
+from bot.logs import RedactSecrets
 from bot.testing import MakeBot
 
 
@@ -25,7 +27,7 @@ async def test_lasterror_is_one_line_without_secrets(make_bot: MakeBot) -> None:
     tb = await make_bot(raw={"platforms": {"console": {"enabled": False}}})
     chat = tb.chat
     assert await chat.say("operator", "!lasterror") == "No error since start."
-    tb.bot.last_error.secrets = ["hunter2-token"]
+    tb.bot.last_error.redactor = RedactSecrets(["hunter2-token"])
     try:
         raise ValueError("boom")
     except ValueError:
@@ -44,3 +46,24 @@ async def test_a_stopped_bot_no_longer_collects_errors(make_bot: MakeBot) -> Non
     await tb.stop()
     logging.getLogger("ruche.test").error("after stop")
     assert handler.count == 0
+
+
+async def test_lasterror_sees_the_exception_before_the_log_filter_rewrites_it(
+        make_bot: MakeBot) -> None:
+    """In `ruche run` the stderr handler's secret filter drops a record's exc_info; the
+    last-error handler comes first, so it still names the exception, redacted by the same rule."""
+    root = logging.getLogger()
+    stderr = logging.StreamHandler(io.StringIO())
+    stderr.addFilter(RedactSecrets(["hunter2-token"]))
+    root.addHandler(stderr)
+    try:
+        tb = await make_bot(raw={"platforms": {"console": {"enabled": False}}})
+        tb.bot.last_error.redactor = RedactSecrets(["hunter2-token"])
+        try:
+            raise KeyError("x")
+        except KeyError:
+            logging.getLogger("ruche.test").exception("lookup of hunter2-token failed")
+        out = await tb.chat.say("operator", "!lasterror")
+        assert "lookup of *** failed (KeyError)" in out and "hunter2" not in out
+    finally:
+        root.removeHandler(stderr)
