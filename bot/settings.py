@@ -9,7 +9,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.commands.errors import UserError
-from bot.config import build, coerce_setting
+from bot.config import coerce_setting
+from bot.config.build import convert_field
 from bot.config.chat import show_setting
 from bot.config.limits import ChatRule, above, chat_rule
 from bot.i18n import Text, translatable
@@ -73,10 +74,11 @@ class Settings:
     def ceiling(self, key: str) -> Any:
         """The most chat may set a `limited` key to: its `[limits]` entry, else the file value."""
         schema, field = self._schema_for(key)
-        if key in self.bot.config.limits:
-            built, _problems = build(schema, {field: self.bot.config.limits[key]}, "limits")
-            if built is not None:
-                return getattr(built, field)
+        if key in self.bot.config.limits:  # checked at load (validate_config): it converts
+            value, problems = convert_field(schema, field, self.bot.config.limits[key],
+                                            f"limits.{key}")
+            if not problems:
+                return value
         return getattr(self.bot.named_plugin_config(key.split(".")[1]), field)
 
     def _schema_for(self, key: str) -> tuple[type[Any], str]:
@@ -132,9 +134,11 @@ class Settings:
             if problems:
                 raise UserError(_("Invalid value for {key}: {reason}", key=key,
                                   reason="; ".join(problems)))
-            if chat_rule(schema, field) == "limited" and above(value, self.ceiling(key)):
-                raise UserError(_("{key} can be at most {ceiling} here: the operator's limit.",
-                                  key=key, ceiling=show_setting(self.ceiling(key))))
+            if chat_rule(schema, field) == "limited":
+                ceiling = self.ceiling(key)
+                if above(value, ceiling):
+                    raise UserError(_("{key} can be at most {ceiling} here: the operator's "
+                                      "limit.", key=key, ceiling=show_setting(ceiling)))
         await self._validate(community_id, key, value)
         await self.bot.db.execute(
             "INSERT INTO core_settings (community, key, value) VALUES ($1, $2, $3) "

@@ -305,6 +305,15 @@ _CONVERT: Mapping[str, Callable[[_Builder, Any, object, str], Any]] = types.Mapp
 })
 
 
+def convert_field(schema: type, name: str, value: object,
+                  path: str) -> tuple[Any, list[ConfigError]]:
+    """One field's TOML value converted to its type alone (the rest of the schema and its
+    `validate()` left out); returns (value or None on error, every problem)."""
+    builder = _Builder(None, None)
+    result = builder.convert(_schema_fields(schema)[1][name], value, path)
+    return (None if result is _INVALID else result), builder.problems
+
+
 def build(
     schema: type[T],
     data: Mapping[str, Any],

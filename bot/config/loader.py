@@ -9,7 +9,7 @@ import re
 import tomllib
 from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TypeVar, cast, get_type_hints
+from typing import Any, TypeVar, cast
 
 from bot.config.build import (
     _INVALID,
@@ -19,6 +19,7 @@ from bot.config.build import (
     _suggest,
     _table_at,
     build,
+    convert_field,
 )
 from bot.config.limits import chat_rule, flatten
 from bot.config.secrets import secret_values
@@ -357,4 +358,4 @@ def _check_limits(b: _Builder, table: object, schemas: Mapping[str, type]) -> No
             b.error(path, "this setting has no ceiling: chat cannot raise it past the file "
                           "anyway, or cannot change it at all")
         else:
-            b.convert(get_type_hints(schema)[name], value, path)
+            b.problems.extend(convert_field(schema, name, value, path)[1])
