@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from bot.commands.context import Context
 from bot.commands.converters import PositiveInt, Rest, Word
@@ -19,9 +19,6 @@ from bot.model import Role
 from bot.permissions import Permission
 from bot.plugin import Plugin
 from bot.status import read_status
-
-if TYPE_CHECKING:
-    pass
 
 _ = translatable("core")
 

@@ -158,14 +158,14 @@ class TipsService(ServiceBase):
         row = await store.presence(tx, community, member_id)
         active = row is not None and float(row["last_seen"]) >= now - cfg.active_window.total_seconds()
         paid = row["allowance_at"] if row is not None else None
+        terms = {"currency": cfg.currency, "amount": fmt(cfg, amount),
+                 "allowance": fmt(cfg, cfg.allowance_amount),
+                 "period": format_duration(cfg.allowance_period)}
         if not active:  # a refused command is not presence: bad input changes nothing
             return UserError(_(
                 "You have no {currency} yet, so you cannot give {amount}. Active members "
                 "receive {allowance} {currency} every {period}: take part here (say hello!) "
-                "and your first ones arrive within a minute.",
-                currency=cfg.currency, amount=fmt(cfg, amount),
-                allowance=fmt(cfg, cfg.allowance_amount),
-                period=format_duration(cfg.allowance_period)))
+                "and your first ones arrive within a minute.", **terms))
         if paid is None or float(paid) < current:
             when = _("within a minute")  # the next sweep pays the period they are owed
         else:
@@ -174,9 +174,7 @@ class TipsService(ServiceBase):
         return UserError(_(
             "You have no {currency} yet, so you cannot give {amount}. Every active member "
             "receives {allowance} {currency} every {period}: your next one arrives {when}.",
-            currency=cfg.currency, amount=fmt(cfg, amount),
-            allowance=fmt(cfg, cfg.allowance_amount),
-            period=format_duration(cfg.allowance_period), when=when))
+            when=when, **terms))
 
     # -- reads ----------------------------------------------------------------------------------
 
