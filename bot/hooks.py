@@ -161,6 +161,15 @@ def _arguments(impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> dict[str, Any]:
     return {k: kwargs[k] for k in impl.argnames}
 
 
+def _invoke(function: Callable[..., Any], takes: frozenset[str], impl: pluggy.HookImpl,
+            kwargs: dict[str, Any]) -> Any:
+    """Call one prepared implementation; a call giving exactly its arguments (most calls)
+    passes `kwargs` through as they are. A plain call: no coroutine on the hot path."""
+    if kwargs.keys() == takes:
+        return function(**kwargs)
+    return function(**_arguments(impl, kwargs))
+
+
 class Hooks:
     """Call pluggy hooks whose implementations may be coroutines, isolating each plugin."""
 
@@ -217,8 +226,7 @@ class Hooks:
         results: list[tuple[object, Any]] = []
         for function, takes, impl in self._prepared(name, "collect"):
             try:
-                value = (function(**kwargs) if kwargs.keys() == takes
-                         else function(**_arguments(impl, kwargs)))
+                value = _invoke(function, takes, impl, kwargs)
                 if value is not None and _awaitable(value):
                     value = await self._await(value, self.timeout)
             except Exception:
@@ -239,8 +247,7 @@ class Hooks:
         results: list[Any] = []
         for function, takes, impl in self._prepared(name, "verdicts"):
             try:
-                value = (function(**kwargs) if kwargs.keys() == takes
-                         else function(**_arguments(impl, kwargs)))
+                value = _invoke(function, takes, impl, kwargs)
                 if value is not None and _awaitable(value):
                     value = await self._await(value, self.timeout)
             except asyncio.CancelledError:
@@ -263,8 +270,7 @@ class Hooks:
         errors: list[BaseException] = []
         for function, takes, impl in self._prepared(name, "notify"):
             try:
-                value = (function(**kwargs) if kwargs.keys() == takes
-                         else function(**_arguments(impl, kwargs)))
+                value = _invoke(function, takes, impl, kwargs)
                 # A listener that did its work synchronously returns None: nothing to await.
                 if value is not None and _awaitable(value):
                     await self._await(value, self.timeout if _timeout is None else _timeout)
@@ -282,8 +288,7 @@ class Hooks:
     async def first(self, name: str, **kwargs: Any) -> Any:
         """Await implementations in pluggy order and return the first non-None result."""
         for function, takes, impl in self._prepared(name, "first"):
-            value = (function(**kwargs) if kwargs.keys() == takes
-                     else function(**_arguments(impl, kwargs)))
+            value = _invoke(function, takes, impl, kwargs)
             if value is not None and _awaitable(value):
                 value = await self._await(value, self.timeout)
             if value is not None:
@@ -294,8 +299,7 @@ class Hooks:
         """Like `first`, but an implementation that raises is logged and skipped."""
         for function, takes, impl in self._prepared(name, "first_safe"):
             try:
-                value = (function(**kwargs) if kwargs.keys() == takes
-                         else function(**_arguments(impl, kwargs)))
+                value = _invoke(function, takes, impl, kwargs)
                 if value is not None and _awaitable(value):
                     value = await self._await(value, self.timeout)
             except Exception:
