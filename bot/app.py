@@ -21,6 +21,7 @@ from bot.dispatch import Dispatcher
 from bot.hooks import Hooks
 from bot.i18n import I18n, Text
 from bot.identity import Identity
+from bot.ignores import Ignores
 from bot.model import (
     IncomingMessage,
     MemberJoin,
@@ -33,6 +34,7 @@ from bot.outbox import INTERVAL as OUTBOX_INTERVAL
 from bot.outbox import Outbox
 from bot.permissions import AuditLog, Permissions
 from bot.plugin import Plugin
+from bot.plugin_switches import PluginSwitches
 from bot.plugins import DEFAULT_PLUGINS, LoadedPlugin, create_plugin_manager, load_plugins
 from bot.scheduler import Job, Scheduler
 from bot.settings import Settings
@@ -67,6 +69,8 @@ class Bot:
         self.audit = AuditLog(self)
         self.settings = Settings(self)
         self.communities = Communities(self)
+        self.ignores = Ignores(self)
+        self.switches = PluginSwitches(self)
         self.dispatcher = Dispatcher(self)
         self.button_reactions = ButtonReactions(self)
         self.outbox = Outbox(self)
@@ -149,6 +153,8 @@ class Bot:
         ]
         await run_migrations(self.db, self.migrations)
         await self.settings.load()
+        await self.ignores.load()
+        await self.switches.load()
         for perm in await self.hooks.collect("register_permissions", bot=self):
             self.permissions.register(perm)
         for owner, cmd in await self.hooks.collect_from("register_commands", bot=self):
@@ -250,6 +256,10 @@ class Bot:
             cached = dataclasses.replace(base, **changes) if changes else base
             self._community_configs[key] = cached
         return cached
+
+    def plugin_enabled(self, name: str, community_id: str) -> bool:
+        """Whether plugin `name` is on in a community: what per-community jobs ask first."""
+        return self.switches.enabled(name, community_id)
 
     def running_platforms(self) -> list[str]:
         """Platforms whose adapter this process started (CLI commands start none)."""

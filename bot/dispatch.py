@@ -61,7 +61,7 @@ class Dispatcher:
         self._enter()
         try:
             if await self._fresh(msg.ref.platform, msg.ref.id):
-                await self._route(msg)
+                await self._route(msg, "message")
         except Exception as exc:
             unavailable = unavailable_cause(exc)
             if unavailable is None:
@@ -81,16 +81,24 @@ class Dispatcher:
         reply = self.bot.i18n.translate(unavailable_text(exc), community.locale)
         await self.bot.send(msg.room, OutgoingMessage(reply, reply_to=msg.ref))
 
-    async def _route(self, msg: IncomingMessage) -> None:
-        """A fresh message from a human: to the command router, else to on_message."""
+    async def _route(self, msg: IncomingMessage, kind: str) -> None:
+        """A fresh message from a human: to the command router, else to on_message.
+
+        `kind` is "message" or "click" (a reaction standing in for a button); an ignored
+        member's are dropped here, before anything runs, without a reply."""
         bot = self.bot
         community = bot.communities.for_room(msg.room)
         member = await bot.identity.member_for(msg.author, community, msg.role)
         prefix = community.prefix
         text = msg.text.strip()
-        if text.startswith(prefix) and len(text) > len(prefix) and not text[
+        is_command = text.startswith(prefix) and len(text) > len(prefix) and not text[
             len(prefix)
-        ].isspace():
+        ].isspace()
+        if bot.ignores.drops(member):
+            await bot.ignores.dropped(member, kind if kind == "click" or not is_command
+                                      else "command")
+            return
+        if is_command:
             ctx = Context(bot, msg, community, member, bot.adapters[msg.ref.platform])
             if len(text) > MAX_COMMAND_LENGTH:
                 await ctx.reply(_("That command is too long ({length} characters, at most "
@@ -99,7 +107,7 @@ class Dispatcher:
             await bot.router.dispatch(ctx, text[len(prefix):])
         else:
             await bot.hooks.notify("on_message", bot=bot, message=msg, community=community,
-                                   member=member)
+                                   member=member, _skip=bot.switches.disabled(community.id))
 
     async def reaction(self, event: ReactionEvent) -> None:
         """A reaction from a human member, de-duplicated, to the on_reaction hook."""
@@ -125,11 +133,15 @@ class Dispatcher:
             command = await self.bot.button_reactions.command_for(event)
             if command is not None:  # a reaction standing in for a button: a click
                 click = self.bot.button_reactions.as_message(event, command, community.prefix)
-                await self._route(click)
+                await self._route(click, "click")
                 return
         member = await self.bot.identity.member_for(event.user, community, event.role)
+        if self.bot.ignores.drops(member):
+            await self.bot.ignores.dropped(member, "reaction")
+            return
         await self.bot.hooks.notify("on_reaction", bot=self.bot, event=event,
-                                    community=community, member=member)
+                                    community=community, member=member,
+                                    _skip=self.bot.switches.disabled(community.id))
 
     async def join(self, event: MemberJoin) -> None:
         """A member joined a room: registered at once so they can be mentioned."""
@@ -140,7 +152,8 @@ class Dispatcher:
             community = self.bot.communities.for_room(event.room)
             member = await self.bot.identity.member_for(event.user, community)
             await self.bot.hooks.notify("on_member_join", bot=self.bot, event=event,
-                                        community=community, member=member)
+                                        community=community, member=member,
+                                        _skip=self.bot.switches.disabled(community.id))
         except Exception as exc:
             if unavailable_cause(exc) is None:
                 raise

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from types import CoroutineType
 from typing import Any, Literal, TypeAlias, TypeVar, overload
 
@@ -242,10 +242,13 @@ class Hooks:
                 results.append((impl.plugin, value))
         return results
 
-    async def verdicts(self, name: str, **kwargs: Any) -> list[Any]:
+    async def verdicts(self, name: str, *, _skip: Collection[str] = (),
+                       **kwargs: Any) -> list[Any]:
         """Every result of a check hook; one that raises or times out counts as a refusal."""
         results: list[Any] = []
         for function, takes, impl in self._prepared(name, "verdicts"):
+            if _skip and impl.plugin_name in _skip:
+                continue
             try:
                 value = _invoke(function, takes, impl, kwargs)
                 if value is not None and _awaitable(value):
@@ -264,11 +267,16 @@ class Hooks:
         return results
 
     async def notify(
-        self, name: str, *, _timeout: float | None = None, **kwargs: Any
+        self, name: str, *, _timeout: float | None = None, _skip: Collection[str] = (),
+        **kwargs: Any
     ) -> list[BaseException]:
-        """Await every implementation separately; log and swallow each one's exception."""
+        """Await every implementation separately; log and swallow each one's exception.
+
+        `_skip` names plugins not to call (those switched off in the event's community)."""
         errors: list[BaseException] = []
         for function, takes, impl in self._prepared(name, "notify"):
+            if _skip and impl.plugin_name in _skip:
+                continue
             try:
                 value = _invoke(function, takes, impl, kwargs)
                 # A listener that did its work synchronously returns None: nothing to await.

@@ -96,6 +96,11 @@ def on_reaction(
 
 
 @hookspec(call="notify")
+def on_event_ignored(bot: Bot, community: Community, member: Member, kind: str) -> Maybe[None]:
+    """Observe an event dropped because its member is ignored (metrics); nothing answered."""
+
+
+@hookspec(call="notify")
 def on_member_join(
     bot: Bot, event: MemberJoin, community: Community, member: Member
 ) -> Maybe[None]:

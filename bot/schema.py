@@ -102,3 +102,28 @@ async def _announcements(tx: Tx) -> None:
     )
     await tx.execute(
         "CREATE INDEX core_announcements_unsent ON core_announcements (sent_at, next_try_at)")
+
+
+@migrations.step(4, "ignore list and per-community plugin switches")
+async def _ignores_and_switches(tx: Tx) -> None:
+    await tx.execute(
+        """CREATE TABLE core_ignores (
+            community TEXT NOT NULL,
+            member_id BIGINT NOT NULL REFERENCES core_members (id),
+            ends_at DOUBLE PRECISION,
+            reason TEXT NOT NULL DEFAULT '',
+            by_member BIGINT,
+            created_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (community, member_id)
+        )"""
+    )
+    await tx.execute(
+        """CREATE TABLE core_plugin_switches (
+            community TEXT NOT NULL,
+            plugin TEXT NOT NULL,
+            enabled INTEGER NOT NULL,
+            changed_by BIGINT,
+            changed_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (community, plugin)
+        )"""
+    )

@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 from typing import Annotated
 
+from bot import ignores, plugin_switches
 from bot.commands.context import Context
 from bot.commands.converters import PositiveInt, Rest, Word
 from bot.commands.decorators import command, requires
@@ -26,7 +27,7 @@ MAX_AUDIT = 50
 
 
 async def _visible(ctx: Context, cmd: Command) -> bool:
-    if cmd.hidden:
+    if cmd.hidden or not ctx.bot.switches.command_enabled(cmd, ctx.community.id):
         return False
     if cmd.permission is None:
         return True
@@ -55,9 +56,11 @@ async def help_command(ctx: Context, topic: Rest | None = None) -> None:
     """List the commands, or explain one: help [command]."""
     if topic:
         cmd, rest = ctx.bot.router.resolve(topic.lstrip(ctx.prefix))
-        if cmd is None or rest.strip():
+        here = ctx.community.id
+        if cmd is None or rest.strip() or not ctx.bot.switches.command_enabled(cmd, here):
             word = topic.strip()[:40]
-            names = [c.qualified_name for c in ctx.bot.router.walk()]
+            names = [c.qualified_name for c in ctx.bot.router.walk()
+                     if ctx.bot.switches.command_enabled(c, here)]
             raise UnknownCommand(word, ctx.bot.router.suggest(word, names), ctx.prefix)
         await ctx.reply(await describe(ctx, cmd))
         return
@@ -185,6 +188,8 @@ CORE_ACTIONS: dict[str, Text] = {
     "config.set": _("changed a setting:"),
     "config.reset": _("reset a setting:"),
     "link": _("linked accounts:"),
+    **ignores.AUDIT_ACTIONS,
+    **plugin_switches.AUDIT_ACTIONS,
 }
 
 
@@ -262,7 +267,8 @@ class CorePlugin(Plugin):
     """The built-in commands and permissions of the core."""
 
     name = "core"
-    commands = (help_command, ping, about, link, config, audit, status, lasterror)
+    commands = (help_command, ping, about, link, config, audit, status, lasterror,
+                *ignores.COMMANDS, *plugin_switches.COMMANDS)
 
     def permissions(self) -> list[Permission]:
         return [
@@ -270,6 +276,8 @@ class CorePlugin(Plugin):
             Permission("core.config", Role.MODERATOR, "change community settings"),
             Permission("core.audit", Role.MODERATOR, "read the audit log"),
             Permission("core.status", Role.ADMIN, "see the bot's status and last error"),
+            ignores.PERMISSION,
+            plugin_switches.PERMISSION,
         ]
 
 

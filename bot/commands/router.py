@@ -120,10 +120,14 @@ class CommandRouter:
         cmd: Command | None = None
         try:
             cmd, args = self.resolve(body)
+            switches = self.bot.switches
+            if cmd is not None and not switches.command_enabled(cmd, ctx.community.id):
+                cmd = None  # its plugin is switched off in this community: no such command
             if cmd is None:
                 word = body.split(maxsplit=1)[0] if body.split() else ""
-                raise UnknownCommand(word[:40], self.suggest(word, list(self._commands)),
-                                     ctx.prefix)
+                names = [n for n, c in self._commands.items()
+                         if switches.command_enabled(c, ctx.community.id)]
+                raise UnknownCommand(word[:40], self.suggest(word, names), ctx.prefix)
             if isinstance(cmd, Group) and args.strip():
                 word = tokenize(args)[0].value if tokenize(args) else args.split()[0]
                 names = list(cmd.subcommands)
@@ -139,7 +143,8 @@ class CommandRouter:
             await cmd.invoke(ctx, args)
         except CommandError as exc:
             await self._answer_error(ctx, cmd, exc)
-            await self.bot.hooks.notify("on_command_error", ctx=ctx, command=cmd, error=exc)
+            await self.bot.hooks.notify("on_command_error", ctx=ctx, command=cmd, error=exc,
+                                        _skip=self.bot.switches.disabled(ctx.community.id))
             return
         except Exception as exc:
             plugin = cmd.domain if cmd else "core"
@@ -156,9 +161,11 @@ class CommandRouter:
                 await ctx.reply(_("Sorry, something went wrong in {plugin}. Nothing was "
                                   "changed; the operators can find the details in the logs.",
                                   plugin=plugin))
-            await self.bot.hooks.notify("on_command_error", ctx=ctx, command=cmd, error=exc)
+            await self.bot.hooks.notify("on_command_error", ctx=ctx, command=cmd, error=exc,
+                                        _skip=self.bot.switches.disabled(ctx.community.id))
             return
-        await self.bot.hooks.notify("on_command_completed", ctx=ctx, command=cmd)
+        await self.bot.hooks.notify("on_command_completed", ctx=ctx, command=cmd,
+                                    _skip=self.bot.switches.disabled(ctx.community.id))
 
     async def check(self, ctx: Context, cmd: Command) -> None:
         """Permission, custom checks, `command_check` hook, cooldown — in that order."""
@@ -172,7 +179,9 @@ class CommandRouter:
         for check in cmd.checks:
             if not await check(ctx):
                 raise CheckFailure(_("You cannot use this command here."))
-        for verdict in await self.bot.hooks.verdicts("command_check", ctx=ctx, command=cmd):
+        for verdict in await self.bot.hooks.verdicts(
+                "command_check", ctx=ctx, command=cmd,
+                _skip=self.bot.switches.disabled(ctx.community.id)):
             if verdict is False:
                 raise CheckFailure(_("This command is not available to you right now."))
         if cmd.cooldown is not None:

@@ -36,6 +36,8 @@ from bot.config.sections import (
 from bot.config.values import ConfigError, ConfigErrors
 
 T = TypeVar("T")
+#: Plugins `[communities.X] disabled_plugins` cannot name: the core and the built-in adapters.
+_ALWAYS_ON = frozenset({"core", "console", "matrix", "discord"})
 
 class Config:
     """The loaded file: core sections validated eagerly, the others built on demand by `section`."""
@@ -316,6 +318,14 @@ def validate_config(
         {"matrix-space"} if "matrix" in loaded_platforms else set()
     )
     for cid, community in config.communities.items():
+        for name in community.disabled_plugins:
+            where = _join(_join("communities", cid), "disabled_plugins")
+            if name in _ALWAYS_ON or name in loaded_platforms:
+                b.error(where, f"{name!r} cannot be disabled in a community (the core and the "
+                        "platform adapters always run)")
+            elif name not in known:
+                hint = _suggest(name, known)
+                b.error(where, f"{name!r} is not a known plugin" + (f"; {hint}" if hint else ""))
         for spec in community.rooms:
             platform = spec.split(":", 1)[0]
             if platform not in room_platforms:

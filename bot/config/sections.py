@@ -100,6 +100,8 @@ class CommunitySection:
     locale: Literal["en", "fr"] | None = None
     prefix: str | None = None
     rooms: list[str] = field(default_factory=list)
+    #: Plugins off in this community until an admin's `!plugin enable` (data is kept).
+    disabled_plugins: list[str] = field(default_factory=list)
 
     def validate(self) -> list[str]:
         """Room specs are `platform:id`; catch malformed ones before the room map is built."""

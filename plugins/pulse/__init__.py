@@ -82,6 +82,10 @@ class PulsePlugin(Plugin):
         name = command.qualified_name if command is not None else "unknown"
         self.service.metrics.command_done(ctx, name, outcome_of(error))
 
+    @hookimpl
+    def on_event_ignored(self, kind: str) -> None:
+        self.service.metrics.ignored.labels(kind).inc()
+
     # -- events of other plugins (each may be disabled) --------------------------------------
 
     @hookimpl(optionalhook=True)

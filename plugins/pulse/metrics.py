@@ -88,6 +88,9 @@ class Metrics:
         self.events = Counter("ruche_dashboard_updates",
                               "Updates pushed to live dashboards (one per section change).",
                               registry=r)
+        self.ignored = Counter("ruche_ignored_events",
+                               "Events from ignored members dropped unanswered, by kind.",
+                               ["kind"], registry=r)
         # When each command in flight passed its checks (dropped if it never completes).
         self._started: dict[Context, float] = {}
         # (command, outcome) → [count, created]

@@ -37,6 +37,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("commands", ("bot.commands",)),
     ("services, adapters and built-in plugins",
      ("bot.identity", "bot.permissions", "bot.settings", "bot.communities", "bot.buttons",
+      "bot.ignores", "bot.plugin_switches",
       "bot.outbox", "bot.scheduler", "bot.dispatch", "bot.plugin", "bot.plugins", "bot.status",
       "bot.adapters", "bot.commands.builtin")),
     ("app", ("bot.app",)),
