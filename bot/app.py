@@ -261,6 +261,10 @@ class Bot:
         """Whether plugin `name` is on in a community: what per-community jobs ask first."""
         return self.switches.enabled(name, community_id)
 
+    def plugin_disabled_in(self, name: str) -> frozenset[str]:
+        """The communities where plugin `name` is off: what a job sweeping rows skips."""
+        return self.switches.off_in(name)
+
     def running_platforms(self) -> list[str]:
         """Platforms whose adapter this process started (CLI commands start none)."""
         return [adapter.platform for adapter in self._running_adapters]

@@ -161,7 +161,7 @@ def _split_duration(rest: str) -> tuple[timedelta | None, str]:
 @command("ignore", aliases=("ignorer",))
 @requires(PERMISSION.name)
 async def ignore(ctx: Context, who: Annotated[str, Word()], rest: Rest | None = None) -> None:
-    """Make the bot ignore a member, for a while or until unignored (ignore list: who is)."""
+    """Make the bot ignore a member, for a while or until unignored; "ignore list" shows who."""
     if who.strip().lower() in LIST_WORDS and rest is None:
         await _show_list(ctx)
         return

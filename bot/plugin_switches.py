@@ -84,6 +84,11 @@ class PluginSwitches:
         """Whether a plugin works in a community (what jobs ask before touching it)."""
         return plugin not in self.disabled(community_id)
 
+    def off_in(self, plugin: str) -> frozenset[str]:
+        """The communities where a plugin is off (for jobs that sweep rows of every community)."""
+        ids = set(self._chat) | set(self.bot.config.communities)
+        return frozenset(c for c in ids if plugin in self.disabled(c))
+
     def switchable(self) -> list[str]:
         """Loaded plugins an admin may switch: not the core, not a platform adapter."""
         adapters = set(self.bot.hooks.implementers("register_adapters"))

@@ -39,7 +39,7 @@ async def sweep(svc: FundingService) -> None:
     for round_id in sorted(stale):
         async with svc.lock(round_id):
             await recover(svc, round_id)
-    for round_id in await store.due_round_ids(bot.db, now):
+    for round_id in await store.due_round_ids(bot.db, now, bot.plugin_disabled_in("funding")):
         await close(svc, round_id, "deadline", due_only=True)
     for round_id in await store.settling_round_ids(bot.db):
         await drive(svc, round_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -177,10 +177,11 @@ async def claim(q: Querier, round_id: int, kind: str, now: float, *, due_only: b
         round_id, kind, now, merge_idea) == 1
 
 
-async def due_round_ids(q: Querier, now: float) -> list[int]:
-    rows = await q.fetch(
-        "SELECT id FROM funding_rounds WHERE state = 'open' AND deadline <= $1 ORDER BY id", now)
-    return [int(r["id"]) for r in rows]
+async def due_round_ids(q: Querier, now: float, skip: Collection[str] = ()) -> list[int]:
+    """Open rounds past their deadline, but not those of the communities in `skip`."""
+    rows = await q.fetch("SELECT id, community FROM funding_rounds WHERE state = 'open' "
+                         "AND deadline <= $1 ORDER BY id", now)
+    return [int(r["id"]) for r in rows if r["community"] not in skip]
 
 
 async def settling_round_ids(q: Querier) -> list[int]:

@@ -127,7 +127,8 @@ async def close(bot: Bot, campaign_id: int, *, announce: bool = False) -> Campai
 async def close_due(bot: Bot) -> int:
     """The deadline sweep (also at startup): closes and announces every campaign due."""
     count = 0
-    for campaign_id in await store.due_campaigns(bot.db, bot.now()):
+    for campaign_id in await store.due_campaigns(bot.db, bot.now(),
+                                                 bot.plugin_disabled_in("ideas")):
         if await close(bot, campaign_id, announce=True) is not None:
             count += 1
     return count

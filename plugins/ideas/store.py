@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -467,10 +467,11 @@ async def close_campaign(tx: Tx, campaign_id: int, now: float) -> bool:
         " WHERE id = $2 AND status = 'open'", now, campaign_id) == 1
 
 
-async def due_campaigns(q: Q, now: float) -> list[int]:
-    rows = await q.fetch("SELECT id FROM ideas_campaigns WHERE status = 'open'"
+async def due_campaigns(q: Q, now: float, skip: Collection[str] = ()) -> list[int]:
+    """Open campaigns past their deadline, but not those of the communities in `skip`."""
+    rows = await q.fetch("SELECT id, community FROM ideas_campaigns WHERE status = 'open'"
                          " AND closes_at IS NOT NULL AND closes_at <= $1 ORDER BY id", now)
-    return [int(r["id"]) for r in rows]
+    return [int(r["id"]) for r in rows if r["community"] not in skip]
 
 
 async def campaign_winners(q: Q, campaign_id: int) -> list[int]:

@@ -90,6 +90,8 @@ async def sweep(service: PulseService) -> int:
     tz = ZoneInfo(bot.config.bot.timezone)
     posted = 0
     for community in await store.communities(bot.db):
+        if not bot.plugin_enabled("pulse", community):
+            continue
         cfg = service.config(community)
         if cfg.digest == "off" or not cfg.digest_room:
             continue

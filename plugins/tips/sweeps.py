@@ -48,7 +48,8 @@ async def _each_community(svc: TipsService, sweep: Callable[[TipsService, str, f
                                                             Awaitable[Any]]) -> None:
     now = float(svc.bot.now())
     for community in await store.communities(svc.bot.db):
-        await sweep(svc, community, now)
+        if svc.bot.plugin_enabled("tips", community):
+            await sweep(svc, community, now)
 
 
 # -- allowance and giving budget -----------------------------------------------------------

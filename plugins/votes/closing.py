@@ -142,7 +142,7 @@ async def sweep(svc: VotesService) -> int:
     bot = svc.bot
     now = bot.now()
     closed = 0
-    for poll_id in await store.due_polls(bot.db, now):
+    for poll_id in await store.due_polls(bot.db, now, bot.plugin_disabled_in("votes")):
         try:
             if await end(svc, poll_id) is not None:
                 closed += 1

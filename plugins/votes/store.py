@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Protocol
 
 from bot.api import MessageRef, RoomRef, Row
@@ -157,10 +157,11 @@ async def result_of(q: Querier, poll_id: int) -> str | None:
     return None if value is None else str(value)
 
 
-async def due_polls(q: Querier, now: float) -> list[int]:
-    rows = await q.fetch("SELECT id FROM votes_polls WHERE status = 'open' AND closes_at <= $1 "
-                         "ORDER BY closes_at", now)
-    return [int(r["id"]) for r in rows]
+async def due_polls(q: Querier, now: float, skip: Collection[str] = ()) -> list[int]:
+    """Open polls past their deadline, but not those of the communities in `skip`."""
+    rows = await q.fetch("SELECT id, community FROM votes_polls WHERE status = 'open' "
+                         "AND closes_at <= $1 ORDER BY closes_at", now)
+    return [int(r["id"]) for r in rows if r["community"] not in skip]
 
 
 async def unannounced(q: Querier, before: float) -> list[int]:

@@ -10,7 +10,7 @@ import pytest
 from bot import hookimpl
 from bot.commands import Context, command
 from bot.model import Button, MessageRef, OutgoingMessage, ReactionEvent, UserRef
-from bot.testing import ManualClock, MakeBot, TestBot, future_time
+from bot.testing import MakeBot, ManualClock, TestBot, future_time
 from plugins.tips import TipsPlugin
 from plugins.votes import store as votes_store
 
