@@ -92,6 +92,10 @@ class Recorder:
         self._rec("on_member_linked")
 
     @hookimpl
+    def on_event_ignored(self, kind: str) -> None:
+        self._rec("on_event_ignored")
+
+    @hookimpl
     def command_check(self, ctx: Any, command: Any) -> bool | None:
         self._rec("command_check")
         return False if ctx.message.text == "!ping blocked" else None
@@ -173,6 +177,8 @@ async def test_every_core_hook_is_exercised(make_bot: Any) -> None:
     await tb.bot.db.atomic(record)
     assert await tb.bot.outbox.deliver(["r1"]) == 1
     assert chat.sent[-1].text == "announced 7"
+    await chat.say("mod", "!ignore @alice")
+    assert await chat.say("alice", "!ping") == ""  # on_event_ignored
     await tb.bot.audit.record("main", None, "recorder.thing", "7")
     assert "recorded: 7" in await chat.say("mod", "!audit 1")
     await tb.stop()

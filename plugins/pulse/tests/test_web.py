@@ -153,6 +153,20 @@ async def test_metrics_in_prometheus_text_format(make_pulse: MakePulse) -> None:
     assert adapter.labels == {"platform": "console"} and adapter.value == 1
 
 
+async def test_events_of_ignored_members_are_counted(make_pulse: MakePulse) -> None:
+    p = await make_pulse(web=True)
+    await p.say("bob", "hello")
+    await p.say("mod", "!ignore @bob")
+    assert await p.say("bob", "!pulse") == ""
+    assert await p.say("bob", "!balance") == ""
+    assert await p.say("bob", "just chatting") == ""
+    _status, body, _h = await p.get("/metrics")
+    families = {f.name: f for f in text_string_to_metric_families(body)}
+    counted = {s.labels["kind"]: s.value for s in families["ruche_ignored_events"].samples
+               if s.name == "ruche_ignored_events_total"}
+    assert counted == {"command": 2, "message": 1}
+
+
 async def test_metrics_token(make_pulse: MakePulse) -> None:
     p = await make_pulse(web=True, web_config={"metrics_token": TOKEN})
     assert (await p.get("/metrics"))[0] == 401
