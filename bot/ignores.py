@@ -160,13 +160,14 @@ def _split_duration(rest: str) -> tuple[timedelta | None, str]:
 
 @command("ignore", aliases=("ignorer",))
 @requires(PERMISSION.name)
-async def ignore(ctx: Context, who: Annotated[str, Word()], rest: Rest | None = None) -> None:
+async def ignore(ctx: Context, member: Annotated[str, Word()],
+                 duration_and_reason: Rest | None = None) -> None:
     """Make the bot ignore a member, for a while or until unignored; "ignore list" shows who."""
-    if who.strip().lower() in LIST_WORDS and rest is None:
+    if member.strip().lower() in LIST_WORDS and duration_and_reason is None:
         await _show_list(ctx)
         return
-    target, handle = await _target(ctx, who)
-    length, reason = _split_duration(rest or "")
+    target, handle = await _target(ctx, member)
+    length, reason = _split_duration(duration_and_reason or "")
     if len(reason) > MAX_REASON:
         raise BadArgument(_("Text too long ({length} characters, at most {limit}).",
                             length=len(reason), limit=MAX_REASON))
@@ -175,7 +176,7 @@ async def ignore(ctx: Context, who: Annotated[str, Word()], rest: Rest | None = 
     if target.is_bot:
         raise CheckFailure(_("{name} is a bot: bots are never listened to anyway.",
                              name=target.display_name))
-    user = ctx.adapter.parse_mention(who.strip())
+    user = ctx.adapter.parse_mention(member.strip())
     role = await ctx.adapter.resolve_role(user, ctx.message.room) if user else Role.MEMBER
     if role >= Role.MODERATOR:
         raise CheckFailure(_("{name} is a moderator or an admin here: they cannot be ignored. "
@@ -199,9 +200,9 @@ async def ignore(ctx: Context, who: Annotated[str, Word()], rest: Rest | None = 
 
 @command("unignore", aliases=("designorer",))
 @requires(PERMISSION.name)
-async def unignore(ctx: Context, who: Annotated[str, Word()]) -> None:
+async def unignore(ctx: Context, member: Annotated[str, Word()]) -> None:
     """Listen to an ignored member again."""
-    target, handle = await _target(ctx, who)
+    target, handle = await _target(ctx, member)
     if not await ctx.bot.ignores.remove(ctx.community.id, target.id):
         await ctx.reply(_("{name} is not ignored.", name=target.display_name))
         return
