@@ -85,7 +85,8 @@ class Dispatcher:
         """A fresh message from a human: to the command router, else to on_message."""
         bot = self.bot
         community = bot.communities.for_room(msg.room)
-        member = await bot.identity.member_for(msg.author, community, msg.role)
+        member = await bot.identity.member_for(msg.author, community, msg.role,
+                                               platform_roles=msg.platform_roles, room=msg.room)
         prefix = community.prefix
         text = msg.text.strip()
         if text.startswith(prefix) and len(text) > len(prefix) and not text[
@@ -127,7 +128,9 @@ class Dispatcher:
                 click = self.bot.button_reactions.as_message(event, command, community.prefix)
                 await self._route(click)
                 return
-        member = await self.bot.identity.member_for(event.user, community, event.role)
+        member = await self.bot.identity.member_for(event.user, community, event.role,
+                                                    platform_roles=event.platform_roles,
+                                                    room=event.room)
         await self.bot.hooks.notify("on_reaction", bot=self.bot, event=event,
                                     community=community, member=member)
 

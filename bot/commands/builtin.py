@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 import time
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
+from bot import hookimpl
+from bot.commands.access import ACCESS_ACTIONS, perm_group, role_group
 from bot.commands.context import Context
 from bot.commands.converters import PositiveInt, Rest, Word
 from bot.commands.decorators import command, requires
@@ -15,10 +17,13 @@ from bot.commands.model import Command, Group
 from bot.config.chat import show_setting
 from bot.durations import format_duration
 from bot.i18n import Text, translatable
-from bot.model import Role
-from bot.permissions import Permission
+from bot.model import Community, Role
+from bot.permissions import MANAGE, Permission
 from bot.plugin import Plugin
 from bot.status import read_status
+
+if TYPE_CHECKING:
+    from bot.app import Bot
 
 _ = translatable("core")
 
@@ -185,6 +190,7 @@ CORE_ACTIONS: dict[str, Text] = {
     "config.set": _("changed a setting:"),
     "config.reset": _("reset a setting:"),
     "link": _("linked accounts:"),
+    **ACCESS_ACTIONS,
 }
 
 
@@ -262,7 +268,8 @@ class CorePlugin(Plugin):
     """The built-in commands and permissions of the core."""
 
     name = "core"
-    commands = (help_command, ping, about, link, config, audit, status, lasterror)
+    commands = (help_command, ping, about, link, config, audit, status, lasterror, perm_group,
+                role_group)
 
     def permissions(self) -> list[Permission]:
         return [
@@ -270,7 +277,14 @@ class CorePlugin(Plugin):
             Permission("core.config", Role.MODERATOR, "change community settings"),
             Permission("core.audit", Role.MODERATOR, "read the audit log"),
             Permission("core.status", Role.ADMIN, "see the bot's status and last error"),
+            Permission(MANAGE, Role.ADMIN, "change permissions and roles (!perm, !role)"),
         ]
+
+    @hookimpl
+    async def on_member_linked(self, bot: Bot, community: Community, old_member_id: int,
+                               member_id: int) -> None:
+        """Roles and member rules follow an account linked into another member."""
+        await bot.permissions.move_member(community.id, old_member_id, member_id)
 
 
 plugin = CorePlugin

@@ -161,7 +161,8 @@ class Interactions:
             return []
         msg, community = await self.message_for(info, cmd.qualified_name if cmd else "",
                                                 interaction)
-        member = await self.adapter.bot.identity.member_for(msg.author, community, msg.role)
+        member = await self.adapter.bot.identity.member_for(
+            msg.author, community, msg.role, platform_roles=msg.platform_roles, room=msg.room)
         ctx = Context(self.adapter.bot, msg, community, member, self.adapter)
         ctx.command = cmd
         found = await complete(ctx, str(inv.values.get(inv.focused or "") or ""))
