@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -114,7 +115,7 @@ class Permissions:
 
     async def allowed(self, member: Member, name: str, community: Community) -> bool:
         """The single answer to 'may this member do this here?'."""
-        default = self.default_role(name)
+        self.default_role(name)  # an unknown permission fails loudly, for bots too
         if member.is_bot:
             return False
         verdicts = await self.bot.hooks.verdicts(
@@ -166,7 +167,7 @@ class Permissions:
         return out
 
     async def change(self, community_id: str,
-                     writes: list[tuple[str, tuple[object, ...]]]) -> None:
+                     writes: Sequence[tuple[str, Sequence[object]]]) -> None:
         """Write one change in one transaction, then let the next check read it back."""
 
         async def op(tx: Tx) -> None:

@@ -220,6 +220,7 @@ async def perm_reset(ctx: Context, permission: str, target: str | None = None) -
         raise UserError(_("{permission} has no rule here: its default applies.",
                           permission=name))
     after = rules.copy()
+    writes: list[tuple[str, tuple[object, ...]]]
     if target is None:
         after.rules.pop(name, None)
         writes = [("DELETE FROM core_perm_rules WHERE community = $1 AND permission = $2",
