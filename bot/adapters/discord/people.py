@@ -72,6 +72,11 @@ class People:
         return self.note_role(guild_id, user_id, role_for(
             bits, ids, self.roles, owner=guild.owner_id == int(user_id)))
 
+    def role_names(self, guild_id: str) -> dict[int, str]:
+        """Role names of a cached guild, so `!role map curator Curators` can match by name."""
+        guild = self.client.get_guild(int(guild_id)) if guild_id.isdigit() else None
+        return {} if guild is None else {r.id: r.name for r in guild.roles}
+
     async def role(self, user_id: str, guild_id: str) -> Role:
         """Role without a payload: recently seen, the member cache, else one REST lookup."""
         known = self._roles.get((guild_id, user_id))
