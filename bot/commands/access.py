@@ -307,11 +307,11 @@ async def _member_summary(ctx: Context, rules: CommunityRules, member: Member) -
         allow = rules.rules[name][(MEMBER, str(member.id))]
         lines.append("• " + ctx.t(_("{permission}: allowed to them", permission=name) if allow
                                   else _("{permission}: denied to them", permission=name)))
-    # The member as they would be in any room with no platform role: the stored facts only.
+    # A mention carries no platform role nor room: what the stored rules and roles give.
     allowed = [name for name in sorted(perms.registry)
                if perms.by_rules(rules, member, name)]
-    lines.append(ctx.t(_("May (outside room rules, with their platform role {role}): {names}",
-                         role=member.role.name.lower(), names=", ".join(allowed) or "—")))
+    lines.append(ctx.t(_("May, as a member with these roles (room rules and platform roles "
+                         "aside): {names}", names=", ".join(allowed) or "—")))
     return "\n".join(lines)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.adapters.local import LocalAdapter
 from bot.model import Member, Role
 from bot.permissions import CommunityRules, level_matches
 from bot.testing import COMMUNITY, Chat, MakeBot, TestBot
@@ -143,6 +144,10 @@ async def test_a_built_in_role_rule_applies_to_that_role_and_above(tb: TestBot,
     await chat.say("operator", "!perm allow core.link linker")
     assert "link code" in await chat.say("alice", "!link")
     assert "(core.link)" in await chat.say("bob", "!link")
+    assert "deleted" in await chat.say("operator", "!role delete linker")
+    assert "(core.link)" in await chat.say("alice", "!link")
+    assert await tb.bot.db.fetchval("SELECT COUNT(*) FROM core_perm_rules WHERE subject = "
+                                    "'linker'") == 0
 
 
 async def test_bad_input_is_refused_clearly_and_changes_nothing(tb: TestBot, chat: Chat) -> None:
@@ -190,6 +195,8 @@ async def test_french_messages(make_bot: MakeBot) -> None:
         "operator", "!perm show ideas.moderate")
     out = await tb.chat.say("operator", "!perm allow ideas.moderat curateur")
     assert out == "Permission inconnue : ideas.moderat. Vouliez-vous dire ideas.moderate ?"
+    out = await tb.chat.say("operator", "!perm deny core.link membre")
+    assert out == "core.link est maintenant refusée pour le rôle member."
 
 
 def test_platform_levels_match_at_or_above_the_threshold() -> None:
@@ -202,3 +209,26 @@ def test_platform_levels_match_at_or_above_the_threshold() -> None:
     member = Member(1, COMMUNITY, "x", Role.MEMBER, platform_roles=("discord:7",))
     assert rules.roles_of(member) == {"curator", "member"}
     assert rules.roles_of(Member(1, COMMUNITY, "x")) == {"member"}
+
+
+async def test_roles_and_member_rules_follow_a_linked_account(make_bot: MakeBot) -> None:
+    from tests.core.test_identity import OtherPlatform, code_of
+
+    tb = await make_bot(plugins={"other": OtherPlatform()},
+                        raw={"communities": {"main": {"rooms": ["console:console",
+                                                                "other:room"]}}})
+    other = LocalAdapter("other", "room", admins=["boss"])
+    tb.bot.adapters["other"] = other
+    await other.start(tb.bot)
+    chat = tb.chat
+    await chat.say("alice", "hello")
+    await other.say("alice_m", "hello")
+    await chat.say("operator", "!role create curator")
+    assert any("now holds" in m.text for m in await other.say("boss", "!role add @alice_m curator"))
+    await other.say("boss", "!perm deny core.audit @alice_m")
+    await chat.say("alice", "!link")
+    code = code_of(next(m for m in chat.sent if m.to == "alice").text)
+    assert any("Linked" in m.text for m in await other.say("alice_m", f"!link {code}"))
+    assert "Holders of curator: alice" in await chat.say("alice", "!role list curator")
+    summary = await chat.say("operator", "!perm show @alice")
+    assert "roles curator" in summary and "core.audit: denied to them" in summary
