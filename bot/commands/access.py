@@ -11,11 +11,12 @@ from bot.commands.context import Context
 from bot.commands.decorators import group, requires
 from bot.commands.errors import UserError
 from bot.commands.model import Group
-from bot.i18n import Text, translatable
+from bot.i18n import Text, plural_translatable, translatable
 from bot.model import Member, RoomRef
 from bot.permissions import BUILTIN_ROLES, MANAGE, MEMBER, ROLE, ROOM, CommunityRules
 
 _ = translatable("core")
+_n = plural_translatable("core")
 
 ROLE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 MAX_ROLES = 50
@@ -434,7 +435,7 @@ async def role_list(ctx: Context, name: str | None = None) -> None:
                      community=ctx.community.name))]
     for role in sorted(rules.roles):
         count = sum(1 for held in rules.holders.values() if role in held)
-        line = "• " + ctx.t(_("{role}: {n} holders", role=role, n=count))
+        line = "• " + ctx.t(_n("{role}: {n} holder", "{role}: {n} holders", count, role=role))
         if rules.maps.get(role):
             line += " · " + ", ".join(sorted(rules.maps[role]))
         lines.append(line)

@@ -45,6 +45,7 @@ async def test_a_curator_role_lets_a_member_accept_ideas_until_denied(tb: TestBo
     assert "alice now holds the role curator" in await chat.say(
         "operator", "!role add @alice curator")
     assert "Holders of curator: alice" in await chat.say("alice", "!role list curator")
+    assert "• curator: 1 holder\n" in await chat.say("bob", "!role list") + "\n"
     out = await chat.say("alice", "!idea accept 1")
     assert "allowed" not in out and await _status(tb, 1) == "accepted"
 
