@@ -81,7 +81,8 @@ class Inbound:
             role = await people.role(author.id, dm_guild) if dm_guild else Role.MEMBER
         msg = message_from_payload(d, bot_user_id=people.bot_user_id, role=role,
                                    dm_guild=people.dm_guild() if not guild_id else "", raw=d,
-                                   role_names=people.role_names(guild_id))
+                                   role_names=people.role_names(
+                                       guild_id, role_ids_of(d.get("member"))))
         await self.register_mentions(msg)
         await adapter.bot.dispatch_message(msg)
 
@@ -113,7 +114,8 @@ class Inbound:
                 user = user_ref(member["user"], member, people.bot_user_id)
                 people.remember(user)
                 role = people.role_in_guild(guild_id, user_id, role_ids_of(member))
-                held = platform_roles_of(role_ids_of(member), people.role_names(guild_id))
+                ids = role_ids_of(member)
+                held = platform_roles_of(ids, people.role_names(guild_id, ids))
             else:
                 held = ()
                 user = await people.user(user_id, guild_id)

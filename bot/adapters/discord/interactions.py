@@ -114,7 +114,8 @@ class Interactions:
         if not info.guild_id and dm_guild:
             role = await people.role(info.user.id, dm_guild)
         draft = interaction_message(info, line, role=role, dm_guild=dm_guild, raw=interaction,
-                                    role_names=people.role_names(info.guild_id))
+                                    role_names=people.role_names(info.guild_id,
+                                                                 info.role_ids))
         community = self.adapter.bot.communities.for_room(draft.room)
         return dataclasses.replace(draft, text=community.prefix + line), community
 

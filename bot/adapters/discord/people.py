@@ -72,10 +72,13 @@ class People:
         return self.note_role(guild_id, user_id, role_for(
             bits, ids, self.roles, owner=guild.owner_id == int(user_id)))
 
-    def role_names(self, guild_id: str) -> dict[int, str]:
-        """Role names of a cached guild, so `!role map curator Curators` can match by name."""
+    def role_names(self, guild_id: str, role_ids: Iterable[int]) -> dict[int, str]:
+        """Names of these roles in a cached guild, so `!role map x Curators` matches by name."""
         guild = self.client.get_guild(int(guild_id)) if guild_id.isdigit() else None
-        return {} if guild is None else {r.id: r.name for r in guild.roles}
+        if guild is None:
+            return {}
+        found = (guild.get_role(rid) for rid in role_ids)
+        return {role.id: role.name for role in found if role is not None}
 
     async def role(self, user_id: str, guild_id: str) -> Role:
         """Role without a payload: recently seen, the member cache, else one REST lookup."""
