@@ -62,4 +62,5 @@ class ButtonReactions:
             text=prefix + command,
             reply_to=event.message,
             role=event.role,
+            platform_roles=event.platform_roles,
         )

@@ -88,7 +88,8 @@ class Dispatcher:
         member's are dropped here, before anything runs, without a reply."""
         bot = self.bot
         community = bot.communities.for_room(msg.room)
-        member = await bot.identity.member_for(msg.author, community, msg.role)
+        member = await bot.identity.member_for(msg.author, community, msg.role,
+                                               platform_roles=msg.platform_roles, room=msg.room)
         prefix = community.prefix
         text = msg.text.strip()
         is_command = text.startswith(prefix) and len(text) > len(prefix) and not text[
@@ -135,7 +136,9 @@ class Dispatcher:
                 click = self.bot.button_reactions.as_message(event, command, community.prefix)
                 await self._route(click, "click")
                 return
-        member = await self.bot.identity.member_for(event.user, community, event.role)
+        member = await self.bot.identity.member_for(event.user, community, event.role,
+                                                    platform_roles=event.platform_roles,
+                                                    room=event.room)
         if self.bot.ignores.drops(member):
             await self.bot.ignores.dropped(member, "reaction")
             return

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.commands.errors import UserError
 from bot.i18n import translatable
-from bot.model import Community, Member, Role, UserRef
+from bot.model import Community, Member, Role, RoomRef, UserRef
 from bot.storage import IntegrityError
 
 if TYPE_CHECKING:
@@ -31,12 +31,18 @@ class Identity:
         self._cache: dict[tuple[str, str, str], tuple[int, str, bool]] = {}
 
     async def member_for(self, user: UserRef, community: Community,
-                         role: Role = Role.MEMBER) -> Member:
-        """The member behind a platform account, created (or renamed) as needed."""
+                         role: Role = Role.MEMBER, *, platform_roles: tuple[str, ...] = (),
+                         room: RoomRef | None = None) -> Member:
+        """The member behind a platform account, created (or renamed) as needed.
+
+        `platform_roles` and `room` say as whom and where they act now, for `!perm` rules.
+        """
         key = (user.platform, user.id, community.id)
         cached = self._cache.get(key)
+        where = f"{room.platform}:{room.id}" if room is not None else ""
         if cached is not None and not user.name:
-            return Member(cached[0], community.id, cached[1], role, cached[2])
+            return Member(cached[0], community.id, cached[1], role, cached[2], platform_roles,
+                          where)
         if cached is None or cached[1] != user.name:
             try:
                 member_id = await self.bot.db.atomic(
@@ -52,7 +58,7 @@ class Identity:
             if len(self._cache) >= CACHE_LIMIT:
                 self._cache.clear()  # a crude bound; the database is the truth
             self._cache[key] = cached
-        return Member(cached[0], community.id, cached[1], role, cached[2])
+        return Member(cached[0], community.id, cached[1], role, cached[2], platform_roles, where)
 
     async def _get_or_create(self, tx: Tx, user: UserRef, community: str) -> int:
         row = await tx.fetchrow(

@@ -67,6 +67,9 @@ class IncomingMessage:
     is_direct: bool = False
     role: Role = Role.MEMBER
     private_reply: bool = False  # a slash command or click: answerable privately in place
+    #: The author's platform roles, normalized by the adapter (`discord:<role id>`,
+    #: `discord-name:<name>`, `matrix-power:<level>`), for roles mapped with `!role map`.
+    platform_roles: tuple[str, ...] = ()
     raw: Any = field(default=None, compare=False, repr=False)
 
 
@@ -94,6 +97,7 @@ class ReactionEvent:
     event_id: str = ""
     message_author: UserRef | None = None
     role: Role = Role.MEMBER
+    platform_roles: tuple[str, ...] = ()  # as on IncomingMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,3 +127,7 @@ class Member:
     display_name: str
     role: Role = Role.MEMBER
     is_bot: bool = False
+    #: Where and as whom this member acts now (room `platform:id`, normalized platform roles):
+    #: what room rules and mapped platform roles of `!perm`/`!role map` are checked against.
+    platform_roles: tuple[str, ...] = field(default=(), compare=False)
+    room: str = field(default="", compare=False)

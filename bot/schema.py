@@ -1,4 +1,4 @@
-"""The core's own tables (identity, audit, settings, outbox), versioned like any plugin's."""
+"""The core's own tables (identity, audit, settings, outbox, rules), versioned like a plugin's."""
 
 from __future__ import annotations
 
@@ -125,5 +125,43 @@ async def _ignores_and_switches(tx: Tx) -> None:
             changed_by BIGINT,
             changed_at DOUBLE PRECISION NOT NULL,
             PRIMARY KEY (community, plugin)
+        )"""
+    )
+
+
+@migrations.step(5, "permission rules, custom roles, their holders and platform role maps")
+async def _permission_rules(tx: Tx) -> None:
+    await tx.execute(
+        """CREATE TABLE core_perm_rules (
+            community TEXT NOT NULL,
+            permission TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            allow INTEGER NOT NULL,
+            PRIMARY KEY (community, permission, kind, subject)
+        )"""
+    )
+    await tx.execute(
+        """CREATE TABLE core_roles (
+            community TEXT NOT NULL,
+            name TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (community, name)
+        )"""
+    )
+    await tx.execute(
+        """CREATE TABLE core_role_holders (
+            community TEXT NOT NULL,
+            role TEXT NOT NULL,
+            member_id BIGINT NOT NULL,
+            PRIMARY KEY (community, role, member_id)
+        )"""
+    )
+    await tx.execute(
+        """CREATE TABLE core_role_maps (
+            community TEXT NOT NULL,
+            role TEXT NOT NULL,
+            platform_role TEXT NOT NULL,
+            PRIMARY KEY (community, role, platform_role)
         )"""
     )

@@ -89,6 +89,17 @@ class BaseAdapter:
     async def resolve_role(self, user: UserRef, room: RoomRef) -> Role:
         return Role.MEMBER
 
+    def parse_room(self, token: str, here: RoomRef) -> RoomRef | None:
+        """A room named in `!perm … #room` (`#name`), else None; `here` lends its guild."""
+        name = token.strip()
+        if name.startswith("#") and len(name) > 1 and not any(c.isspace() for c in name):
+            return RoomRef(self.platform, name[1:], name[1:], here.guild)
+        return None
+
+    def parse_platform_role(self, token: str, here: bool) -> str | None:
+        """A platform role for `!role map`, as `platform_roles` holds it; None if not ours."""
+        return None
+
 
 def degrade(message: OutgoingMessage, caps: Capabilities) -> OutgoingMessage:
     """Turn buttons into reactions or text hints when the platform lacks them."""

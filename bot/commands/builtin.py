@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 import time
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-from bot import ignores, plugin_switches
+from bot import hookimpl, ignores, plugin_switches
+from bot.commands.access import ACCESS_ACTIONS, perm_group, role_group
 from bot.commands.context import Context
 from bot.commands.converters import PositiveInt, Rest, Word
 from bot.commands.decorators import command, requires
@@ -16,10 +17,13 @@ from bot.commands.model import Command, Group
 from bot.config.chat import show_setting
 from bot.durations import format_duration
 from bot.i18n import Text, translatable
-from bot.model import Role
-from bot.permissions import Permission
+from bot.model import Community, Role
+from bot.permissions import MANAGE, Permission
 from bot.plugin import Plugin
 from bot.status import read_status
+
+if TYPE_CHECKING:
+    from bot.app import Bot
 
 _ = translatable("core")
 
@@ -190,6 +194,7 @@ CORE_ACTIONS: dict[str, Text] = {
     "link": _("linked accounts:"),
     **ignores.AUDIT_ACTIONS,
     **plugin_switches.AUDIT_ACTIONS,
+    **ACCESS_ACTIONS,
 }
 
 
@@ -267,8 +272,8 @@ class CorePlugin(Plugin):
     """The built-in commands and permissions of the core."""
 
     name = "core"
-    commands = (help_command, ping, about, link, config, audit, status, lasterror,
-                *ignores.COMMANDS, *plugin_switches.COMMANDS)
+    commands = (help_command, ping, about, link, config, audit, status, lasterror, perm_group,
+                role_group, *ignores.COMMANDS, *plugin_switches.COMMANDS)
 
     def permissions(self) -> list[Permission]:
         return [
@@ -278,7 +283,14 @@ class CorePlugin(Plugin):
             Permission("core.status", Role.ADMIN, "see the bot's status and last error"),
             ignores.PERMISSION,
             plugin_switches.PERMISSION,
+            Permission(MANAGE, Role.ADMIN, "change permissions and roles (!perm, !role)"),
         ]
+
+    @hookimpl
+    async def on_member_linked(self, bot: Bot, community: Community, old_member_id: int,
+                               member_id: int) -> None:
+        """Roles and member rules follow an account linked into another member."""
+        await bot.permissions.move_member(community.id, old_member_id, member_id)
 
 
 plugin = CorePlugin

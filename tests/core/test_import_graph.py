@@ -39,7 +39,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
      ("bot.identity", "bot.permissions", "bot.settings", "bot.communities", "bot.buttons",
       "bot.ignores", "bot.plugin_switches",
       "bot.outbox", "bot.scheduler", "bot.dispatch", "bot.plugin", "bot.plugins", "bot.status",
-      "bot.adapters", "bot.commands.builtin")),
+      "bot.adapters", "bot.commands.builtin", "bot.commands.access")),
     ("app", ("bot.app",)),
     ("plugin API", ("bot.api",)),
     ("entry points", ("bot.__main__", "bot.cli", "bot.testing")),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from discord_env import Env, MakeEnv
 from fake_discord import (
@@ -148,3 +149,31 @@ async def test_member_join_with_the_members_intent(make_env: MakeEnv) -> None:
     await asyncio.sleep(0.05)
     assert [(j.user.name, j.room.id, j.room.guild) for j in env.rec.joins] == [
         ("newbie", str(CHANNEL_ID), str(GUILD_ID))]  # the system channel; bots never join
+
+
+async def test_a_mapped_discord_role_grants_a_custom_role(env: Env) -> None:
+    fake = env.fake
+    admin = fake.person("admin", roles=[ADMIN_ROLE_ID])
+    helper = fake.person("helper", roles=[HELPER_ROLE_ID])  # "Helpers": no permission bits
+    plain = fake.person("plain")
+
+    async def said(user: dict[str, Any], text: str, answer: str) -> None:
+        before = len(fake.texts())
+        await fake.say(user, text)
+        await fake.wait_for(lambda: fake.texts()[before:])
+        assert answer in fake.texts()[before], (text, fake.texts()[before:])
+
+    await said(admin, "!role create curator", "Role curator created")
+    await said(admin, "!perm allow core.audit curator", "core.audit is now allowed")
+    await said(admin, "!role map curator Helpers",
+               "Everyone with discord-name:helpers now holds the role curator")
+    await said(helper, "!audit", "Latest moderator actions:")
+    await said(plain, "!audit", "You are not allowed to do that (core.audit).")
+    await said(admin, "!role unmap curator helpers", "no longer gives the role curator")
+    await said(helper, "!audit", "You are not allowed to do that (core.audit).")
+    await said(admin, f"!role map curator <@&{HELPER_ROLE_ID}>",
+               f"Everyone with discord:{HELPER_ROLE_ID} now holds the role curator")
+    await said(helper, "!audit", "Latest moderator actions:")
+    await said(admin, f"!perm deny core.audit <#{CHANNEL_ID}>",
+               "core.audit is now denied to everyone in #")
+    await said(admin, "!audit", "You are not allowed to do that (core.audit).")

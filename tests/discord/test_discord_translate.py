@@ -20,7 +20,10 @@ from bot.adapters.discord.translate import (
     interaction_from_payload,
     interaction_message,
     message_from_payload,
+    parse_channel,
     parse_mention,
+    parse_platform_role,
+    platform_roles_of,
     quote_arg,
     reaction_event_id,
     reaction_from_payload,
@@ -119,6 +122,7 @@ def test_slash_interaction_carries_member_permissions_and_resolved_users() -> No
     msg = interaction_message(info, "!crowd fund open 42 500", role=Role.MODERATOR)
     assert msg.ref.id == "i1310653000000000000" and msg.author.name == "Marie"
     assert msg.reply_to is None and not msg.is_direct
+    assert msg.platform_roles == ("discord:1210650918290440102",)
 
 
 def test_button_click_in_a_dm() -> None:
@@ -162,3 +166,23 @@ def test_recent_keeps_the_newest() -> None:
     for i in range(3):
         recent.put(i, str(i))
     assert recent.get(0) is None and recent.get(2) == "2" and len(recent) == 2
+
+
+def test_platform_roles_from_member_role_ids_and_names() -> None:
+    data = {"id": "5", "channel_id": "7", "guild_id": "9", "content": "!ping", "type": 0,
+            "author": {"id": "111111111111111111", "username": "alice"},
+            "member": {"roles": ["222222222222222222", "333333333333333333"]}}
+    msg = message_from_payload(data, bot_user_id=BOT,
+                               role_names={222222222222222222: "Curators"})
+    assert msg.platform_roles == ("discord:222222222222222222", "discord:333333333333333333",
+                                  "discord-name:curators")
+    assert message_from_payload({**data, "member": None}, bot_user_id=BOT).platform_roles == ()
+    assert platform_roles_of([1], {1: "  "}) == ("discord:1",)
+    # What `!role map` stores for a role mention, an id, or a name typed on Discord.
+    assert parse_platform_role("<@&222222222222222222>", True) == "discord:222222222222222222"
+    assert parse_platform_role("222222222222222222", False) == "discord:222222222222222222"
+    assert parse_platform_role("Curators", True) == "discord-name:curators"
+    assert parse_platform_role("Curators", False) is None  # a bare name typed elsewhere
+    assert parse_platform_role("power:25", True) is None
+    assert parse_channel("<#444444444444444444>") == "444444444444444444"
+    assert parse_channel("#general") is None

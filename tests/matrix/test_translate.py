@@ -21,6 +21,8 @@ from bot.adapters.matrix.translate import (
     invite_for,
     parse_poll_response,
     parse_poll_start,
+    parse_power_role,
+    parse_room_id,
     poll_reference,
     privileged_creators,
     reaction_record,
@@ -31,7 +33,8 @@ from bot.adapters.matrix.translate import (
     to_message,
     to_reaction,
 )
-from bot.model import MessageRef, Role
+from bot.model import Member, MessageRef, Role
+from bot.permissions import CommunityRules
 
 RECORDED = json.loads((Path(__file__).parent / "fixtures" / "events.json").read_text())
 EVENTS: dict[str, Any] = RECORDED["events"]
@@ -302,3 +305,25 @@ def test_text_helpers() -> None:
     assert html_to_text("<a href='https://matrix.to/#/!room:y'>room</a>")[0] == "room"
     assert normalize_emoji("👍️") == "👍" and normalize_emoji("❤️") == "❤️"
     assert normalize_emoji("1️⃣") == "1️⃣"
+
+
+def test_power_levels_travel_as_platform_roles_for_mapped_roles() -> None:
+    view = RoomView(ROOM, levels={ALICE: 30, BOB: 10})
+    msg = to_message(event("text"), view, POLICY)
+    assert msg is not None
+    level = view.level(msg.author.id)
+    assert msg.platform_roles == (f"matrix-power:{level}",)
+    record = reaction_record(event("reaction"), ROOM)
+    assert record is not None
+    reaction = to_reaction(record, view, POLICY)
+    assert reaction.platform_roles == (f"matrix-power:{view.level(record.sender)}",)
+    # `!role map steward power:25` stores this key; the core matches levels at or above it.
+    assert parse_power_role("power:25") == "matrix-power>=25"
+    assert parse_power_role("matrix-power:0") == "matrix-power>=0"
+    assert parse_power_role("power:lots") is None and parse_power_role("Helpers") is None
+    rules = CommunityRules(roles={"steward"}, maps={"steward": {"matrix-power>=25"}})
+    at_30 = Member(1, "c", "Alice", platform_roles=("matrix-power:30",))
+    at_10 = Member(2, "c", "Bob", platform_roles=("matrix-power:10",))
+    assert "steward" in rules.roles_of(at_30) and "steward" not in rules.roles_of(at_10)
+    assert parse_room_id("!abc:localhost") == "!abc:localhost"
+    assert parse_room_id("#alias:localhost") is None

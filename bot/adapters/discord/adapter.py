@@ -23,7 +23,9 @@ from bot.adapters.discord.translate import (
     Recent,
     RoleConfig,
     clip,
+    parse_channel,
     parse_mention,
+    parse_platform_role,
     split_text,
 )
 from bot.model import MessageRef, OutgoingMessage, Role, RoomRef, UserRef
@@ -390,6 +392,15 @@ class DiscordAdapter(BaseAdapter):
         if user_id is None:
             return None
         return self.people.names.get(user_id) or UserRef(PLATFORM, user_id, user_id)
+
+    def parse_room(self, token: str, here: RoomRef) -> RoomRef | None:
+        """`<#id>` (a channel mention) → that channel, in the guild the command came from."""
+        channel_id = parse_channel(token)
+        return None if channel_id is None else RoomRef(PLATFORM, channel_id, "", here.guild)
+
+    def parse_platform_role(self, token: str, here: bool) -> str | None:
+        """A Discord role for `!role map`: `<@&id>`, an id, or a name typed on Discord."""
+        return parse_platform_role(token, here)
 
     async def resolve_role(self, user: UserRef, room: RoomRef) -> Role:
         """The member's role in the room's guild, for checks made outside an event."""

@@ -11,6 +11,7 @@ from bot.adapters.discord.people import KeyedLocks
 from bot.adapters.discord.translate import (
     Recent,
     message_from_payload,
+    platform_roles_of,
     reaction_from_payload,
     role_ids_of,
     room_ref,
@@ -79,7 +80,9 @@ class Inbound:
             dm_guild = people.dm_guild()
             role = await people.role(author.id, dm_guild) if dm_guild else Role.MEMBER
         msg = message_from_payload(d, bot_user_id=people.bot_user_id, role=role,
-                                   dm_guild=people.dm_guild() if not guild_id else "", raw=d)
+                                   dm_guild=people.dm_guild() if not guild_id else "", raw=d,
+                                   role_names=people.role_names(
+                                       guild_id, role_ids_of(d.get("member"))))
         await self.register_mentions(msg)
         await adapter.bot.dispatch_message(msg)
 
@@ -111,7 +114,10 @@ class Inbound:
                 user = user_ref(member["user"], member, people.bot_user_id)
                 people.remember(user)
                 role = people.role_in_guild(guild_id, user_id, role_ids_of(member))
+                ids = role_ids_of(member)
+                held = platform_roles_of(ids, people.role_names(guild_id, ids))
             else:
+                held = ()
                 user = await people.user(user_id, guild_id)
                 role = Role.MEMBER if user.is_bot else \
                     await people.role(user_id, guild_id or people.dm_guild())
@@ -122,6 +128,7 @@ class Inbound:
                       else self.authors.get(str(d["message_id"])))
             event = reaction_from_payload(d, added=added, user=user, event_id=event_id,
                                           role=role, message_author=author,
+                                          platform_roles=held,
                                           dm_guild="" if guild_id else people.dm_guild())
             await adapter.bot.dispatch_reaction(event)
 

@@ -113,7 +113,9 @@ class Interactions:
         role = self.role_of(info)
         if not info.guild_id and dm_guild:
             role = await people.role(info.user.id, dm_guild)
-        draft = interaction_message(info, line, role=role, dm_guild=dm_guild, raw=interaction)
+        draft = interaction_message(info, line, role=role, dm_guild=dm_guild, raw=interaction,
+                                    role_names=people.role_names(info.guild_id,
+                                                                 info.role_ids))
         community = self.adapter.bot.communities.for_room(draft.room)
         return dataclasses.replace(draft, text=community.prefix + line), community
 
@@ -161,7 +163,8 @@ class Interactions:
             return []
         msg, community = await self.message_for(info, cmd.qualified_name if cmd else "",
                                                 interaction)
-        member = await self.adapter.bot.identity.member_for(msg.author, community, msg.role)
+        member = await self.adapter.bot.identity.member_for(
+            msg.author, community, msg.role, platform_roles=msg.platform_roles, room=msg.room)
         ctx = Context(self.adapter.bot, msg, community, member, self.adapter)
         ctx.command = cmd
         found = await complete(ctx, str(inv.values.get(inv.focused or "") or ""))

@@ -72,6 +72,14 @@ class People:
         return self.note_role(guild_id, user_id, role_for(
             bits, ids, self.roles, owner=guild.owner_id == int(user_id)))
 
+    def role_names(self, guild_id: str, role_ids: Iterable[int]) -> dict[int, str]:
+        """Names of these roles in a cached guild, so `!role map x Curators` matches by name."""
+        guild = self.client.get_guild(int(guild_id)) if guild_id.isdigit() else None
+        if guild is None:
+            return {}
+        found = (guild.get_role(rid) for rid in role_ids)
+        return {role.id: role.name for role in found if role is not None}
+
     async def role(self, user_id: str, guild_id: str) -> Role:
         """Role without a payload: recently seen, the member cache, else one REST lookup."""
         known = self._roles.get((guild_id, user_id))

@@ -91,6 +91,40 @@ def role_ids_of(member: Mapping[str, Any] | None) -> tuple[int, ...]:
     return tuple(int(r) for r in (member or {}).get("roles", ()) if str(r).isdigit())
 
 
+def platform_roles_of(role_ids: Iterable[int],
+                      names: Mapping[int, str] | None = None) -> tuple[str, ...]:
+    """`discord:<id>` per role, and `discord-name:<lowercased name>` where names are known."""
+    ids = tuple(role_ids)
+    known = names or {}
+    return tuple(f"{PLATFORM}:{rid}" for rid in ids) + tuple(
+        f"{PLATFORM}-name:{known[rid].strip().lower()}" for rid in ids
+        if known.get(rid, "").strip())
+
+
+ROLE_MENTION = re.compile(r"<@&([0-9]{15,21})>")
+CHANNEL_MENTION = re.compile(r"<#([0-9]{15,21})>")
+
+
+def parse_platform_role(token: str, here: bool) -> str | None:
+    """`<@&id>`, an id, or a role name typed on Discord → what `!role map` stores, else None."""
+    text = token.strip()
+    match = ROLE_MENTION.fullmatch(text) or re.fullmatch(r"(?:discord:)?([0-9]{15,21})", text)
+    if match:
+        return f"{PLATFORM}:{match.group(1)}"
+    if text.lower().startswith(f"{PLATFORM}-name:"):
+        text, here = text.split(":", 1)[1], True
+    name = text.lstrip("@").strip().lower()
+    if here and name and len(name) <= 100 and not text.startswith(("<", "#", "power:")):
+        return f"{PLATFORM}-name:{name}"
+    return None
+
+
+def parse_channel(token: str) -> str | None:
+    """`<#id>` (what Discord clients insert for a channel) → the channel id."""
+    match = CHANNEL_MENTION.fullmatch(token.strip())
+    return match.group(1) if match else None
+
+
 # -- messages -----------------------------------------------------------------------------------
 
 
@@ -100,8 +134,8 @@ def room_ref(channel_id: str, guild_id: str, name: str = "") -> RoomRef:
 
 
 def message_from_payload(d: Mapping[str, Any], *, bot_user_id: str, role: Role = Role.MEMBER,
-                         dm_guild: str = "", channel_name: str = "",
-                         raw: Any = None) -> IncomingMessage:
+                         dm_guild: str = "", channel_name: str = "", raw: Any = None,
+                         role_names: Mapping[int, str] | None = None) -> IncomingMessage:
     """MESSAGE_CREATE → IncomingMessage; webhooks count as bots, DMs may map to a guild."""
     guild_id = str(d.get("guild_id") or "")
     author = user_ref(d["author"], d.get("member"), bot_user_id)
@@ -123,6 +157,7 @@ def message_from_payload(d: Mapping[str, Any], *, bot_user_id: str, role: Role =
         mentions=mentions,
         is_direct=not guild_id,
         role=role,
+        platform_roles=platform_roles_of(role_ids_of(d.get("member")), role_names),
         raw=raw,
     )
 
@@ -147,7 +182,8 @@ def reaction_event_id(session_id: str, sequence: int | None) -> str:
 
 def reaction_from_payload(d: Mapping[str, Any], *, added: bool, user: UserRef, event_id: str,
                           role: Role = Role.MEMBER, message_author: UserRef | None = None,
-                          dm_guild: str = "") -> ReactionEvent:
+                          dm_guild: str = "", platform_roles: tuple[str, ...] = ()
+                          ) -> ReactionEvent:
     """MESSAGE_REACTION_ADD / _REMOVE → ReactionEvent (names resolved by the caller)."""
     channel_id = str(d["channel_id"])
     guild_id = str(d.get("guild_id") or "")
@@ -160,6 +196,7 @@ def reaction_from_payload(d: Mapping[str, Any], *, added: bool, user: UserRef, e
         event_id=event_id,
         message_author=message_author,
         role=role,
+        platform_roles=platform_roles,
     )
 
 
@@ -201,7 +238,8 @@ def interaction_from_payload(d: Mapping[str, Any], *, bot_user_id: str) -> Inter
 
 
 def interaction_message(info: InteractionInfo, text: str, *, role: Role, dm_guild: str = "",
-                        raw: Any = None) -> IncomingMessage:
+                        raw: Any = None,
+                        role_names: Mapping[int, str] | None = None) -> IncomingMessage:
     """A slash command or click as the equivalent text command, from the interacting member."""
     room = room_ref(info.channel_id, info.guild_id or dm_guild)
     reply_to = (MessageRef(PLATFORM, info.channel_id, info.message_id)
@@ -216,6 +254,7 @@ def interaction_message(info: InteractionInfo, text: str, *, role: Role, dm_guil
         is_direct=not info.guild_id,
         role=role,
         private_reply=True,
+        platform_roles=platform_roles_of(info.role_ids, role_names),
         raw=raw,
     )
 

@@ -35,6 +35,8 @@ from bot.adapters.matrix.text import keycap, pill_user
 from bot.adapters.matrix.translate import (
     PLATFORM,
     Policy,
+    parse_power_role,
+    parse_room_id,
     privileged_creators,
     role_for,
 )
@@ -352,6 +354,15 @@ class MatrixAdapter(MatrixEvents, BaseAdapter):
         for emoji, user in dict.fromkeys(pairs):
             found.setdefault(emoji, []).append(view.user(user, self.policy))
         return found
+
+    def parse_room(self, token: str, here: RoomRef) -> RoomRef | None:
+        """`!id:server` → that room, in the space the command came from (if it is one of ours)."""
+        room_id = parse_room_id(token)
+        return None if room_id is None else RoomRef(PLATFORM, room_id, "", here.guild)
+
+    def parse_platform_role(self, token: str, here: bool) -> str | None:
+        """`power:N` → everyone with a power level of N or more in the room they write in."""
+        return parse_power_role(token)
 
     def parse_mention(self, token: str) -> UserRef | None:
         """A pill URL, `@user:server`, `@user` on the bot's server, or a unique display name."""

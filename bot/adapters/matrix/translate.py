@@ -29,6 +29,9 @@ from bot.model import (
 )
 
 PLATFORM = "matrix"
+#: How a member's power level travels in `platform_roles` (`matrix-power:50`); `!role map`
+#: stores `matrix-power>=N`, which the core matches for any level at or above N.
+POWER = "matrix-power"
 HTML = "org.matrix.custom.html"
 TEXT_TYPES = frozenset({"m.text", "m.notice", "m.emote"})
 POLL_START = frozenset({"m.poll.start", "org.matrix.msc3381.poll.start"})
@@ -111,6 +114,10 @@ class RoomView:
 
     def role(self, user_id: str, policy: Policy) -> Role:
         return role_for(self.level(user_id), policy.moderator_level, policy.admin_level)
+
+    def platform_roles(self, user_id: str) -> tuple[str, ...]:
+        """The power level as the core's `platform_roles`, for roles mapped with `power:N`."""
+        return (f"{POWER}:{self.level(user_id)}",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +224,7 @@ def to_message(event: Mapping[str, Any], room: RoomView, policy: Policy) -> Inco
         mentions=mentions,
         is_direct=room.is_direct,
         role=room.role(sender, policy),
+        platform_roles=room.platform_roles(sender),
         raw=MatrixRaw(event, msgtype, thread_root(event)),
     )
 
@@ -261,6 +269,7 @@ def to_reaction(record: ReactionRecord, room: RoomView, policy: Policy, *, added
         event_id=event_id or record.event_id,
         message_author=author,
         role=room.role(record.sender, policy),
+        platform_roles=room.platform_roles(record.sender),
     )
 
 
@@ -425,3 +434,25 @@ def ballot_reactions(response: PollResponse, poll: PollStart, previous: tuple[in
         events.append(to_reaction(record, room, policy, added=added,
                                   event_id=f"{response.event_id}|{index}{sign}"))
     return events
+
+
+# --------------------------------------------------------------------------- permissions
+
+
+def parse_power_role(token: str) -> str | None:
+    """`power:25` (or `matrix-power:25`) → `matrix-power>=25`: everyone at level 25 or more."""
+    head, sep, level = token.strip().lower().partition(":")
+    if not sep or head not in ("power", POWER):
+        return None
+    level = level.removeprefix(">=").strip()
+    if not level.lstrip("-").isdigit() or abs(int(level)) > 2**53:
+        return None
+    return f"{POWER}>={int(level)}"
+
+
+def parse_room_id(token: str) -> str | None:
+    """`!opaque:server` (a room id, as in a room's settings) → the id; aliases are not ids."""
+    text = token.strip()
+    if text.startswith("!") and ":" in text and not any(c.isspace() for c in text):
+        return text
+    return None
