@@ -179,23 +179,20 @@ class Permissions:
 
     async def move_member(self, community_id: str, old_id: int, new_id: int) -> None:
         """After `!link`, the linked-away member's roles and member rules follow them."""
-        await self.bot.db.execute(
-            "INSERT INTO core_role_holders (community, role, member_id) "
-            "SELECT community, role, $3 FROM core_role_holders WHERE community = $1 "
-            "AND member_id = $2 ON CONFLICT DO NOTHING", community_id, old_id, new_id)
-        await self.bot.db.execute(
-            "DELETE FROM core_role_holders WHERE community = $1 AND member_id = $2",
-            community_id, old_id)
-        await self.bot.db.execute(
-            "UPDATE core_perm_rules SET subject = $3 WHERE community = $1 AND kind = 'member' "
-            "AND subject = $2 AND NOT EXISTS (SELECT 1 FROM core_perm_rules o WHERE "
-            "o.community = $1 AND o.kind = 'member' AND o.subject = $3 "
-            "AND o.permission = core_perm_rules.permission)",
-            community_id, str(old_id), str(new_id))
-        await self.bot.db.execute(
-            "DELETE FROM core_perm_rules WHERE community = $1 AND kind = 'member' "
-            "AND subject = $2", community_id, str(old_id))
-        self.forget(community_id)
+        old, new = str(old_id), str(new_id)
+        await self.change(community_id, [
+            ("INSERT INTO core_role_holders (community, role, member_id) "
+             "SELECT community, role, $3 FROM core_role_holders WHERE community = $1 "
+             "AND member_id = $2 ON CONFLICT DO NOTHING", (community_id, old_id, new_id)),
+            ("DELETE FROM core_role_holders WHERE community = $1 AND member_id = $2",
+             (community_id, old_id)),
+            ("UPDATE core_perm_rules SET subject = $3 WHERE community = $1 AND kind = 'member' "
+             "AND subject = $2 AND NOT EXISTS (SELECT 1 FROM core_perm_rules o WHERE "
+             "o.community = $1 AND o.kind = 'member' AND o.subject = $3 "
+             "AND o.permission = core_perm_rules.permission)", (community_id, old, new)),
+            ("DELETE FROM core_perm_rules WHERE community = $1 AND kind = 'member' "
+             "AND subject = $2", (community_id, old)),
+        ])
 
 
 @dataclass(frozen=True, slots=True)

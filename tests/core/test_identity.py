@@ -133,3 +133,20 @@ async def test_an_unknown_name_keeps_the_stored_one(ruche_bot: TestBot) -> None:
     assert (await bot.identity.names([first.id])) == {first.id: "Named"}
     fresh = await bot.identity.member_for(UserRef("console", "u3", ""), community)
     assert fresh.display_name == "u3"
+
+
+async def test_roles_and_member_rules_follow_a_linked_account(two: Any) -> None:
+    tb, other, _watcher = two
+    other.admins.add("boss")
+    await say(other, "alice_m", "hello")
+    await say(other, "boss", "!role create curator")
+    assert "holds the role curator" in await say(other, "boss", "!role add @alice_m curator")
+    assert "allowed" in await say(other, "boss", "!perm allow core.audit @alice_m")
+    assert "(core.audit)" in await tb.chat.say("alice", "!audit")
+    out = await tb.chat.say("alice", "!link")
+    code = code_of(next(m for m in tb.chat.sent if m.to == "alice").text)
+    assert "Linked" in await say(other, "alice_m", f"!link {code}")
+    assert "Holders of curator: alice" in await tb.chat.say("alice", "!role list curator")
+    assert "(core.audit)" not in await tb.chat.say("alice", "!audit"), out
+    rows = await tb.bot.db.fetchval("SELECT COUNT(*) FROM core_role_holders")
+    assert rows == 1
