@@ -21,6 +21,7 @@ from bot.dispatch import Dispatcher
 from bot.hooks import Hooks
 from bot.i18n import I18n, Text
 from bot.identity import Identity
+from bot.logs import add_secrets, set_level
 from bot.model import (
     IncomingMessage,
     MemberJoin,
@@ -34,6 +35,7 @@ from bot.outbox import Outbox
 from bot.permissions import AuditLog, Permissions
 from bot.plugin import Plugin
 from bot.plugins import DEFAULT_PLUGINS, LoadedPlugin, create_plugin_manager, load_plugins
+from bot.reload import ReloadResult, reload_config
 from bot.scheduler import Job, Scheduler
 from bot.settings import Settings
 from bot.status import LastError
@@ -85,6 +87,7 @@ class Bot:
         self._builtins = builtins
         self._use_entry_points = use_entry_points
         self._stop = asyncio.Event()
+        self._reload_lock = asyncio.Lock()
         self._started = False
         #: Wall clock used by plugins for deadlines; tests replace it to move time forward.
         self.clock: Callable[[], float] = time.time
@@ -116,14 +119,10 @@ class Bot:
         problems = [e for e in found if e.severity == "error"]
         if problems:
             raise ConfigErrors(problems)
+        self._plugin_configs = self.build_plugin_configs(self.config)
         for path, schema in self.config_schemas.items():
             if path.startswith("plugins."):
-                name = path.split(".", 1)[1]
-                if self.config.plugin_raw(name):
-                    self._plugin_configs[name] = self.config.section(path, schema)
-                else:
-                    self._plugin_configs[name], _errors = build(schema, {}, path)
-                self._config_names[schema] = name
+                self._config_names[schema] = path.split(".", 1)[1]
         seen = {"core"}
         for _name, plugin in self.pm.list_name_plugin():
             module_name = str(getattr(plugin, "__module__", None)
@@ -136,6 +135,18 @@ class Bot:
             locales = Path(importlib.import_module(package).__file__ or ".").parent / "locales"
             if locales.is_dir():
                 self.i18n.add_domain(domain, locales)
+
+    def build_plugin_configs(self, config: Config) -> dict[str, Any]:
+        """Every `[plugins.NAME]` section built from `config` (defaults when absent)."""
+        built: dict[str, Any] = {}
+        for path, schema in self.config_schemas.items():
+            if path.startswith("plugins."):
+                name = path.split(".", 1)[1]
+                if config.plugin_raw(name):
+                    built[name] = config.section(path, schema)
+                else:
+                    built[name], _errors = build(schema, {}, path)
+        return built
 
     async def setup(self) -> None:
         """Load, open the database, migrate, and gather every plugin's registrations."""
@@ -250,6 +261,35 @@ class Bot:
             cached = dataclasses.replace(base, **changes) if changes else base
             self._community_configs[key] = cached
         return cached
+
+    def plugin_configs(self) -> dict[str, Any]:
+        """Every loaded plugin's section as the file sets it (no community overrides)."""
+        return dict(self._plugin_configs)
+
+    async def reload_config(self, path: Path | None = None) -> ReloadResult:
+        """Re-read the config file (SIGHUP, `ruche reload`); see `bot.reload`."""
+        async with self._reload_lock:
+            return await reload_config(self, path)
+
+    async def apply_config(self, new: Config, plugin_configs: dict[str, Any], *, old: Config,
+                           changed: list[str]) -> None:
+        """Swap in a validated config: every reader sees it from the next event on."""
+        self.config = new
+        self._plugin_configs = plugin_configs
+        self._community_configs = {}
+        self.communities.reload()
+        self.i18n.set_default_locale(new.bot.locale)
+        self.hooks.timeout = new.hooks.timeout
+        secrets = list(new.secret_values())
+        add_secrets(secrets)
+        self.last_error.redactor.add(secrets)
+        if new.logging.level != old.logging.level:
+            set_level(new.logging.level)
+        try:  # job intervals come from plugin settings (`sweep_interval`)
+            self.scheduler.update_intervals(await self.hooks.collect("register_jobs", bot=self))
+        except Exception:
+            log.exception("config reload: job intervals kept")
+        await self.hooks.notify("on_config_reloaded", bot=self, old=old, changed=list(changed))
 
     def running_platforms(self) -> list[str]:
         """Platforms whose adapter this process started (CLI commands start none)."""
