@@ -18,6 +18,7 @@ import pytest
 
 from bot.cli.pidfile import pid_path
 from bot.testing import MakeBot, TestBot
+from plugins.votes import VotesPlugin
 
 
 def toml(table: Mapping[str, Any], prefix: str = "") -> str:
@@ -164,6 +165,27 @@ async def test_communities_locales_and_job_intervals_change_live(
     assert (await tb.bot.reload_config()).applied == ["communities.home",
                                                       "plugins.votes.sweep_interval"]
     assert await tb.chat.say("alice", "!ping") == "Pong!"
+
+
+async def test_plugins_copies_of_config_values_follow_a_reload(
+        make_bot: MakeBot, tmp_path: Path) -> None:
+    """The votes plugin registered `create_role` as a permission's default and gave the live
+    tally its edit interval at start-up: both follow the file after a reload."""
+    tb = await make_bot()
+    assert "📊 Poll #1" in await tb.chat.say("alice", '!poll new "Q" "A" "B"')
+    live = tb.bot.plugin(VotesPlugin).service.live
+    write_config(tb, tmp_path / "ruche.toml", {
+        "plugins": {"votes": {"create_role": "moderator", "tally_edit_interval": 0.5}}})
+    assert (await tb.bot.reload_config()).ok
+    assert "not allowed" in await tb.chat.say("alice", '!poll new "Q" "A" "B"')
+    assert "📊 Poll #2" in await tb.chat.say("mod", '!poll new "Q" "A" "B"')
+    assert live.interval == 0.5
+    await tb.chat.say("mod", "!config plugins.votes.create_role member")  # chat still decides
+    assert "📊 Poll #3" in await tb.chat.say("alice", '!poll new "Q" "A" "B"')
+    write_config(tb, tmp_path / "ruche.toml", {})
+    assert (await tb.bot.reload_config()).ok
+    await tb.chat.say("mod", "!config plugins.votes.create_role --reset")
+    assert "📊 Poll #4" in await tb.chat.say("alice", '!poll new "Q" "A" "B"')
 
 
 # -- the real process -------------------------------------------------------------------------
