@@ -28,7 +28,12 @@ log = logging.getLogger("ruche.reload")
 #: and `[platforms.*]` keys are read once at start-up.
 LIVE_KEYS = frozenset({
     "bot.name", "bot.locale", "bot.command_prefix", "bot.timezone", "logging.level",
-    "hooks.timeout", "platforms.console.moderators", "platforms.console.admins",
+    "hooks.timeout",
+    # Who is a moderator or an admin: each adapter applies them in `on_config_reloaded`.
+    "platforms.console.moderators", "platforms.console.admins",
+    "platforms.discord.moderator_role_ids", "platforms.discord.admin_role_ids",
+    "platforms.matrix.moderator_power_level", "platforms.matrix.admin_power_level",
+    "platforms.matrix.ignore_users",
 })
 #: Whole families of keys applied while running.
 LIVE_PREFIXES = ("communities.", "limits.")
