@@ -167,6 +167,23 @@ async def test_communities_locales_and_job_intervals_change_live(
     assert await tb.chat.say("alice", "!ping") == "Pong!"
 
 
+async def test_default_locale_hook_timeout_and_log_level_change_live(
+        make_bot: MakeBot, tmp_path: Path) -> None:
+    tb = await make_bot()
+    root = logging.getLogger()
+    level = root.level
+    write_config(tb, tmp_path / "ruche.toml", {"bot": {"locale": "fr"}, "hooks": {"timeout": 2.5},
+                                               "logging": {"level": "ERROR"}})
+    try:
+        result = await tb.bot.reload_config()
+        assert result.applied == ["bot.locale", "logging.level", "hooks.timeout"]
+        assert root.level == logging.ERROR
+    finally:
+        root.setLevel(level)
+    assert await tb.chat.say("alice", "!ping") == "Pong !"
+    assert (tb.bot.i18n.default_locale, tb.bot.hooks.timeout) == ("fr", 2.5)
+
+
 async def test_plugins_copies_of_config_values_follow_a_reload(
         make_bot: MakeBot, tmp_path: Path) -> None:
     """The votes plugin registered `create_role` as a permission's default and gave the live
