@@ -70,7 +70,8 @@ def _changed_tables(prefix: str, old: Any, new: Any) -> list[str]:
 
 
 def changed_keys(bot: Bot, old: Config, new: Config, new_plugins: dict[str, Any]) -> list[str]:
-    """Every key whose value differs between the running config and the file, in file order."""
+    """Every key whose value differs between the running config and the file: core sections,
+    communities, limits, plugins, then the other registered sections."""
     keys: list[str] = []
     for name in ("bot", "storage", "logging", "hooks"):
         keys += _changed_fields(name, getattr(old, name), getattr(new, name))
@@ -107,9 +108,11 @@ def _plugin_tables(config: Config) -> set[str]:
 
 def needs_restart(bot: Bot, key: str) -> bool:
     """Whether a changed key is read only at start-up (so the running value is kept)."""
-    if key in LIVE_KEYS or key.startswith(LIVE_PREFIXES):
-        return False
     head, _, rest = key.partition(".")
+    if key in LIVE_KEYS:  # a platform's role keys: live where its adapter runs
+        return head == "platforms" and rest.split(".", 1)[0] not in bot.adapters
+    if key.startswith(LIVE_PREFIXES):
+        return False
     if head == "plugins":
         name, _, setting = rest.partition(".")
         return not (setting and name in bot.plugin_configs())
@@ -137,10 +140,15 @@ def keep_running_value(merged: dict[str, Any], old_raw: dict[str, Any], key: str
                 return
             node = parent[part] = {}
         parent = node
-    if value is _MISSING:
-        parent.pop(parts[-1], None)
-    else:
+    if value is not _MISSING:
         parent[parts[-1]] = copy.deepcopy(value)
+        return
+    parent.pop(parts[-1], None)
+    for depth in range(len(parts) - 1, 0, -1):  # tables the running file did not have either
+        table = _raw_get(merged, parts[:depth])
+        if table or _raw_get(old_raw, parts[:depth]) is not _MISSING:
+            break
+        _raw_get(merged, parts[:depth - 1]).pop(parts[depth - 1], None)
 
 
 def _refuse(source: Path, problems: list[ConfigError]) -> ReloadResult:

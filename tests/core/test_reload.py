@@ -17,7 +17,7 @@ from typing import IO, Any
 import pytest
 
 from bot.cli.pidfile import pid_path
-from bot.testing import MakeBot, TestBot
+from bot.testing import TEST_BUILTINS, MakeBot, TestBot
 from plugins.votes import VotesPlugin
 
 
@@ -140,7 +140,7 @@ async def test_restart_only_keys_are_reported_and_not_applied(
     assert "config reload: needs a restart: web.port (the running value is kept)" in lines
     assert (tb.bot.config.storage.url, tb.bot.config.bot.data_dir) == (url, data_dir)
     assert tb.bot.config.plugins_disabled == []
-    assert tb.bot.config.raw.get("web", {}) == {}
+    assert "web" not in tb.bot.config.raw
     await tb.chat.say("bob", "hello")
     assert await tb.chat.say("alice", "!tip @bob 8") == "A tip is at most 7 BZZ."
     assert "Crowdfund" in await tb.chat.say("alice", "!fund")  # still loaded: needs a restart
@@ -309,3 +309,17 @@ def test_ruche_reload_makes_the_running_bot_take_a_new_moderator(
     stale = _ruche(tmp_path, "reload", "--config", str(path))
     assert stale.returncode == 1
     assert f"names process {proc.pid}, which is not running" in stale.stderr
+
+
+async def test_a_platform_that_is_not_running_needs_a_restart_for_all_its_keys(
+        make_bot: MakeBot, tmp_path: Path) -> None:
+    """Adding [platforms.matrix] changes nothing live, its role keys included."""
+    tb = await make_bot(builtins={**TEST_BUILTINS, "matrix": "bot.adapters.matrix"})
+    write_config(tb, tmp_path / "ruche.toml", {"platforms": {
+        "console": {"enabled": False},
+        "matrix": {"homeserver": "https://matrix.example.org", "user_id": "@ruche:example.org",
+                   "access_token": "x", "moderator_power_level": 10}}})
+    result = await tb.bot.reload_config()
+    assert result.ok and result.applied == []
+    assert "platforms.matrix.moderator_power_level" in result.restart
+    assert "matrix" not in tb.bot.config.raw["platforms"]
