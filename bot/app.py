@@ -21,7 +21,6 @@ from bot.dispatch import Dispatcher
 from bot.hooks import Hooks
 from bot.i18n import I18n, Text
 from bot.identity import Identity
-from bot.logs import add_secrets, set_level
 from bot.model import (
     IncomingMessage,
     MemberJoin,
@@ -262,6 +261,15 @@ class Bot:
             self._community_configs[key] = cached
         return cached
 
+    def running_platforms(self) -> list[str]:
+        """Platforms whose adapter this process started (CLI commands start none)."""
+        return [adapter.platform for adapter in self._running_adapters]
+
+    def forget_community_cache(self, community_id: str) -> None:
+        self.communities.invalidate(community_id)
+        self._community_configs = {k: v for k, v in self._community_configs.items()
+                                   if k[1] != community_id}
+
     def plugin_configs(self) -> dict[str, Any]:
         """Every loaded plugin's section as the file sets it (no community overrides)."""
         return dict(self._plugin_configs)
@@ -280,25 +288,12 @@ class Bot:
         self.communities.reload()
         self.i18n.set_default_locale(new.bot.locale)
         self.hooks.timeout = new.hooks.timeout
-        secrets = list(new.secret_values())
-        add_secrets(secrets)
-        self.last_error.redactor.add(secrets)
-        if new.logging.level != old.logging.level:
-            set_level(new.logging.level)
+        self.last_error.redactor.add(new.secret_values())
         try:  # job intervals come from plugin settings (`sweep_interval`)
             self.scheduler.update_intervals(await self.hooks.collect("register_jobs", bot=self))
         except Exception:
             log.exception("config reload: job intervals kept")
         await self.hooks.notify("on_config_reloaded", bot=self, old=old, changed=list(changed))
-
-    def running_platforms(self) -> list[str]:
-        """Platforms whose adapter this process started (CLI commands start none)."""
-        return [adapter.platform for adapter in self._running_adapters]
-
-    def forget_community_cache(self, community_id: str) -> None:
-        self.communities.invalidate(community_id)
-        self._community_configs = {k: v for k, v in self._community_configs.items()
-                                   if k[1] != community_id}
 
     async def send(self, room: RoomRef, message: OutgoingMessage) -> MessageRef:
         """Send through the room's adapter, degrading what the platform cannot show."""

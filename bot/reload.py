@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.config import Config, ConfigError, ConfigErrors, load_config, validate_config
 from bot.config.build import _table_at
+from bot.logs import add_secrets, set_level
 from bot.plugins import DEFAULT_PLUGINS
 
 if TYPE_CHECKING:
@@ -197,6 +198,9 @@ async def reload_config(bot: Bot, path: Path | None = None) -> ReloadResult:
         log.warning("config reload: %s", warning)
     for key in restart:
         log.warning("config reload: needs a restart: %s (the running value is kept)", key)
+    add_secrets(new.secret_values())  # before anything logs under the new config
+    if new.logging.level != old.logging.level:
+        set_level(new.logging.level)
     await bot.apply_config(new, new_plugins, old=old, changed=applied_keys)
     if applied_keys or restart:
         log.info("config reloaded from %s: %d change(s) applied%s; %d need a restart",
