@@ -17,6 +17,7 @@ from bot.commands.model import module_domain
 from bot.commands.router import CommandRouter
 from bot.communities import Communities
 from bot.config import Config, ConfigError, ConfigErrors, build, validate_config
+from bot.config.reload import ReloadResult, reload_config
 from bot.dispatch import Dispatcher
 from bot.hooks import Hooks
 from bot.i18n import I18n, Text
@@ -34,7 +35,6 @@ from bot.outbox import Outbox
 from bot.permissions import AuditLog, Permissions
 from bot.plugin import Plugin
 from bot.plugins import DEFAULT_PLUGINS, LoadedPlugin, create_plugin_manager, load_plugins
-from bot.reload import ReloadResult, reload_config
 from bot.scheduler import Job, Scheduler
 from bot.settings import Settings
 from bot.status import LastError
@@ -77,6 +77,8 @@ class Bot:
         self.plugins: list[LoadedPlugin] = []
         self.config_schemas: dict[str, type[Any]] = {}
         self.config_warnings: list[ConfigError] = []
+        #: Every installed plugin's name, loaded or disabled (checking `[plugins.*]` sections).
+        self.known_plugins: set[str] = set()
         self.migrations: list[Migrations] = []
         self._plugin_configs: dict[str, Any] = {}
         self._config_names: dict[type[Any], str] = {}
@@ -111,8 +113,9 @@ class Bot:
         )
         for schemas in await self.hooks.collect("register_config", bot=self):
             self.config_schemas.update(schemas)
-        known = {p.name for p in self.plugins} | set(DEFAULT_PLUGINS)
-        found = validate_config(self.config, self.config_schemas, known_plugins=known)
+        self.known_plugins = {p.name for p in self.plugins} | set(DEFAULT_PLUGINS)
+        found = validate_config(self.config, self.config_schemas,
+                                known_plugins=self.known_plugins)
         # Warnings are kept even when errors follow, so check-config shows both in one pass.
         self.config_warnings = [e for e in found if e.severity != "error"]
         problems = [e for e in found if e.severity == "error"]
@@ -275,7 +278,7 @@ class Bot:
         return dict(self._plugin_configs)
 
     async def reload_config(self, path: Path | None = None) -> ReloadResult:
-        """Re-read the config file (SIGHUP, `ruche reload`); see `bot.reload`."""
+        """Re-read the config file (SIGHUP, `ruche reload`); see `bot.config.reload`."""
         async with self._reload_lock:
             return await reload_config(self, path)
 

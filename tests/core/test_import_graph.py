@@ -38,7 +38,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("services, adapters and built-in plugins",
      ("bot.identity", "bot.permissions", "bot.settings", "bot.communities", "bot.buttons",
       "bot.outbox", "bot.scheduler", "bot.dispatch", "bot.plugin", "bot.plugins", "bot.status",
-      "bot.reload", "bot.adapters", "bot.commands.builtin")),
+      "bot.adapters", "bot.commands.builtin")),
     ("app", ("bot.app",)),
     ("plugin API", ("bot.api",)),
     ("entry points", ("bot.__main__", "bot.cli", "bot.testing")),

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from bot.config import Config, ConfigError, ConfigErrors, load_config, validate_config
 from bot.config.build import _table_at
 from bot.logs import add_secrets, set_level
-from bot.plugins import DEFAULT_PLUGINS
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -173,7 +172,7 @@ async def reload_config(bot: Bot, path: Path | None = None) -> ReloadResult:
     except ConfigErrors as errors:
         return _refuse(source, errors.errors)
     loaded = bot.plugin_configs()
-    known = {p.name for p in bot.plugins} | set(DEFAULT_PLUGINS)
+    known = bot.known_plugins
     found = validate_config(new, bot.config_schemas, known_plugins=known)
     # A plugin not loaded here has no schema to check its section against: the restart that
     # loads it checks it (and `ruche reload` checks the whole file before signalling).
