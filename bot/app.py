@@ -17,6 +17,7 @@ from bot.commands.model import module_domain
 from bot.commands.router import CommandRouter
 from bot.communities import Communities
 from bot.config import Config, ConfigError, ConfigErrors, build, validate_config
+from bot.config.reload import ReloadResult, reload_config
 from bot.dispatch import Dispatcher
 from bot.hooks import Hooks
 from bot.i18n import I18n, Text
@@ -80,6 +81,8 @@ class Bot:
         self.plugins: list[LoadedPlugin] = []
         self.config_schemas: dict[str, type[Any]] = {}
         self.config_warnings: list[ConfigError] = []
+        #: Every installed plugin's name, loaded or disabled (checking `[plugins.*]` sections).
+        self.known_plugins: set[str] = set()
         self.migrations: list[Migrations] = []
         self._plugin_configs: dict[str, Any] = {}
         self._config_names: dict[type[Any], str] = {}
@@ -89,6 +92,7 @@ class Bot:
         self._builtins = builtins
         self._use_entry_points = use_entry_points
         self._stop = asyncio.Event()
+        self._reload_lock = asyncio.Lock()
         self._started = False
         #: Wall clock used by plugins for deadlines; tests replace it to move time forward.
         self.clock: Callable[[], float] = time.time
@@ -113,21 +117,18 @@ class Bot:
         )
         for schemas in await self.hooks.collect("register_config", bot=self):
             self.config_schemas.update(schemas)
-        known = {p.name for p in self.plugins} | set(DEFAULT_PLUGINS)
-        found = validate_config(self.config, self.config_schemas, known_plugins=known)
+        self.known_plugins = {p.name for p in self.plugins} | set(DEFAULT_PLUGINS)
+        found = validate_config(self.config, self.config_schemas,
+                                known_plugins=self.known_plugins)
         # Warnings are kept even when errors follow, so check-config shows both in one pass.
         self.config_warnings = [e for e in found if e.severity != "error"]
         problems = [e for e in found if e.severity == "error"]
         if problems:
             raise ConfigErrors(problems)
+        self._plugin_configs = self.build_plugin_configs(self.config)
         for path, schema in self.config_schemas.items():
             if path.startswith("plugins."):
-                name = path.split(".", 1)[1]
-                if self.config.plugin_raw(name):
-                    self._plugin_configs[name] = self.config.section(path, schema)
-                else:
-                    self._plugin_configs[name], _errors = build(schema, {}, path)
-                self._config_names[schema] = name
+                self._config_names[schema] = path.split(".", 1)[1]
         seen = {"core"}
         for _name, plugin in self.pm.list_name_plugin():
             module_name = str(getattr(plugin, "__module__", None)
@@ -140,6 +141,18 @@ class Bot:
             locales = Path(importlib.import_module(package).__file__ or ".").parent / "locales"
             if locales.is_dir():
                 self.i18n.add_domain(domain, locales)
+
+    def build_plugin_configs(self, config: Config) -> dict[str, Any]:
+        """Every `[plugins.NAME]` section built from `config` (defaults when absent)."""
+        built: dict[str, Any] = {}
+        for path, schema in self.config_schemas.items():
+            if path.startswith("plugins."):
+                name = path.split(".", 1)[1]
+                if config.plugin_raw(name):
+                    built[name] = config.section(path, schema)
+                else:
+                    built[name], _errors = build(schema, {}, path)
+        return built
 
     async def setup(self) -> None:
         """Load, open the database, migrate, and gather every plugin's registrations."""
@@ -273,6 +286,31 @@ class Bot:
         self.communities.invalidate(community_id)
         self._community_configs = {k: v for k, v in self._community_configs.items()
                                    if k[1] != community_id}
+
+    def plugin_configs(self) -> dict[str, Any]:
+        """Every loaded plugin's section as the file sets it (no community overrides)."""
+        return dict(self._plugin_configs)
+
+    async def reload_config(self, path: Path | None = None) -> ReloadResult:
+        """Re-read the config file (SIGHUP, `ruche reload`); see `bot.config.reload`."""
+        async with self._reload_lock:
+            return await reload_config(self, path)
+
+    async def apply_config(self, new: Config, plugin_configs: dict[str, Any], *, old: Config,
+                           changed: list[str]) -> None:
+        """Swap in a validated config: every reader sees it from the next event on."""
+        self.config = new
+        self._plugin_configs = plugin_configs
+        self._community_configs = {}
+        self.communities.reload()
+        self.i18n.set_default_locale(new.bot.locale)
+        self.hooks.timeout = new.hooks.timeout
+        self.last_error.redactor.add(new.secret_values())
+        try:  # job intervals come from plugin settings (`sweep_interval`)
+            self.scheduler.update_intervals(await self.hooks.collect("register_jobs", bot=self))
+        except Exception:
+            log.exception("config reload: job intervals kept")
+        await self.hooks.notify("on_config_reloaded", bot=self, old=old, changed=list(changed))
 
     async def send(self, room: RoomRef, message: OutgoingMessage) -> MessageRef:
         """Send through the room's adapter, degrading what the platform cannot show."""

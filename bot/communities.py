@@ -17,9 +17,16 @@ class Communities:
         self.bot = bot
         self._room_map: dict[str, str] = {}
         self._cache: dict[str, Community] = {}
-        for cid, section in bot.config.communities.items():
-            for spec in section.rooms:
-                self._room_map[spec] = cid
+        #: Communities seen before a config reload emptied the cache, still known.
+        self._seen: set[str] = set()
+        self.reload()
+
+    def reload(self) -> None:
+        """Rebuild the room map from the config and forget cached communities (config reload)."""
+        self._room_map = {spec: cid for cid, section in self.bot.config.communities.items()
+                          for spec in section.rooms}
+        self._seen |= set(self._cache)
+        self._cache = {}
 
     def id_for(self, room: RoomRef) -> str:
         """Configured community of a room, else one community per guild/room by default."""
@@ -54,7 +61,7 @@ class Communities:
         return community
 
     def known_ids(self) -> list[str]:
-        return sorted(set(self._room_map.values()) | set(self._cache))
+        return sorted(set(self._room_map.values()) | set(self._cache) | self._seen)
 
     def invalidate(self, community_id: str) -> None:
         self._cache.pop(community_id, None)

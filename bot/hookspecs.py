@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from bot.app import Bot
     from bot.commands.context import Context
     from bot.commands.model import Command
+    from bot.config import Config
     from bot.i18n import Text
     from bot.model import (
         Community,
@@ -79,6 +80,11 @@ def startup(bot: Bot) -> Maybe[None]:
 @hookspec(call="notify")
 def shutdown(bot: Bot) -> Maybe[None]:
     """Run once after adapters stopped taking events, before the database closes."""
+
+
+@hookspec(call="notify")
+def on_config_reloaded(bot: Bot, old: Config, changed: list[str]) -> Maybe[None]:
+    """Refresh what a plugin copied from the config at start-up: the file was re-read."""
 
 
 @hookspec(call="notify")

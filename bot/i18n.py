@@ -413,6 +413,10 @@ class I18n:
         """Locale used when a room asks for one that is unknown."""
         return self._default
 
+    def set_default_locale(self, locale: str) -> None:
+        """`[bot] locale` changed by a config reload."""
+        self._default = self.normalize_locale(locale)
+
     @property
     def locales(self) -> set[str]:
         """Every locale some catalog provides, plus the source language."""

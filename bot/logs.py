@@ -21,6 +21,10 @@ class RedactSecrets(logging.Filter):
         super().__init__()
         self.secrets = [s for s in secrets if s and len(s) >= 4]
 
+    def add(self, secrets: Iterable[str]) -> None:
+        """Also hide these (a reloaded config may reference new secrets; old ones stay hidden)."""
+        self.secrets.extend(s for s in secrets if s and len(s) >= 4 and s not in self.secrets)
+
     def redact(self, text: str) -> str:
         """`text` with every secret replaced by ***."""
         for secret in self.secrets:
@@ -217,9 +221,23 @@ def setup_logging(level: str = "INFO", fmt: str = "text", secrets: Iterable[str]
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(level)
+    set_level(level)
+
+
+def set_level(level: str) -> None:
+    """The root level; the chattiest libraries never below WARNING (also on config reload)."""
+    logging.getLogger().setLevel(level)
     for noisy in ("discord", "nio", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def add_secrets(secrets: Iterable[str]) -> None:
+    """Hide more values in every handler that redacts (a reloaded config's new secrets)."""
+    values = list(secrets)
+    for handler in logging.getLogger().handlers:
+        for flt in handler.filters:
+            if isinstance(flt, RedactSecrets):
+                flt.add(values)
 
 
 _quiet: QuietErrors | None = None

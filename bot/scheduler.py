@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -44,6 +45,16 @@ class Scheduler:
         self.jobs[job.name] = job
         self._locks[job.name] = asyncio.Lock()
 
+    def update_intervals(self, jobs: list[Job]) -> list[str]:
+        """Take the intervals of re-registered jobs (a config reload); the next wait uses them."""
+        changed = []
+        for job in jobs:
+            known = self.jobs.get(job.name)
+            if known is not None and job.interval > 0 and job.interval != known.interval:
+                self.jobs[job.name] = dataclasses.replace(known, interval=job.interval)
+                changed.append(job.name)
+        return changed
+
     async def run_now(self, name: str) -> bool:
         """Run a job once (never two runs of one job at a time); False if it failed."""
         job = self.jobs[name]
@@ -67,7 +78,7 @@ class Scheduler:
 
     async def _loop(self, job: Job) -> None:
         while True:
-            await asyncio.sleep(job.interval)
+            await asyncio.sleep(self.jobs[job.name].interval)  # a reload may change it
             await self.run_now(job.name)
 
     async def stop(self) -> None:

@@ -178,13 +178,27 @@ class ConsolePlugin(Plugin):
 
     name = "console"
 
+    adapter: ConsoleAdapter | None = None
+
     @hookimpl
     def register_adapters(self, bot: Bot) -> list[ConsoleAdapter]:
         section = bot.config.console
         if not section.enabled:
             return []
-        return [ConsoleAdapter(section.moderators, section.admins, section.room,
-                               data_dir=Path(bot.config.bot.data_dir))]
+        self.adapter = ConsoleAdapter(section.moderators, section.admins, section.room,
+                                      data_dir=Path(bot.config.bot.data_dir))
+        return [self.adapter]
+
+    @hookimpl
+    def on_config_reloaded(self, bot: Bot) -> None:
+        """`moderators` and `admins` apply live; the room and `enabled` need a restart."""
+        if self.adapter is not None:
+            apply_roles(self.adapter, bot.config.console.moderators, bot.config.console.admins)
+
+
+def apply_roles(adapter: LocalAdapter, moderators: list[str], admins: list[str]) -> None:
+    """Give a console-like adapter new role lists; the next message is judged by them."""
+    adapter.moderators, adapter.admins = set(moderators), set(admins)
 
 
 plugin = ConsolePlugin

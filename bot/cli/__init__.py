@@ -1,4 +1,4 @@
-"""The `ruche` command line: run, check-config, init, db, communities, export, plugins, discord.
+"""The `ruche` command line: run, check-config, reload, init, db, communities, export, plugins, discord.
 
 `bot.cli:main` is the console script; each subcommand lives in the module named after it.
 """

@@ -25,6 +25,7 @@ def lazy(module: str, name: str) -> Command:
 cmd_run = lazy("run", "cmd_run")
 cmd_check_config = lazy("configfile", "cmd_check_config")
 cmd_init = lazy("configfile", "cmd_init")
+cmd_reload = lazy("reload", "cmd_reload")
 cmd_db = lazy("db", "cmd_db")
 cmd_communities = lazy("communities", "cmd_communities")
 cmd_export = lazy("export", "cmd_export")
@@ -69,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("check-config", cmd_check_config,
             "report every problem of a config file at once; exit 1 on any error")
     p.add_argument("file", nargs="?", help="the file to check (default: --config)")
+    add("reload", cmd_reload, "check the config file, then make the running bot re-read it "
+        "(SIGHUP); restart-only changes are logged, not applied")
     p = add("init", cmd_init, "write a commented config file from config.example.toml")
     p.add_argument("path", nargs="?", default="ruche.toml")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")

@@ -13,6 +13,7 @@ from typing import Any
 
 import pluggy
 
+from bot.adapters.console import apply_roles
 from bot.adapters.local import LocalAdapter, SentMessage
 from bot.app import Bot
 from bot.config import Config
@@ -106,6 +107,14 @@ class _ChatPlugin:
     @hookimpl
     def register_adapters(self, bot: Bot) -> list[LocalAdapter]:
         return [self.adapter]
+
+    @hookimpl
+    def on_config_reloaded(self, bot: Bot, old: Config) -> None:
+        """Like the console it stands in for: a reloaded file's role lists apply, if it
+        changed them (the kit's own `moderators`/`admins` arguments are not in the file)."""
+        new = bot.config.console
+        if (new.moderators, new.admins) != (old.console.moderators, old.console.admins):
+            apply_roles(self.adapter, new.moderators, new.admins)
 
 
 @dataclass

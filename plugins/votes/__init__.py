@@ -95,11 +95,18 @@ class VotesPlugin(VotesReads, Plugin):  # read hooks for other plugins: reads.py
         """`create_role` may be overridden per community with `!config` (sync: a hot path)."""
         if permission != "votes.create":
             return None
-        cfg = bot.plugin_config(VotesConfig, community.id)
-        default = bot.plugin_config(VotesConfig)
-        if cfg.create_role == default.create_role:
+        role = ROLES[bot.plugin_config(VotesConfig, community.id).create_role]
+        if role == bot.permissions.default_role(permission):
             return None  # the registered default role decides
-        return member.role >= ROLES[cfg.create_role]
+        # Differs from it after `!config`, or after a config reload changed the file's value.
+        return member.role >= role
+
+    @hookimpl
+    def on_config_reloaded(self, bot: Bot, changed: list[str]) -> None:
+        """The live tally, once made, copied its edit interval: give it the new one."""
+        live = self.service.__dict__.get("live")  # the cached_property, if it was made
+        if live is not None and "plugins.votes.tally_edit_interval" in changed:
+            live.interval = self.service.config().tally_edit_interval
 
     @hookimpl
     async def on_member_linked(self, bot: Bot, community: Community, old_member_id: int,

@@ -76,6 +76,12 @@ class Recorder:
         self._rec("shutdown")
 
     @hookimpl
+    async def on_config_reloaded(self, bot: Any, old: Any, changed: list[str]) -> None:
+        self._rec("on_config_reloaded")
+        self.reloaded = (old.communities["main"].name, bot.config.communities["main"].name,
+                         changed)
+
+    @hookimpl
     async def on_message(self, message: Any) -> None:
         self._rec("on_message")
 
@@ -141,7 +147,7 @@ class Recorder:
         return f"announced {announcement.payload['n']}"
 
 
-async def test_every_core_hook_is_exercised(make_bot: Any) -> None:
+async def test_every_core_hook_is_exercised(make_bot: Any, tmp_path: Path) -> None:
     rec = Recorder()
     tb: TestBot = await make_bot(
         plugins={"rec": rec, "sample": sample_commands.plugin},
@@ -181,6 +187,14 @@ async def test_every_core_hook_is_exercised(make_bot: Any) -> None:
     assert await chat.say("alice", "!ping") == ""  # on_event_ignored
     await tb.bot.audit.record("main", None, "recorder.thing", "7")
     assert "recorded: 7" in await chat.say("mod", "!audit 1")
+    reloaded = tb.bot.config.path = tmp_path / "ruche.toml"
+    reloaded.write_text(
+        f'[storage]\nurl = "{tb.bot.config.storage.url}"\n'
+        f'[bot]\ndata_dir = "{tb.bot.config.bot.data_dir}"\n'
+        '[platforms.console]\nenabled = false\n'
+        '[communities.main]\nname = "Main"\nrooms = ["console:console", "other:room"]\n')
+    assert (await tb.bot.reload_config()).ok
+    assert rec.reloaded == ("", "Main", ["communities.main.name"])
     await tb.stop()
     specs = set(_spec_functions(__import__("bot.hookspecs", fromlist=["x"])))
     assert specs - set(rec.calls) == set()

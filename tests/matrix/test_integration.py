@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 from nio.crypto import decrypt_attachment
 
 from bot.model import MessageRef, OutgoingMessage, RoomRef, UserRef
+from tests.core.test_reload import write_config
 
 from .conftest import MakeMatrixBot, MakeMember, MatrixBot
 from .member import Member
@@ -69,6 +71,21 @@ async def test_thresholds_are_configurable(make_matrix_bot: MakeMatrixBot,
     alice, bob = await make_member("alice"), await make_member("bob")
     room = await room_with_bot(alice, mb, levels={bob.user_id: 10}, invite=(bob.user_id,))
     await bob.joined(room, bob.user_id)
+    assert "audit log" in (await bob.ask(room, "!audit", mb.user_id)).lower()
+
+
+async def test_reloaded_power_levels_apply_without_a_restart(
+        make_matrix_bot: MakeMatrixBot, make_member: MakeMember, tmp_path: Path) -> None:
+    mb = await make_matrix_bot()
+    alice, bob = await make_member("alice"), await make_member("bob")
+    room = await room_with_bot(alice, mb, levels={bob.user_id: 10}, invite=(bob.user_id,))
+    await bob.joined(room, bob.user_id)
+    assert "not allowed" in await bob.ask(room, "!audit", mb.user_id)
+    write_config(mb.tb, tmp_path / "ruche.toml", {"platforms": {
+        "console": {"enabled": False},
+        "matrix": {**mb.raw["platforms"]["matrix"], "moderator_power_level": 10}}})
+    result = await mb.tb.bot.reload_config()
+    assert (result.applied, result.restart) == (["platforms.matrix.moderator_power_level"], [])
     assert "audit log" in (await bob.ask(room, "!audit", mb.user_id)).lower()
 
 

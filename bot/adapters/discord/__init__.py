@@ -91,6 +91,21 @@ class DiscordPlugin(Plugin):
 
         return [DiscordAdapter(bot.config.section("platforms.discord", DiscordConfig))]
 
+    @hookimpl
+    def on_config_reloaded(self, bot: Bot, changed: list[str]) -> None:
+        """The role ids apply live (the core lists them as live keys); the rest needs a restart."""
+        adapter = bot.adapters.get("discord")
+        if adapter is None or not {f"platforms.discord.{key}" for key in ROLE_KEYS} & set(changed):
+            return
+        from bot.adapters.discord.adapter import DiscordAdapter
+
+        if isinstance(adapter, DiscordAdapter):
+            adapter.apply_roles(bot.config.section("platforms.discord", DiscordConfig))
+
+
+#: The keys of `[platforms.discord]` a config reload applies.
+ROLE_KEYS = ("moderator_role_ids", "admin_role_ids")
+
 
 async def sync_commands(bot: Bot) -> int:
     """`ruche discord sync`: overwrite the slash commands now; returns how many were pushed.

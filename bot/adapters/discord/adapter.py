@@ -63,6 +63,13 @@ class DiscordAdapter(BaseAdapter):
         self._client: GatewayClient | None = None
         self._people: People | None = None
 
+    def apply_roles(self, config: DiscordConfig) -> None:
+        """Role ids from a reloaded config; roles remembered under the old ids are forgotten."""
+        self.roles = RoleConfig(frozenset(config.moderator_role_ids),
+                                frozenset(config.admin_role_ids))
+        if self._people is not None:
+            self._people.apply_roles(self.roles)
+
     # -- lifecycle ------------------------------------------------------------------------------
 
     @property

@@ -37,6 +37,11 @@ class People:
         self.names: Recent[str, UserRef] = Recent()
         self._roles: Recent[tuple[str, str], tuple[Role, float]] = Recent()
 
+    def apply_roles(self, roles: RoleConfig) -> None:
+        """New role ids (config reload): the next role is computed with them, none remembered."""
+        self.roles = roles
+        self._roles = Recent()
+
     @property
     def bot_user_id(self) -> str:
         user = self.client.user

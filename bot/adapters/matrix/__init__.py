@@ -159,5 +159,20 @@ class MatrixPlugin(Plugin):
         config = bot.config.section("platforms.matrix", MatrixConfig)
         return [MatrixAdapter(config, data_dir=bot.config.bot.data_dir)]
 
+    @hookimpl
+    def on_config_reloaded(self, bot: Bot, changed: list[str]) -> None:
+        """Power levels and `ignore_users` apply live (core live keys); the rest at restart."""
+        adapter = bot.adapters.get("matrix")
+        if adapter is None or not {f"platforms.matrix.{key}" for key in POLICY_KEYS} & set(changed):
+            return
+        from bot.adapters.matrix.adapter import MatrixAdapter
+
+        if isinstance(adapter, MatrixAdapter):
+            adapter.apply_policy(bot.config.section("platforms.matrix", MatrixConfig))
+
+
+#: The keys of `[platforms.matrix]` a config reload applies.
+POLICY_KEYS = ("moderator_power_level", "admin_power_level", "ignore_users")
+
 
 plugin = MatrixPlugin

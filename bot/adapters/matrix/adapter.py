@@ -71,8 +71,7 @@ class MatrixAdapter(MatrixEvents, BaseAdapter):
     def __init__(self, config: MatrixConfig, data_dir: str = "data") -> None:
         self.config = config
         self.store_path: Path = config.store_path(data_dir)
-        self.policy = Policy(config.user_id, config.moderator_power_level,
-                             config.admin_power_level, frozenset(config.ignore_users))
+        self.policy = self._policy(config)
         self.trust = Trust(config.trust, config.trusted_devices)
         self.sender = Sender(config, self.trust)
         self.sender.aliases = self._aliases
@@ -96,6 +95,14 @@ class MatrixAdapter(MatrixEvents, BaseAdapter):
         self._background: set[asyncio.Future[None]] = set()
         self._session_ok = False
         self._stopping = False
+
+    def _policy(self, config: MatrixConfig) -> Policy:
+        return Policy(self.config.user_id, config.moderator_power_level,
+                      config.admin_power_level, frozenset(config.ignore_users))
+
+    def apply_policy(self, config: MatrixConfig) -> None:
+        """Power levels and ignored users from a reloaded config (the user id needs a restart)."""
+        self.policy = self._policy(config)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
