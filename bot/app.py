@@ -303,6 +303,7 @@ class Bot:
         self._plugin_configs = plugin_configs
         self._community_configs = {}
         self.communities.reload()
+        self.switches.forget()  # `disabled_plugins` may have changed
         self.i18n.set_default_locale(new.bot.locale)
         self.hooks.timeout = new.hooks.timeout
         self.last_error.redactor.add(new.secret_values())

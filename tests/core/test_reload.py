@@ -323,3 +323,17 @@ async def test_a_platform_that_is_not_running_needs_a_restart_for_all_its_keys(
     assert result.ok and result.applied == []
     assert "platforms.matrix.moderator_power_level" in result.restart
     assert "matrix" not in tb.bot.config.raw["platforms"]
+
+
+async def test_a_plugin_switched_off_in_the_file_leaves_the_community_on_reload(
+        make_bot: MakeBot, tmp_path: Path) -> None:
+    tb = await make_bot()
+    assert await tb.chat.say("alice", "!balance") == "alice has 0 BZZ."
+    room = ["console:console"]
+    write_config(tb, tmp_path / "ruche.toml", {
+        "communities": {"home": {"rooms": room, "disabled_plugins": ["tips"]}}})
+    assert (await tb.bot.reload_config()).ok
+    assert (await tb.chat.say("alice", "!balance")).startswith("Unknown command")
+    write_config(tb, tmp_path / "ruche.toml", {"communities": {"home": {"rooms": room}}})
+    assert (await tb.bot.reload_config()).ok
+    assert await tb.chat.say("alice", "!balance") == "alice has 0 BZZ."
