@@ -44,7 +44,8 @@ async def _visible(ctx: Context, cmd: Command) -> bool:
 async def _help_line(ctx: Context, cmd: Command) -> str:
     text = _domain_t(ctx, cmd, cmd.help)
     if isinstance(cmd, Group):
-        subs = [local_name(s, ctx.locale) for s in by_local_name(cmd.unique_subcommands(), ctx.locale)
+        subs = [local_name(s, ctx.locale)
+                for s in by_local_name(cmd.unique_subcommands(), ctx.locale)
                 if await _visible(ctx, s)]
         path = local_path(cmd, ctx.locale)
         usage = f"{ctx.prefix}{path} <{'|'.join(subs)}>" if subs else f"{ctx.prefix}{path}"

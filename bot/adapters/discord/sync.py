@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.adapters.discord.slash import application_commands, same_commands
-from bot.i18n import translatable
+from bot.i18n import Text
 
 if TYPE_CHECKING:
     from bot.adapters.discord import DiscordConfig
@@ -19,11 +19,10 @@ log = logging.getLogger("ruche.discord")
 
 
 def command_payload(bot: Bot) -> list[dict[str, Any]]:
-    """The bot's current command tree as application commands, with French descriptions."""
+    """The bot's current command tree as application commands, with French names and texts."""
     locales = [loc for loc in sorted(bot.i18n.locales) if loc != "en"]
 
-    def localize(domain: str, msgid: str) -> dict[str, str]:
-        text = translatable(domain)(msgid)
+    def localize(text: Text) -> dict[str, str]:
         return {loc: bot.i18n.translate(text, loc) for loc in locales}
 
     return application_commands(bot.router.commands(), localize)
