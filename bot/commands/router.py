@@ -17,7 +17,7 @@ from bot.commands.errors import (
     UnknownCommand,
 )
 from bot.commands.model import Command, Group
-from bot.commands.names import command_keys, fold, local_usage
+from bot.commands.names import command_keys, fold, local_path, local_usage
 from bot.commands.parser import tokenize
 from bot.i18n import Text, translatable
 from bot.storage.db import DatabaseUnavailable, unavailable_cause
@@ -132,8 +132,8 @@ class CommandRouter:
                 names = list(cmd.subcommands)
                 guess = self.suggest(word, names)
                 raise UnknownCommand(
-                    f"{cmd.qualified_name} {word[:40]}",
-                    f"{cmd.qualified_name} {guess}" if guess else None,
+                    f"{local_path(cmd, ctx.locale)} {word[:40]}",
+                    f"{local_path(cmd, ctx.locale)} {guess}" if guess else None,
                     ctx.prefix,
                 )
             ctx.command = cmd
