@@ -77,7 +77,7 @@ async def test_french_replies(start: Start) -> None:
         "Vous n’avez pas le droit de faire cela (ideas.moderate).")
     help_text = await h.say("bob", "!help idea")
     assert "Idées : proposer, soutenir, discuter et décider ensemble." in help_text
-    assert "• !idea support <idea> — Soutenir une idée" in help_text
+    assert "• !idée soutenir <idée> — Soutenir une idée" in help_text
     assert await h.say("bob", "!campaign list") == "Pas encore de campagne."
 
 
