@@ -195,7 +195,7 @@ class Command:
                     args.append(await p.converter.convert(ctx, remaining[pos].value))
                     pos += 1
                 elif p.required:
-                    raise MissingArgument(placeholder(ctx, self.domain, p.name.replace("_", "-")))
+                    raise MissingArgument(self._label(ctx, p))
                 else:
                     args.append(p.default)
             elif p.kind == "rest":
@@ -207,7 +207,7 @@ class Command:
                     raw = rest_of(text, rest_tokens)
                 if not raw.strip():
                     if p.required:
-                        raise MissingArgument(placeholder(ctx, self.domain, p.name.replace("_", "-")))
+                        raise MissingArgument(self._label(ctx, p))
                     args.append(p.default)
                 else:
                     args.append(await p.converter.convert(ctx, raw))
@@ -218,6 +218,10 @@ class Command:
         if pos < len(remaining):
             raise TooManyArguments(remaining[pos].value[:40])
         return args, kwargs
+
+    def _label(self, ctx: Context, param: Param) -> str:
+        """A parameter's name as the usage line shows it, in the community's language."""
+        return placeholder(ctx, self.domain, param.name.replace("_", "-"))
 
     async def _options(self, ctx: Context, sig: _Signature, tokens: list[Token],
                        kwargs: dict[str, Any]) -> list[Token]:
@@ -231,7 +235,8 @@ class Command:
             if opt_name is not None and opt_name in options:
                 p = options[opt_name]
                 if p.name in kwargs:
-                    raise BadArgument(_("Option {option} given twice.", option=local_option(p, ctx.locale)))
+                    raise BadArgument(_("Option {option} given twice.",
+                                        option=local_option(p, ctx.locale)))
                 if p.kind == "flag":
                     if "=" in tok.value:
                         raise BadArgument(_("Option {option} takes no value.",

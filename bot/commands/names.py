@@ -1,4 +1,4 @@
-"""Command and option names in other languages: declared once, accepted everywhere, shown per locale.
+"""Command and option names in other languages: accepted everywhere, shown per locale.
 
 A command declares its names beside the English one (`@command("tip", names={"fr": "pourboire"},
 options={"period": {"fr": "periode"}})`). Every community accepts every name, so a member can
@@ -126,7 +126,7 @@ def converter_domain(param: Param) -> str:
 
 
 def param_usage(ctx: Context, cmd: Command, param: Param) -> str:
-    """One parameter of a usage line, in the community's language (`<membre>`, `[--jusqua durée]`)."""
+    """A parameter of a usage line in the community's language (`<membre>`, `[--jusqua durée]`)."""
     if param.kind in ("flag", "option"):
         option = local_option(param, ctx.locale)
         if param.kind == "flag":

@@ -1,4 +1,4 @@
-"""French command names: accepted in every community, shown in French ones, checked at registration."""
+"""French command names: accepted in every community, shown in French ones, checked at load."""
 
 from __future__ import annotations
 
