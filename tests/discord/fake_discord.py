@@ -69,6 +69,16 @@ def valid_name(name: Any) -> bool:
             and all(c in "-_" or unicodedata.category(c)[0] in "LN" for c in name))
 
 
+def without_localizations(items: Any) -> Any:
+    """Commands as Discord lists them by default: no `*_localizations` dictionaries."""
+    if isinstance(items, list):
+        return [without_localizations(i) for i in items]
+    if isinstance(items, dict):
+        return {k: without_localizations(v) for k, v in items.items()
+                if k not in ("name_localizations", "description_localizations")}
+    return items
+
+
 def command_problems(items: Any, where: str) -> list[str]:
     """What Discord would refuse in a list of commands or options: bad or duplicate names."""
     problems: list[str] = []
@@ -679,7 +689,10 @@ class FakeDiscord:
 
     async def _get_commands(self, request: web.Request) -> web.Response:
         guild = request.match_info.get("guild")
-        return json_response(self.commands.get(int(guild) if guild else None, []))
+        stored = self.commands.get(int(guild) if guild else None, [])
+        if request.query.get("with_localizations") != "true":
+            stored = without_localizations(stored)  # as Discord: only when asked for
+        return json_response(stored)
 
     async def _put_commands(self, request: web.Request) -> web.Response:
         guild = request.match_info.get("guild")
