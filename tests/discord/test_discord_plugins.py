@@ -96,7 +96,8 @@ def results_of(fake: Any, poll: dict[str, Any]) -> str:
 
 
 async def test_synced_slash_commands_carry_french_names(make_env: MakeEnv) -> None:
-    env = await make_env(plugins={**IDEAS, **TIPS, **VOTES})
+    env = await make_env(plugins={**IDEAS, **TIPS, **VOTES, "funding": "plugins.funding",
+                                  "pulse": "plugins.pulse"})
     fake = env.fake
     puts = fake.calls("PUT", r"/guilds/\d+/commands$")
     assert puts
@@ -118,6 +119,10 @@ async def test_synced_slash_commands_carry_french_names(make_env: MakeEnv) -> No
     until = {o["name"]: o for o in campaign["open"]["options"]}["until"]
     assert until["name_localizations"] == {"fr": "jusqua"}
     assert commands["help"]["name_localizations"] == {"fr": "aide"}
+    fund = {o["name"]: o for o in commands["fund"]["options"]}
+    assert {o["name"]: o.get("name_localizations") for o in fund["open"]["options"]}["until"] \
+        == {"fr": "jusqua"}
+    assert commands["pulse"]["name_localizations"] == {"fr": "pouls"}
     # The fake refuses what Discord refuses (names, duplicates per locale): it stored them all.
     assert {c["name"] for c in fake.commands.get(GUILD_ID, [])} == set(commands)
     # A French member's slash command arrives under the default names and runs as text.
@@ -126,3 +131,7 @@ async def test_synced_slash_commands_carry_french_names(make_env: MakeEnv) -> No
         {"name": "text", "type": 3, "value": "Bee hotel"}]}])
     await fake.wait_for(lambda: run.callbacks)
     assert "#1" in run.callbacks[0]["data"]["content"]
+    # Discord has the localized tree: a restart compares it, localizations included, and
+    # pushes nothing.
+    await env.restart()
+    assert len(fake.calls("PUT", r"/guilds/\d+/commands$")) == len(puts)
