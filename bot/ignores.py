@@ -158,7 +158,7 @@ def _split_duration(rest: str) -> tuple[timedelta | None, str]:
     return length, after.strip()
 
 
-@command("ignore", aliases=("ignorer",))
+@command("ignore", names={"fr": "ignorer"})
 @requires(PERMISSION.name)
 async def ignore(ctx: Context, member: Annotated[str, Word()],
                  duration_and_reason: Rest | None = None) -> None:
@@ -198,7 +198,7 @@ async def ignore(ctx: Context, member: Annotated[str, Word()],
                           when=_when(until)))
 
 
-@command("unignore", aliases=("designorer",))
+@command("unignore", names={"fr": "désignorer"})
 @requires(PERMISSION.name)
 async def unignore(ctx: Context, member: Annotated[str, Word()]) -> None:
     """Listen to an ignored member again."""

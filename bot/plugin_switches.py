@@ -148,14 +148,14 @@ class PluginSwitches:
 # -- commands -----------------------------------------------------------------------------------
 
 
-@group("plugin")
+@group("plugin", names={"fr": "extension"})
 @requires(PERMISSION.name)
 async def plugin_group(ctx: Context) -> None:
     """Switch plugins on or off in this community (admins)."""
     await plugin_list.invoke(ctx, "")
 
 
-@plugin_group.subcommand("list", aliases=("liste",))
+@plugin_group.subcommand("list", names={"fr": "liste"})
 async def plugin_list(ctx: Context) -> None:
     """The plugins, their version, and whether they are on here."""
     switches = ctx.bot.switches
@@ -193,13 +193,13 @@ async def _switch(ctx: Context, name: str, on: bool) -> None:
                           "data stays.", name=name, community=ctx.community.name))
 
 
-@plugin_group.subcommand("enable", aliases=("activer",))
+@plugin_group.subcommand("enable", names={"fr": "activer"})
 async def plugin_enable(ctx: Context, name: Annotated[str, Word()]) -> None:
     """Switch a plugin on in this community."""
     await _switch(ctx, name, True)
 
 
-@plugin_group.subcommand("disable", aliases=("desactiver",))
+@plugin_group.subcommand("disable", names={"fr": "désactiver"})
 async def plugin_disable(ctx: Context, name: Annotated[str, Word()]) -> None:
     """Switch a plugin off in this community; its data stays."""
     await _switch(ctx, name, False)

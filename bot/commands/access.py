@@ -151,7 +151,7 @@ async def _audit(ctx: Context, action: str, detail: str) -> None:
 
 # -- !perm -------------------------------------------------------------------------------------
 
-@group("perm", aliases=("permission",))
+@group("perm", names={"fr": "permission"})
 @requires(MANAGE)
 async def perm_group(ctx: Context) -> None:
     """Allow or deny a permission to a role, a member or a room (admins)."""
@@ -161,13 +161,13 @@ async def perm_group(ctx: Context) -> None:
     await ctx.reply(await describe(ctx, ctx.command) + "\n" + ctx.t(order_text()))
 
 
-@perm_group.subcommand("allow")
+@perm_group.subcommand("allow", names={"fr": "autoriser"})
 async def perm_allow(ctx: Context, permission: str, target: str) -> None:
     """Allow a permission to a role, a @member or a #room."""
     await _set_rule(ctx, permission, target, True)
 
 
-@perm_group.subcommand("deny")
+@perm_group.subcommand("deny", names={"fr": "interdire"})
 async def perm_deny(ctx: Context, permission: str, target: str) -> None:
     """Deny a permission to a role, a @member or a #room."""
     await _set_rule(ctx, permission, target, False)
@@ -210,7 +210,7 @@ def _describe(ctx: Context, subject: Subject) -> str:
     return subject.label
 
 
-@perm_group.subcommand("reset")
+@perm_group.subcommand("reset", names={"fr": "réinitialiser"})
 async def perm_reset(ctx: Context, permission: str, target: str | None = None) -> None:
     """Drop the rules of a permission (or only the one for a role, @member or #room)."""
     perms = ctx.bot.permissions
@@ -244,7 +244,7 @@ async def perm_reset(ctx: Context, permission: str, target: str | None = None) -
                       "applies ({role}).", permission=name, role=role))
 
 
-@perm_group.subcommand("show")
+@perm_group.subcommand("show", names={"fr": "voir"})
 async def perm_show(ctx: Context, target: str | None = None) -> None:
     """Show the rules: all of them, one permission's, or what a @member holds."""
     perms = ctx.bot.permissions
@@ -318,7 +318,7 @@ async def _member_summary(ctx: Context, rules: CommunityRules, member: Member) -
 
 # -- !role -------------------------------------------------------------------------------------
 
-@group("role", aliases=("roles",))
+@group("role", aliases=("roles",), names={"fr": "rôle"})
 async def role_group(ctx: Context) -> None:
     """Custom roles: create them, give them, map platform roles to them."""
     from bot.commands.builtin import describe
@@ -327,7 +327,7 @@ async def role_group(ctx: Context) -> None:
     await ctx.reply(await describe(ctx, ctx.command))
 
 
-@role_group.subcommand("create")
+@role_group.subcommand("create", names={"fr": "créer"})
 @requires(MANAGE)
 async def role_create(ctx: Context, name: str) -> None:
     """Create a custom role (a name such as curator)."""
@@ -351,7 +351,7 @@ async def role_create(ctx: Context, name: str) -> None:
                       prefix=ctx.prefix))
 
 
-@role_group.subcommand("delete")
+@role_group.subcommand("delete", names={"fr": "supprimer"})
 @requires(MANAGE)
 async def role_delete(ctx: Context, name: str) -> None:
     """Delete a custom role, its holders, mappings and rules."""
@@ -378,7 +378,7 @@ async def role_delete(ctx: Context, name: str) -> None:
     await ctx.reply(_("Role {role} deleted, with its holders, mappings and rules.", role=role))
 
 
-@role_group.subcommand("add")
+@role_group.subcommand("add", names={"fr": "ajouter"})
 @requires(MANAGE)
 async def role_add(ctx: Context, member: Member, name: str) -> None:
     """Give a custom role to a member."""
@@ -395,7 +395,7 @@ async def role_add(ctx: Context, member: Member, name: str) -> None:
     await ctx.reply(_("{name} now holds the role {role}.", name=member.display_name, role=role))
 
 
-@role_group.subcommand("remove")
+@role_group.subcommand("remove", names={"fr": "retirer"})
 @requires(MANAGE)
 async def role_remove(ctx: Context, member: Member, name: str) -> None:
     """Take a custom role back from a member."""
@@ -416,7 +416,7 @@ async def role_remove(ctx: Context, member: Member, name: str) -> None:
                       role=role))
 
 
-@role_group.subcommand("list")
+@role_group.subcommand("list", names={"fr": "liste"})
 async def role_list(ctx: Context, name: str | None = None) -> None:
     """List the custom roles, or who holds one."""
     rules = await ctx.bot.permissions.rules(ctx.community.id)
@@ -442,7 +442,7 @@ async def role_list(ctx: Context, name: str | None = None) -> None:
     await ctx.reply("\n".join(lines))
 
 
-@role_group.subcommand("map")
+@role_group.subcommand("map", names={"fr": "associer"})
 @requires(MANAGE)
 async def role_map(ctx: Context, name: str, platform_role: str) -> None:
     """Give a custom role to everyone holding a platform role (Discord role, Matrix power:N)."""
@@ -464,7 +464,7 @@ async def role_map(ctx: Context, name: str, platform_role: str) -> None:
                       platform_role=key, role=role))
 
 
-@role_group.subcommand("unmap")
+@role_group.subcommand("unmap", names={"fr": "dissocier"})
 @requires(MANAGE)
 async def role_unmap(ctx: Context, name: str, platform_role: str) -> None:
     """Stop giving a custom role to holders of a platform role."""

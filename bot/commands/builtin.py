@@ -14,6 +14,14 @@ from bot.commands.converters import PositiveInt, Rest, Word
 from bot.commands.decorators import command, requires
 from bot.commands.errors import BadArgument, UnknownCommand
 from bot.commands.model import Command, Group
+from bot.commands.names import (
+    by_local_name,
+    every_path,
+    local_name,
+    local_path,
+    local_usage,
+    other_names,
+)
 from bot.config.chat import show_setting
 from bot.durations import format_duration
 from bot.i18n import Text, translatable
@@ -41,12 +49,13 @@ async def _visible(ctx: Context, cmd: Command) -> bool:
 async def _help_line(ctx: Context, cmd: Command) -> str:
     text = _domain_t(ctx, cmd, cmd.help)
     if isinstance(cmd, Group):
-        subs = [s.name for s in sorted(cmd.unique_subcommands(), key=lambda c: c.name)
+        subs = [local_name(s, ctx.locale)
+                for s in by_local_name(cmd.unique_subcommands(), ctx.locale)
                 if await _visible(ctx, s)]
-        usage = f"{ctx.prefix}{cmd.qualified_name} <{'|'.join(subs)}>" if subs else \
-            f"{ctx.prefix}{cmd.qualified_name}"
+        path = local_path(cmd, ctx.locale)
+        usage = f"{ctx.prefix}{path} <{'|'.join(subs)}>" if subs else f"{ctx.prefix}{path}"
         return f"{usage} — {text}" if text else usage
-    usage = cmd.usage(ctx.prefix)
+    usage = local_usage(ctx, cmd)
     return f"{usage} — {text}" if text else usage
 
 
@@ -55,7 +64,7 @@ def _domain_t(ctx: Context, cmd: Command, msgid: str) -> str:
     return ctx.t(translatable(cmd.domain)(msgid)) if msgid else ""
 
 
-@command("help", aliases=("aide",))
+@command("help", names={"fr": "aide"})
 async def help_command(ctx: Context, topic: Rest | None = None) -> None:
     """List the commands, or explain one: help [command]."""
     if topic:
@@ -63,13 +72,13 @@ async def help_command(ctx: Context, topic: Rest | None = None) -> None:
         here = ctx.community.id
         if cmd is None or rest.strip() or not ctx.bot.switches.command_enabled(cmd, here):
             word = topic.strip()[:40]
-            names = [c.qualified_name for c in ctx.bot.router.walk()
-                     if ctx.bot.switches.command_enabled(c, here)]
+            names = every_path([c for c in ctx.bot.router.walk()
+                                if ctx.bot.switches.command_enabled(c, here)])
             raise UnknownCommand(word, ctx.bot.router.suggest(word, names), ctx.prefix)
         await ctx.reply(await describe(ctx, cmd))
         return
     lines = [ctx.t(_("Commands (prefix {prefix}):", prefix=ctx.prefix))]
-    for cmd in ctx.bot.router.commands():
+    for cmd in by_local_name(ctx.bot.router.commands(), ctx.locale):
         if await _visible(ctx, cmd):
             lines.append("• " + await _help_line(ctx, cmd))
     lines.append(ctx.t(_("Type {prefix}help <command> for details.", prefix=ctx.prefix)))
@@ -80,18 +89,20 @@ async def describe(ctx: Context, cmd: Command) -> str:
     """Usage, help text, aliases, permission and subcommands of one command."""
     lines: list[str] = []
     if isinstance(cmd, Group):
-        lines.append(f"{ctx.prefix}{cmd.qualified_name} — {_domain_t(ctx, cmd, cmd.help)}")
-        for sub in sorted(cmd.unique_subcommands(), key=lambda c: c.name):
+        lines.append(f"{ctx.prefix}{local_path(cmd, ctx.locale)} — "
+                     f"{_domain_t(ctx, cmd, cmd.help)}")
+        for sub in by_local_name(cmd.unique_subcommands(), ctx.locale):
             if await _visible(ctx, sub):
-                lines.append(f"• {sub.usage(ctx.prefix)} — {_domain_t(ctx, sub, sub.help)}")
+                lines.append(f"• {local_usage(ctx, sub)} — {_domain_t(ctx, sub, sub.help)}")
     else:
-        lines.append(ctx.t(_("Usage: {usage}", usage=cmd.usage(ctx.prefix))))
+        lines.append(ctx.t(_("Usage: {usage}", usage=local_usage(ctx, cmd))))
         if cmd.help:
             lines.append(_domain_t(ctx, cmd, cmd.help))
         if cmd.description and ctx.locale == "en":
             lines.append(cmd.description)
-    if cmd.aliases:
-        lines.append(ctx.t(_("Aliases: {aliases}", aliases=", ".join(cmd.aliases))))
+    also = other_names(cmd, ctx.locale)
+    if also:
+        lines.append(ctx.t(_("Aliases: {aliases}", aliases=", ".join(also))))
     if cmd.permission:
         role = ctx.bot.permissions.default_role(cmd.permission)
         if role > Role.MEMBER:
@@ -103,13 +114,13 @@ ROLE_NAMES = {Role.MEMBER: _("members"), Role.MODERATOR: _("moderators"),
               Role.ADMIN: _("admins")}
 
 
-@command("ping")
+@command("ping", names={"fr": "ping"})
 async def ping(ctx: Context) -> None:
     """Check that the bot is alive and answering."""
     await ctx.reply(_("Pong!"))
 
 
-@command("about")
+@command("about", names={"fr": "apropos"})
 async def about(ctx: Context) -> None:
     """What this bot is, its version and loaded plugins."""
     bot = ctx.bot
@@ -123,7 +134,7 @@ async def about(ctx: Context) -> None:
     ))
 
 
-@command("link")
+@command("link", names={"fr": "lier"})
 @requires("core.link")
 async def link(ctx: Context, code: str | None = None) -> None:
     """Link your accounts on two platforms: one wallet, one vote, one history."""
@@ -150,7 +161,7 @@ async def link(ctx: Context, code: str | None = None) -> None:
     await ctx.reply(_("Linked: this account now shares the same wallet, votes and history."))
 
 
-@command("config")
+@command("config", names={"fr": "réglages"}, options={"reset": {"fr": "réinitialiser"}})
 @requires("core.config")
 async def config(ctx: Context, key: Annotated[str, Word()] | None = None,
                  value: Rest | None = None, *, reset: bool = False) -> None:
@@ -198,7 +209,7 @@ CORE_ACTIONS: dict[str, Text] = {
 }
 
 
-@command("audit")
+@command("audit", names={"fr": "journal"})
 @requires("core.audit")
 async def audit(ctx: Context, n: Annotated[int, PositiveInt()] = 10) -> None:
     """Show the latest moderator actions (moderators)."""
@@ -238,7 +249,7 @@ def _when(at: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(at))
 
 
-@command("status")
+@command("status", names={"fr": "statut"})
 @requires("core.status")
 async def status(ctx: Context) -> None:
     """Uptime, version, platforms, database and errors of this bot (admins)."""
@@ -255,7 +266,7 @@ async def status(ctx: Context) -> None:
         queue=st.queue, errors=errors))
 
 
-@command("lasterror")
+@command("lasterror", names={"fr": "dernière-erreur"})
 @requires("core.status")
 async def lasterror(ctx: Context) -> None:
     """The latest error this bot logged, in one line without secrets (admins)."""

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeVar
 
-from bot.commands.model import Callback, Command, Cooldown, Group, module_domain, params_of
+from bot.commands.model import (
+    Callback,
+    Command,
+    Cooldown,
+    Group,
+    module_domain,
+    params_of,
+    with_option_names,
+)
+from bot.commands.names import checked_names
 
 F = TypeVar("F", bound=Callback | Command)
 
@@ -29,35 +38,45 @@ def _apply_meta(cmd: Command, meta: dict[str, Any]) -> Command:
 
 
 def command(
-    name: str | None = None, *, aliases: tuple[str, ...] = (), hidden: bool = False
+    name: str | None = None, *, aliases: tuple[str, ...] = (), hidden: bool = False,
+    names: Mapping[str, str] | None = None,
+    options: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Callable[[Callback | Command], Command]:
-    """Make a command of an `async def f(ctx, …)`; its signature is the argument parser."""
+    """Make a command of an `async def f(ctx, …)`; its signature is the argument parser.
+
+    `names` gives the command's word per locale (`{"fr": "pourboire"}`) and `options` each
+    option's (`{"period": {"fr": "periode"}}`): every community accepts them all.
+    """
 
     def decorate(func: Callback | Command) -> Command:
         if isinstance(func, Command):
             return func
+        english = name or func.__name__.replace("_", "-")
         cmd = Command(
-            name=name or func.__name__.replace("_", "-"),
+            name=english,
             callback=func,
             params=params_of(func),
             aliases=aliases,
+            names=checked_names(names, f"command {english!r}"),
             hidden=hidden,
             domain=module_domain(func.__module__),
         )
+        with_option_names(cmd, options)
         return _apply_meta(cmd, _meta(func))
 
     return decorate
 
 
 def group(
-    name: str, *, aliases: tuple[str, ...] = (), hidden: bool = False
+    name: str, *, aliases: tuple[str, ...] = (), hidden: bool = False,
+    names: Mapping[str, str] | None = None,
 ) -> Callable[[Callback], Group]:
     """Make a command group; the decorated coroutine runs when no subcommand is given."""
 
     def decorate(func: Callback) -> Group:
         grp = Group(
             name=name, callback=func, params=[], aliases=aliases, hidden=hidden,
-            domain=module_domain(func.__module__),
+            names=checked_names(names, f"group {name!r}"), domain=module_domain(func.__module__),
         )
         _apply_meta(grp, _meta(func))
         return grp

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import sys
 import typing
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.commands.converters import Converter, RestOfLine, Word, converter_for
 from bot.commands.errors import BadArgument, MissingArgument, TooManyArguments
+from bot.commands.names import (
+    checked_names,
+    command_keys,
+    fold,
+    local_option,
+    option_keys,
+    placeholder,
+)
 from bot.commands.parser import Token, is_option, rest_of, tokenize
 from bot.i18n import translatable
 from bot.valuetypes import optional_member
@@ -32,6 +41,8 @@ class Param:
     kind: ParamKind
     converter: Converter
     default: Any = inspect.Parameter.empty
+    #: The option's name in other languages (`{"fr": "jusqua"}`), set by the decorators.
+    names: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def required(self) -> bool:
@@ -108,7 +119,7 @@ class _Signature:
         self.params = params
         self.has_rest = any(p.kind == "rest" for p in params)
         self.options = tuple(p for p in params if p.kind in ("option", "flag"))
-        self.by_option = {p.option_name: p for p in self.options}
+        self.by_option = {key: p for p in self.options for key in option_keys(p)}
         self.bound = tuple(p for p in params if p.kind not in ("option", "flag"))
 
 
@@ -120,6 +131,8 @@ class Command:
     callback: Callback
     params: list[Param]
     aliases: tuple[str, ...] = ()
+    #: The command's word in other languages (`{"fr": "pourboire"}`), accepted everywhere.
+    names: dict[str, str] = field(default_factory=dict)
     permission: str | None = None
     cooldown: Cooldown | None = None
     hidden: bool = False
@@ -172,7 +185,7 @@ class Command:
         for p in sig.options:
             if p.name not in kwargs:
                 if p.default is inspect.Parameter.empty:
-                    raise MissingArgument(p.option_name)
+                    raise MissingArgument(local_option(p, ctx.locale))
                 kwargs[p.name] = p.default
         args: list[Any] = []
         pos = 0
@@ -182,7 +195,7 @@ class Command:
                     args.append(await p.converter.convert(ctx, remaining[pos].value))
                     pos += 1
                 elif p.required:
-                    raise MissingArgument(p.name.replace("_", "-"))
+                    raise MissingArgument(self._label(ctx, p))
                 else:
                     args.append(p.default)
             elif p.kind == "rest":
@@ -194,7 +207,7 @@ class Command:
                     raw = rest_of(text, rest_tokens)
                 if not raw.strip():
                     if p.required:
-                        raise MissingArgument(p.name.replace("_", "-"))
+                        raise MissingArgument(self._label(ctx, p))
                     args.append(p.default)
                 else:
                     args.append(await p.converter.convert(ctx, raw))
@@ -206,6 +219,10 @@ class Command:
             raise TooManyArguments(remaining[pos].value[:40])
         return args, kwargs
 
+    def _label(self, ctx: Context, param: Param) -> str:
+        """A parameter's name as the usage line shows it, in the community's language."""
+        return placeholder(ctx, self.domain, param.name.replace("_", "-"))
+
     async def _options(self, ctx: Context, sig: _Signature, tokens: list[Token],
                        kwargs: dict[str, Any]) -> list[Token]:
         """Take `--options` out of the tokens into `kwargs`; the other tokens, in order."""
@@ -214,15 +231,16 @@ class Command:
         i = 0
         while i < len(tokens):
             tok = tokens[i]
-            opt_name = tok.value.split("=", 1)[0].lower() if is_option(tok) else None
+            opt_name = fold(tok.value.split("=", 1)[0]) if is_option(tok) else None
             if opt_name is not None and opt_name in options:
                 p = options[opt_name]
                 if p.name in kwargs:
-                    raise BadArgument(_("Option {option} given twice.", option=p.option_name))
+                    raise BadArgument(_("Option {option} given twice.",
+                                        option=local_option(p, ctx.locale)))
                 if p.kind == "flag":
                     if "=" in tok.value:
                         raise BadArgument(_("Option {option} takes no value.",
-                                            option=p.option_name))
+                                            option=local_option(p, ctx.locale)))
                     kwargs[p.name] = True
                 else:
                     if "=" in tok.value:
@@ -232,10 +250,10 @@ class Command:
                         raw = tokens[i].value
                     else:
                         raise BadArgument(_("Option {option} needs a value.",
-                                            option=p.option_name))
+                                            option=local_option(p, ctx.locale)))
                     kwargs[p.name] = await p.converter.convert(ctx, raw)
             elif opt_name is not None and not sig.has_rest:
-                known = ", ".join(options) or "-"
+                known = ", ".join(local_option(p, ctx.locale) for p in sig.options) or "-"
                 raise BadArgument(_("Unknown option {option} (known: {known}).",
                                     option=opt_name, known=known))
             else:
@@ -258,30 +276,36 @@ class Group(Command):
         command.parent = self
         if command.domain == "core":
             command.domain = self.domain
-        for name in (command.name, *command.aliases):
-            if name in self.subcommands:
-                raise ValueError(f"subcommand {self.qualified_name} {name} defined twice")
-            self.subcommands[name] = command
+        keys = command_keys(command)
+        for key in keys:  # every language's name is checked before any is taken
+            if key in self.subcommands:
+                raise ValueError(f"subcommand {self.qualified_name} {key} defined twice")
+        for key in keys:
+            self.subcommands[key] = command
         return command
 
     def subcommand(
-        self, name: str | None = None, *, aliases: tuple[str, ...] = (), hidden: bool = False
+        self, name: str | None = None, *, aliases: tuple[str, ...] = (), hidden: bool = False,
+        names: Mapping[str, str] | None = None,
+        options: Mapping[str, Mapping[str, str]] | None = None,
     ) -> Callable[[Callback | Command], Command]:
         """Decorator registering a coroutine as a subcommand of this group."""
         from bot.commands.decorators import command as make_command
 
         def decorate(func: Callback | Command) -> Command:
-            cmd = make_command(name, aliases=aliases, hidden=hidden)(func)
+            cmd = make_command(name, aliases=aliases, hidden=hidden, names=names,
+                               options=options)(func)
             return self.add(cmd)
 
         return decorate
 
-    def group(self, name: str, *, aliases: tuple[str, ...] = ()) -> Callable[[Callback], Group]:
+    def group(self, name: str, *, aliases: tuple[str, ...] = (),
+              names: Mapping[str, str] | None = None) -> Callable[[Callback], Group]:
         """Decorator registering a nested group."""
         from bot.commands.decorators import group as make_group
 
         def decorate(func: Callback) -> Group:
-            grp = make_group(name, aliases=aliases)(func)
+            grp = make_group(name, aliases=aliases, names=names)(func)
             self.add(grp)
             return grp
 
@@ -292,3 +316,25 @@ class Group(Command):
         for cmd in self.subcommands.values():
             seen.setdefault(id(cmd), cmd)
         return list(seen.values())
+
+
+def with_option_names(cmd: Command, options: Mapping[str, Mapping[str, str]] | None) -> Command:
+    """Attach the options' names in other languages; an unknown or clashing one fails loudly."""
+    if not options:
+        return cmd
+    by_name = {p.name: p for p in cmd.params if p.kind in ("option", "flag")}
+    for pname in options:
+        if pname not in by_name:
+            raise ValueError(f"command {cmd.name!r}: {pname!r} is not one of its options "
+                             f"({', '.join(by_name) or 'none'})")
+    params = [dataclasses.replace(p, names=checked_names(options[p.name],
+                                                         f"option {cmd.name} --{p.name}"))
+              if p.name in options else p for p in cmd.params]
+    taken: dict[str, str] = {}
+    for p in params:
+        for key in option_keys(p):
+            if taken.setdefault(key, p.name) != p.name:
+                raise ValueError(f"command {cmd.name!r}: option {key} names both "
+                                 f"--{taken[key]} and --{p.name}")
+    cmd.params = params
+    return cmd

@@ -17,6 +17,7 @@ from bot.commands.errors import (
     UnknownCommand,
 )
 from bot.commands.model import Command, Group
+from bot.commands.names import command_keys, fold, local_path, local_usage
 from bot.commands.parser import tokenize
 from bot.i18n import Text, translatable
 from bot.storage.db import DatabaseUnavailable, unavailable_cause
@@ -58,9 +59,11 @@ class CommandRouter:
 
     def add(self, command: Command, owner: object = None) -> None:
         """Add a top-level command; `owner` is the plugin instance commands see as `ctx.plugin`."""
-        for name in (command.name, *command.aliases):
+        keys = command_keys(command)  # name, aliases and other languages' names, folded
+        for name in keys:
             if name in self._commands:
                 raise ValueError(f"command {name!r} is defined twice")
+        for name in keys:
             self._commands[name] = command
         self._owners[id(command)] = owner
 
@@ -100,19 +103,19 @@ class CommandRouter:
         """Walk groups as far as the words go; return the command and the argument text."""
         body = body.strip()
         head, _sep, rest = body.partition(" ")
-        cmd = self._commands.get(head.lower())
+        cmd = self._commands.get(fold(head))
         if cmd is None:
             return None, body
         while isinstance(cmd, Group) and rest.strip():
             word, _sep, after = rest.strip().partition(" ")
-            sub = cmd.subcommands.get(word.lower())
+            sub = cmd.subcommands.get(fold(word))
             if sub is None:
                 break
             cmd, rest = sub, after
         return cmd, rest
 
     def suggest(self, word: str, names: list[str]) -> str | None:
-        match = difflib.get_close_matches(word.lower(), names, n=1, cutoff=0.6)
+        match = difflib.get_close_matches(fold(word), names, n=1, cutoff=0.6)
         return match[0] if match else None
 
     async def dispatch(self, ctx: Context, body: str) -> None:
@@ -133,8 +136,8 @@ class CommandRouter:
                 names = list(cmd.subcommands)
                 guess = self.suggest(word, names)
                 raise UnknownCommand(
-                    f"{cmd.qualified_name} {word[:40]}",
-                    f"{cmd.qualified_name} {guess}" if guess else None,
+                    f"{local_path(cmd, ctx.locale)} {word[:40]}",
+                    f"{local_path(cmd, ctx.locale)} {guess}" if guess else None,
                     ctx.prefix,
                 )
             ctx.command = cmd
@@ -208,5 +211,5 @@ class CommandRouter:
     async def _answer_error(self, ctx: Context, cmd: Command | None, exc: CommandError) -> None:
         text = ctx.t(exc.message)
         if exc.show_usage and cmd is not None:
-            text += "\n" + ctx.t(_("Usage: {usage}", usage=cmd.usage(ctx.prefix)))
+            text += "\n" + ctx.t(_("Usage: {usage}", usage=local_usage(ctx, cmd)))
         await ctx.reply(text)

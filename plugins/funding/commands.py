@@ -111,14 +111,16 @@ async def _reply(ctx: Context, lines: list[Text | str]) -> None:
 
 # -- !fund -----------------------------------------------------------------------------------------
 
-@group("fund")
+@group("fund", names={"fr": "financer"})
 async def fund_group(ctx: Context) -> None:
     """Crowdfund accepted ideas with community tokens, all or nothing."""
     assert ctx.command is not None
     await ctx.reply(await describe(ctx, ctx.command))
 
 
-@fund_group.subcommand("open")
+@fund_group.subcommand("open", names={"fr": "ouvrir"}, options={
+    "until": {"fr": "jusqua"}, "tiers": {"fr": "paliers"}, "stretch": {"fr": "bonus"},
+    "cap": {"fr": "plafond"}, "wallet": {"fr": "portefeuille"}})
 @requires("funding.open")
 async def open_round(ctx: Context, idea: IdeaNo, goal: Tokens, *, until: Duration | None = None,
                      tiers: TierSpec | None = None, stretch: TierSpec | None = None,
@@ -140,7 +142,7 @@ async def open_round(ctx: Context, idea: IdeaNo, goal: Tokens, *, until: Duratio
     ])
 
 
-@fund_group.subcommand("show")
+@fund_group.subcommand("show", names={"fr": "voir"})
 async def show(ctx: Context, idea: IdeaNo) -> None:
     """Show a funding round: progress, backers, time left, tiers and stretch goals."""
     svc = _svc(ctx)
@@ -157,7 +159,7 @@ async def show(ctx: Context, idea: IdeaNo) -> None:
     await _reply(ctx, lines)
 
 
-@fund_group.subcommand("list")
+@fund_group.subcommand("list", names={"fr": "liste"}, options={"page": {"fr": "page"}})
 async def list_rounds(ctx: Context, state: Literal["open", "ended", "all"] = "open", *,
                       page: Positive = 1) -> None:
     """List funding rounds: in progress (default), ended or all."""
@@ -178,7 +180,7 @@ async def list_rounds(ctx: Context, state: Literal["open", "ended", "all"] = "op
     await _reply(ctx, lines)
 
 
-@fund_group.subcommand("close")
+@fund_group.subcommand("close", names={"fr": "clore"})
 @requires("funding.moderate")
 async def close(ctx: Context, idea: IdeaNo) -> None:
     """Settle a funding round now, by the same rule as at its deadline."""
@@ -202,7 +204,7 @@ async def close(ctx: Context, idea: IdeaNo) -> None:
 
 # -- !pledge, !unpledge ------------------------------------------------------------------------------
 
-@command("pledge")
+@command("pledge", names={"fr": "promesse"})
 @requires("funding.pledge")
 async def pledge(ctx: Context, idea: IdeaNo, amount: Tokens) -> None:
     """Pledge tokens to an idea's funding round; refunded if its goal is missed."""
@@ -219,7 +221,7 @@ async def pledge(ctx: Context, idea: IdeaNo, amount: Tokens) -> None:
     ])
 
 
-@command("unpledge")
+@command("unpledge", names={"fr": "annuler-promesse"})
 @requires("funding.pledge")
 async def unpledge(ctx: Context, idea: IdeaNo) -> None:
     """Withdraw your pledge to an idea before its deadline: it is refunded in full."""

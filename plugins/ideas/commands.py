@@ -138,14 +138,15 @@ def _crossing_lines(ctx: Context, crossing: Crossing | None) -> list[Text | str 
 
 # -- !idea -----------------------------------------------------------------------------------------
 
-@group("idea", aliases=("idee",))
+@group("idea", names={"fr": "idée"})
 async def idea_group(ctx: Context) -> None:
     """Ideas: propose, support, discuss and decide together."""
     assert ctx.command is not None
     await ctx.reply(await describe(ctx, ctx.command))
 
 
-@idea_group.subcommand("submit")
+@idea_group.subcommand("submit", names={"fr": "soumettre"}, options={
+    "campaign": {"fr": "campagne"}, "anonymous": {"fr": "anonyme"}})
 @requires("ideas.submit")
 async def submit(ctx: Context, text: Rest, *, campaign: CampaignName | None = None,
                  anonymous: bool = False) -> None:
@@ -171,7 +172,8 @@ async def submit(ctx: Context, text: Rest, *, campaign: CampaignName | None = No
         await service.remember_message(ctx.bot, row.id, ctx.replies[-1].id)
 
 
-@idea_group.subcommand("list")
+@idea_group.subcommand("list", names={"fr": "liste"}, options={
+    "mine": {"fr": "miennes"}, "campaign": {"fr": "campagne"}, "page": {"fr": "page"}})
 async def list_ideas(ctx: Context, status: StatusFilter | None = None, *, mine: bool = False,
                      campaign: CampaignName | None = None, page: Positive = 1) -> None:
     """List ideas, newest first: by status, your own, or a campaign's."""
@@ -194,7 +196,7 @@ async def list_ideas(ctx: Context, status: StatusFilter | None = None, *, mine: 
     ])
 
 
-@idea_group.subcommand("show")
+@idea_group.subcommand("show", names={"fr": "voir"})
 async def show(ctx: Context, idea: IdeaNo) -> None:
     """Show an idea: status, authors, supports, comments, poll and feedback."""
     moderator = await _moderator(ctx)
@@ -238,7 +240,7 @@ async def show(ctx: Context, idea: IdeaNo) -> None:
                           extra={"plugin": "ideas", "community": ctx.community.id})
 
 
-@idea_group.subcommand("search")
+@idea_group.subcommand("search", names={"fr": "chercher"}, options={"page": {"fr": "page"}})
 async def search(ctx: Context, words: Rest, *, page: Positive = 1) -> None:
     """Find ideas by the words of their title or description."""
     moderator = await _moderator(ctx)
@@ -254,7 +256,7 @@ async def search(ctx: Context, words: Rest, *, page: Positive = 1) -> None:
     ])
 
 
-@idea_group.subcommand("edit")
+@idea_group.subcommand("edit", names={"fr": "modifier"})
 @requires("ideas.submit")
 async def edit(ctx: Context, idea: IdeaNo, text: Rest) -> None:
     """Change an idea's title (and | description) while it is pending or open."""
@@ -263,7 +265,7 @@ async def edit(ctx: Context, idea: IdeaNo, text: Rest) -> None:
     await ctx.reply(_("Idea #{number} is now “{title}”.", number=row.number, title=row.title))
 
 
-@idea_group.subcommand("withdraw")
+@idea_group.subcommand("withdraw", names={"fr": "retirer"})
 @requires("ideas.submit")
 async def withdraw(ctx: Context, idea: IdeaNo) -> None:
     """Withdraw your idea while it is pending or open."""
@@ -271,7 +273,7 @@ async def withdraw(ctx: Context, idea: IdeaNo) -> None:
     await ctx.reply(_("Idea #{number} is withdrawn.", number=change.idea.number))
 
 
-@idea_group.subcommand("support")
+@idea_group.subcommand("support", names={"fr": "soutenir"})
 @requires("ideas.support")
 async def support(ctx: Context, idea: IdeaNo) -> None:
     """Support an idea; enough supports send it to review."""
@@ -283,7 +285,7 @@ async def support(ctx: Context, idea: IdeaNo) -> None:
     ])
 
 
-@idea_group.subcommand("unsupport")
+@idea_group.subcommand("unsupport", names={"fr": "retirer-soutien"})
 @requires("ideas.support")
 async def unsupport(ctx: Context, idea: IdeaNo) -> None:
     """Take back your support of an idea."""
@@ -292,7 +294,7 @@ async def unsupport(ctx: Context, idea: IdeaNo) -> None:
                       supports=render.supports(count)))
 
 
-@idea_group.subcommand("comment")
+@idea_group.subcommand("comment", names={"fr": "commenter"})
 @requires("ideas.comment")
 async def comment(ctx: Context, idea: IdeaNo, text: Rest) -> None:
     """Add a comment to an idea's discussion."""
@@ -303,7 +305,7 @@ async def comment(ctx: Context, idea: IdeaNo, text: Rest) -> None:
         reply_to=ctx.message.ref, thread_of=service.thread_of(row, ctx.message.room)))
 
 
-@idea_group.subcommand("coauthor")
+@idea_group.subcommand("coauthor", names={"fr": "coauteur"})
 @requires("ideas.submit")
 async def coauthor(ctx: Context, idea: IdeaNo, member: Member) -> None:
     """Add a co-author to your idea; co-authors share its rewards."""
@@ -312,7 +314,7 @@ async def coauthor(ctx: Context, idea: IdeaNo, member: Member) -> None:
                       name=member.display_name, number=row.number))
 
 
-@idea_group.subcommand("merge")
+@idea_group.subcommand("merge", names={"fr": "fusionner"})
 @requires("ideas.moderate")
 async def merge(ctx: Context, duplicate: IdeaNo, target: IdeaNo) -> None:
     """Merge a duplicate idea into another: supports, comments and co-authors move."""
@@ -333,35 +335,36 @@ async def _decide(ctx: Context, action: str, idea: int, reason: str | None) -> N
                       status=status_label(change.new)))
 
 
-@idea_group.subcommand("approve")
+@idea_group.subcommand("approve", names={"fr": "approuver"})
 @requires("ideas.moderate")
 async def approve(ctx: Context, idea: IdeaNo, reason: Rest | None = None) -> None:
     """Approve a pending idea so that members can see and support it."""
     await _decide(ctx, "approve", idea, reason)
 
 
-@idea_group.subcommand("accept")
+@idea_group.subcommand("accept", names={"fr": "accepter"})
 @requires("ideas.moderate")
 async def accept(ctx: Context, idea: IdeaNo, reason: Rest | None = None) -> None:
     """Accept an idea (moderators' decision)."""
     await _decide(ctx, "accept", idea, reason)
 
 
-@idea_group.subcommand("reject")
+@idea_group.subcommand("reject", names={"fr": "refuser"})
 @requires("ideas.moderate")
 async def reject(ctx: Context, idea: IdeaNo, reason: Rest | None = None) -> None:
     """Reject an idea, with the reason its authors will read."""
     await _decide(ctx, "reject", idea, reason)
 
 
-@idea_group.subcommand("implement")
+@idea_group.subcommand("implement", names={"fr": "réaliser"})
 @requires("ideas.moderate")
 async def implement(ctx: Context, idea: IdeaNo, reason: Rest | None = None) -> None:
     """Mark an accepted idea as implemented; feedback opens."""
     await _decide(ctx, "implement", idea, reason)
 
 
-@idea_group.subcommand("poll")
+@idea_group.subcommand("poll", names={"fr": "sondage"}, options={
+    "duration": {"fr": "durée"}, "method": {"fr": "méthode"}})
 @requires("ideas.moderate")
 async def poll(ctx: Context, idea: IdeaNo, *, duration: Duration | None = None,
                method: Method | None = None) -> None:
@@ -375,7 +378,7 @@ async def poll(ctx: Context, idea: IdeaNo, *, duration: Duration | None = None,
     await _reply_lines(ctx, _poll_lines(ctx, idea, outcome, True))
 
 
-@idea_group.subcommand("feedback")
+@idea_group.subcommand("feedback", names={"fr": "avis"})
 @requires("ideas.feedback")
 async def feedback(ctx: Context, idea: IdeaNo, rating: Rating, text: Rest | None = None) -> None:
     """Rate an implemented idea from 1 to 5, with an optional comment."""
@@ -387,14 +390,15 @@ async def feedback(ctx: Context, idea: IdeaNo, rating: Rating, text: Rest | None
 
 # -- !campaign -------------------------------------------------------------------------------------
 
-@group("campaign", aliases=("campagne",))
+@group("campaign", names={"fr": "campagne"})
 async def campaign_group(ctx: Context) -> None:
     """Campaigns: open calls for ideas, with a bounty for the accepted ones."""
     assert ctx.command is not None
     await ctx.reply(await describe(ctx, ctx.command))
 
 
-@campaign_group.subcommand("open")
+@campaign_group.subcommand("open", names={"fr": "ouvrir"}, options={
+    "bounty": {"fr": "prime"}, "until": {"fr": "jusqua"}})
 @requires("ideas.campaigns")
 async def campaign_open(ctx: Context, name: CampaignName, description: Rest | None = None, *,
                         bounty: Bounty | None = None, until: Deadline | None = None) -> None:
@@ -410,7 +414,7 @@ async def campaign_open(ctx: Context, name: CampaignName, description: Rest | No
     ])
 
 
-@campaign_group.subcommand("list")
+@campaign_group.subcommand("list", names={"fr": "liste"})
 async def campaign_list(ctx: Context) -> None:
     """List the campaigns, open ones first."""
     rows = await campaigns.list_all(ctx.bot, ctx.community)
@@ -421,7 +425,7 @@ async def campaign_list(ctx: Context) -> None:
     await _reply_lines(ctx, [_("Campaigns:"), *(render.campaign_line(r, now, tz) for r in rows)])
 
 
-@campaign_group.subcommand("close")
+@campaign_group.subcommand("close", names={"fr": "clore"})
 @requires("ideas.campaigns")
 async def campaign_close(ctx: Context, name: CampaignName) -> None:
     """Close a campaign now: its accepted ideas share the bounty."""

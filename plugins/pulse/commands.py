@@ -18,7 +18,7 @@ def service(ctx: Context) -> PulseService:
     return plugin.service
 
 
-@command("pulse")
+@command("pulse", names={"fr": "pouls"})
 @requires("pulse.view")
 async def pulse(ctx: Context) -> None:
     """See the community at a glance: ideas, polls, funding, tokens and thanks."""

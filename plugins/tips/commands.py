@@ -127,7 +127,7 @@ def _money(cfg: TipsConfig, amount: int) -> str:
     return f"{fmt(cfg, amount)} {cfg.currency}"
 
 
-@command("tip")
+@command("tip", names={"fr": "pourboire"})
 @requires("tips.tip")
 async def tip(ctx: Context, member: Who, amount: Tokens, reason: Rest | None = None) -> None:
     """Give tokens to a member as thanks."""
@@ -141,7 +141,7 @@ async def tip(ctx: Context, member: Who, amount: Tokens, reason: Rest | None = N
         receiver=member.display_name, amount=_money(cfg, amount))))
 
 
-@command("balance")
+@command("balance", names={"fr": "solde"})
 @requires("tips.view")
 async def balance(ctx: Context, member: Who | None = None) -> None:
     """Show a member's balance (yours by default)."""
@@ -160,7 +160,7 @@ async def balance(ctx: Context, member: Who | None = None) -> None:
     await ctx.reply("\n".join(lines))
 
 
-@command("history")
+@command("history", names={"fr": "historique"})
 @requires("tips.view")
 async def history(ctx: Context, member: Token | None = None, n: Token | None = None) -> None:
     """Show the latest ledger entries of a member (yours by default)."""
@@ -222,7 +222,8 @@ def _history_line(ctx: Context, cfg: TipsConfig, entry: LedgerEntry, member_id: 
     return "• " + " · ".join(parts)
 
 
-@command("leaderboard")
+@command("leaderboard", names={"fr": "classement"},
+         options={"period": {"fr": "période"}})
 @requires("tips.view")
 async def leaderboard(ctx: Context, *, period: Literal["week", "month", "all"] = "all") -> None:
     """Show the richest members, or the most thanked this week or month."""
@@ -244,7 +245,7 @@ async def leaderboard(ctx: Context, *, period: Literal["week", "month", "all"] =
     await ctx.reply("\n".join(lines))
 
 
-@command("grant")
+@command("grant", names={"fr": "accorder"})
 @requires("tips.grant")
 async def grant(ctx: Context, member: Who, amount: Tokens, reason: Rest) -> None:
     """Pay a member from the community treasury (moderators)."""
@@ -256,7 +257,7 @@ async def grant(ctx: Context, member: Who, amount: Tokens, reason: Rest) -> None
                       amount=_money(cfg, amount), reason=reason))
 
 
-@command("treasury")
+@command("treasury", names={"fr": "trésorerie"})
 @requires("tips.treasury")
 async def treasury(ctx: Context) -> None:
     """Show the treasury and the money supply (moderators)."""
@@ -280,13 +281,13 @@ async def treasury(ctx: Context) -> None:
     await ctx.reply("\n".join(lines))
 
 
-@group("ledger")
+@group("ledger", names={"fr": "registre"})
 async def ledger_group(ctx: Context) -> None:
     """The community ledger (moderators)."""
     await ctx.reply(await describe(ctx, ledger_group))
 
 
-@ledger_group.subcommand("export")
+@ledger_group.subcommand("export", names={"fr": "exporter"})
 @requires("tips.export")
 async def export(ctx: Context, file_format: Literal["csv", "json"] = "csv") -> None:
     """Upload the whole ledger as a CSV or JSON file (moderators)."""

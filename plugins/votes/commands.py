@@ -68,14 +68,16 @@ async def _poll(ctx: Context, number: int, *, fresh: bool = False) -> Poll:
     return await service(ctx).get(ctx.community.id, number, fresh=fresh)
 
 
-@group("poll")
+@group("poll", names={"fr": "sondage"})
 async def poll_group(ctx: Context) -> None:
     """Create, show and manage polls."""
     assert ctx.command is not None
     await ctx.reply(await describe(ctx, ctx.command))
 
 
-@poll_group.subcommand("new")
+@poll_group.subcommand("new", names={"fr": "nouveau"}, options={
+    "method": {"fr": "méthode"}, "duration": {"fr": "durée"}, "anonymous": {"fr": "anonyme"},
+    "hidden": {"fr": "caché"}, "quorum": {"fr": "quorum"}, "max_choices": {"fr": "choix_max"}})
 @requires("votes.create")
 async def new(ctx: Context, question: str, *options: str, method: Method | None = None,
               duration: Duration | None = None, anonymous: bool = False,
@@ -92,14 +94,14 @@ async def new(ctx: Context, question: str, *options: str, method: Method | None 
     await svc.open_poll(request)
 
 
-@poll_group.subcommand("show")
+@poll_group.subcommand("show", names={"fr": "voir"})
 async def show(ctx: Context, number: PollNumber) -> None:
     """Show a poll and its live tally."""
     poll = await _poll(ctx, number, fresh=True)
     await ctx.reply(await service(ctx).message_text(poll))
 
 
-@poll_group.subcommand("list")
+@poll_group.subcommand("list", names={"fr": "liste"}, options={"page": {"fr": "page"}})
 async def list_polls(ctx: Context, state: Literal["open", "closed", "all"] = "open", *,
                      page: Positive = 1) -> None:
     """List the polls: open (default), closed or all."""
@@ -124,7 +126,7 @@ async def list_polls(ctx: Context, state: Literal["open", "closed", "all"] = "op
     await ctx.reply("\n".join(lines))
 
 
-@poll_group.subcommand("results")
+@poll_group.subcommand("results", names={"fr": "résultats"})
 async def results(ctx: Context, number: PollNumber) -> None:
     """Show a poll's results (hidden polls: once closed)."""
     svc = service(ctx)
@@ -159,7 +161,7 @@ async def _end(ctx: Context, poll: Poll, status: str) -> None:
         await ctx.bot.audit.record(ctx.community.id, ctx.member, action, f"poll #{poll.number}")
 
 
-@poll_group.subcommand("close")
+@poll_group.subcommand("close", names={"fr": "clore"})
 async def close(ctx: Context, number: PollNumber) -> None:
     """Close a poll now and show its result (creator or moderator)."""
     await _end(ctx, await _manage(ctx, number), "closed")
@@ -167,7 +169,7 @@ async def close(ctx: Context, number: PollNumber) -> None:
         await ctx.reply(_("Poll #{number} is closed.", number=number))
 
 
-@poll_group.subcommand("cancel")
+@poll_group.subcommand("cancel", names={"fr": "annuler"})
 async def cancel(ctx: Context, number: PollNumber) -> None:
     """Cancel a poll without result; token costs are refunded (creator or moderator)."""
     poll = await _manage(ctx, number)
@@ -179,7 +181,7 @@ async def cancel(ctx: Context, number: PollNumber) -> None:
         await ctx.reply(_("Poll #{number} was cancelled.", number=number))
 
 
-@command("vote")
+@command("vote", names={"fr": "voter"})
 @requires("votes.vote")
 async def vote(ctx: Context, poll: PollNumber, *choices: str) -> None:
     """Vote: vote 3 B · vote 3 A C · vote 3 C>A>B · vote 3 A=5 B=2"""
@@ -193,7 +195,7 @@ async def vote(ctx: Context, poll: PollNumber, *choices: str) -> None:
                         ephemeral=True)
 
 
-@command("unvote")
+@command("unvote", names={"fr": "retirer-vote"})
 @requires("votes.vote")
 async def unvote(ctx: Context, poll: PollNumber) -> None:
     """Withdraw your ballot from a poll."""

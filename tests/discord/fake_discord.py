@@ -15,6 +15,7 @@ import json
 import re
 import secrets
 import time
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +53,60 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
 
 def error(status: int, code: int, message: str) -> web.Response:
     return json_response({"code": code, "message": message}, status)
+
+
+#: The locales Discord accepts as keys of `*_localizations`.
+DISCORD_LOCALES = frozenset({
+    "id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "it", "lt", "hu", "nl",
+    "no", "pl", "pt-BR", "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru", "uk", "hi",
+    "th", "zh-CN", "ja", "zh-TW", "ko",
+})
+
+
+def valid_name(name: Any) -> bool:
+    """Discord's rule for chat-input names: ^[-_\\p{L}\\p{N}]{1,32}$, lowercase where it can be."""
+    return (isinstance(name, str) and 1 <= len(name) <= 32 and name == name.lower()
+            and all(c in "-_" or unicodedata.category(c)[0] in "LN" for c in name))
+
+
+def without_localizations(items: Any) -> Any:
+    """Commands as Discord lists them by default: no `*_localizations` dictionaries."""
+    if isinstance(items, list):
+        return [without_localizations(i) for i in items]
+    if isinstance(items, dict):
+        return {k: without_localizations(v) for k, v in items.items()
+                if k not in ("name_localizations", "description_localizations")}
+    return items
+
+
+def command_problems(items: Any, where: str) -> list[str]:
+    """What Discord would refuse in a list of commands or options: bad or duplicate names."""
+    problems: list[str] = []
+    seen: dict[str, set[str]] = {}
+    for i, item in enumerate(items or ()):
+        if not isinstance(item, dict):
+            continue
+        at = f"{where}{i}"
+        names = {"": item.get("name")}
+        for locale, name in (item.get("name_localizations") or {}).items():
+            if locale not in DISCORD_LOCALES:
+                problems.append(f"{at}.name_localizations: unknown locale {locale!r}")
+            names[locale] = name
+        for locale, description in (item.get("description_localizations") or {}).items():
+            if locale not in DISCORD_LOCALES:
+                problems.append(f"{at}.description_localizations: unknown locale {locale!r}")
+            if not isinstance(description, str) or not 1 <= len(description) <= 100:
+                problems.append(f"{at}.description_localizations.{locale}: 1-100 characters")
+        for locale, name in names.items():
+            if not valid_name(name):
+                problems.append(f"{at}.name ({locale or 'default'}): invalid {name!r}")
+        for locale in DISCORD_LOCALES | {""}:
+            effective = names.get(locale, names[""])
+            if effective in seen.setdefault(locale, set()):
+                problems.append(f"{at}.name ({locale or 'default'}): duplicate {effective!r}")
+            seen[locale].add(effective)
+        problems.extend(command_problems(item.get("options"), f"{at}.options."))
+    return problems
 
 
 @dataclass
@@ -634,10 +689,17 @@ class FakeDiscord:
 
     async def _get_commands(self, request: web.Request) -> web.Response:
         guild = request.match_info.get("guild")
-        return json_response(self.commands.get(int(guild) if guild else None, []))
+        stored = self.commands.get(int(guild) if guild else None, [])
+        if request.query.get("with_localizations") != "true":
+            stored = without_localizations(stored)  # as Discord: only when asked for
+        return json_response(stored)
 
     async def _put_commands(self, request: web.Request) -> web.Response:
         guild = request.match_info.get("guild")
+        problems = command_problems(request[BODY], "")
+        if problems:
+            return json_response({"code": 50035, "message": "Invalid Form Body",
+                                  "errors": problems}, 400)
         stored = []
         for command in request[BODY]:
             entry = {"id": str(self.next_id()), "application_id": str(APP_ID),

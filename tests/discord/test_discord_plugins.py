@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from discord_env import MakeEnv
-from fake_discord import MOD_ROLE_ID
+from fake_discord import GUILD_ID, MOD_ROLE_ID
 
 IDEAS = {"ideas": "plugins.ideas"}
 TIPS = {"tips": "plugins.tips"}
@@ -93,3 +93,45 @@ async def test_poll_buttons_reactions_and_restart_with_the_votes_plugin(make_env
 
 def results_of(fake: Any, poll: dict[str, Any]) -> str:
     return str(fake.messages[int(poll["id"])]["content"])
+
+
+async def test_synced_slash_commands_carry_french_names(make_env: MakeEnv) -> None:
+    env = await make_env(plugins={**IDEAS, **TIPS, **VOTES, "funding": "plugins.funding",
+                                  "pulse": "plugins.pulse"})
+    fake = env.fake
+    puts = fake.calls("PUT", r"/guilds/\d+/commands$")
+    assert puts
+    commands = {c["name"]: c for c in puts[-1].body}
+    tip = commands["tip"]
+    assert tip["name_localizations"] == {"fr": "pourboire"}
+    assert tip["description_localizations"]["fr"].startswith("Donner des jetons")
+    tip_options = {o["name"]: o for o in tip["options"]}
+    assert tip_options["member"]["name_localizations"] == {"fr": "membre"}
+    assert tip_options["amount"]["name_localizations"] == {"fr": "montant"}
+    idea = commands["idea"]
+    assert idea["name_localizations"] == {"fr": "idée"}
+    subs = {o["name"]: o for o in idea["options"]}
+    assert subs["submit"]["name_localizations"] == {"fr": "soumettre"}
+    submit = {o["name"]: o for o in subs["submit"]["options"]}
+    assert submit["anonymous"]["name_localizations"] == {"fr": "anonyme"}
+    assert submit["anonymous"]["description_localizations"] == {"fr": "activer cette option"}
+    campaign = {o["name"]: o for o in commands["campaign"]["options"]}
+    until = {o["name"]: o for o in campaign["open"]["options"]}["until"]
+    assert until["name_localizations"] == {"fr": "jusqua"}
+    assert commands["help"]["name_localizations"] == {"fr": "aide"}
+    fund = {o["name"]: o for o in commands["fund"]["options"]}
+    assert {o["name"]: o.get("name_localizations") for o in fund["open"]["options"]}["until"] \
+        == {"fr": "jusqua"}
+    assert commands["pulse"]["name_localizations"] == {"fr": "pouls"}
+    # The fake refuses what Discord refuses (names, duplicates per locale): it stored them all.
+    assert {c["name"] for c in fake.commands.get(GUILD_ID, [])} == set(commands)
+    # A French member's slash command arrives under the default names and runs as text.
+    alice = fake.person("alice")
+    run = await fake.slash(alice, "idea", [{"name": "submit", "type": 1, "options": [
+        {"name": "text", "type": 3, "value": "Bee hotel"}]}])
+    await fake.wait_for(lambda: run.callbacks)
+    assert "#1" in run.callbacks[0]["data"]["content"]
+    # Discord has the localized tree: a restart compares it, localizations included, and
+    # pushes nothing.
+    await env.restart()
+    assert len(fake.calls("PUT", r"/guilds/\d+/commands$")) == len(puts)

@@ -24,6 +24,7 @@ from bot.adapters.discord.slash import (
 from bot.commands import Amount, Context, Duration, Rest, command
 from bot.commands.model import Command
 from bot.config import Config, build, validate_config
+from bot.i18n import Text
 
 PAYLOADS = Path(__file__).parent / "payloads"
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,9 +69,44 @@ def test_every_command_becomes_a_valid_chat_input_command() -> None:
 
 def test_localized_descriptions_and_hidden_commands() -> None:
     hidden = command("hush", hidden=True)(fund.callback)
-    payload = application_commands([fund, hidden], lambda domain, msgid: {"fr": "Ouvrir"})
+    payload = application_commands([fund, hidden], lambda text: {"fr": "Ouvrir"})
     assert [c["name"] for c in payload] == ["fund"]
     assert payload[0]["description_localizations"] == {"fr": "Ouvrir"}
+
+
+@command("pay", names={"fr": "payer"}, options={"until": {"fr": "jusqua"},
+                                                "dry_run": {"fr": "à_blanc"}})
+async def pay(ctx: Context, to: Member, amount: Annotated[int, Amount()], *,
+              until: Duration | None = None, dry_run: bool = False) -> None:
+    """Pay someone."""
+
+
+FRENCH = {"Pay someone.": "Payer quelqu’un.", "to": "à", "amount": "montant",
+          "a member": "un membre", "switch this option on": "activer cette option"}
+
+
+def french(text: Text) -> dict[str, str]:
+    """A stand-in catalog: the French of the texts this test knows, per locale."""
+    rendered = str(text)
+    return {"fr": FRENCH.get(text.msgid, rendered), "pt_BR": "x", "tlh": "y"}
+
+
+def test_names_and_descriptions_are_localized_for_discord() -> None:
+    body = application_commands([pay], french)[0]
+    assert body["name"] == "pay" and body["name_localizations"] == {"fr": "payer"}
+    assert body["description_localizations"] == {"fr": "Payer quelqu’un.", "pt-BR": "x"}
+    options = {o["name"]: o for o in body["options"]}
+    # Options take their declared names; positional ones the catalog's placeholder.
+    assert options["until"]["name_localizations"] == {"fr": "jusqua"}
+    assert options["dry_run"]["name_localizations"] == {"fr": "à_blanc"}
+    assert options["amount"]["name_localizations"]["fr"] == "montant"
+    assert options["to"]["name_localizations"] == {"fr": "à", "pt-BR": "x"}
+    assert options["to"]["description_localizations"]["fr"] == "un membre"
+    assert options["dry_run"]["description_localizations"]["fr"] == "activer cette option"
+    # pt_BR's placeholder "x" would be the same name twice in one command: Discord refuses
+    # that, so only the first option keeps it.
+    assert sum(o.get("name_localizations", {}).get("pt-BR") == "x" for o in options.values()) == 1
+    assert all("tlh" not in o.get("name_localizations", {}) for o in options.values())
 
 
 def test_interaction_options_become_the_equivalent_text_line() -> None:
@@ -162,3 +198,15 @@ def test_buttons_discord_cannot_show_become_text_hints() -> None:
     assert view is not None
     rows = view.to_components()
     assert len(rows) == 5 and all(len(r["components"]) == 5 for r in rows)
+
+
+def test_the_fake_refuses_what_discord_refuses() -> None:
+    from fake_discord import command_problems
+
+    assert command_problems(application_commands([pay, fund, tip]), "") == []
+    assert command_problems([{"name": "Pay"}], "")  # uppercase
+    assert command_problems([{"name": "a" * 33}], "")
+    assert command_problems([{"name": "pay", "name_localizations": {"fr": "pay er"}}], "")
+    assert command_problems([{"name": "pay", "name_localizations": {"xx": "payer"}}], "")
+    twice = [{"name": "a", "name_localizations": {"fr": "b"}}, {"name": "b"}]
+    assert command_problems(twice, "") == ["1.name (fr): duplicate 'b'"]

@@ -22,7 +22,10 @@ from bot.commands.converters import (
     RestOfLine,
 )
 from bot.commands.model import Command, Group, Param
+from bot.commands.names import converter_domain
+from bot.i18n import Text, translatable
 
+_ = translatable("core")
 log = logging.getLogger("ruche.discord")
 
 # Discord's application command option types.
@@ -37,11 +40,47 @@ NAME = re.compile(r"^[-_\w]{1,32}$")
 COMMAND_PREFIX = "cmd:"
 FORM_PREFIX = "form:"
 
-Localize = Callable[[str, str], dict[str, str]]
+#: A text in each other locale the bot speaks (`{"fr": "…"}`), for `*_localizations`.
+Localize = Callable[[Text], dict[str, str]]
+
+#: The locales Discord accepts in `name_localizations` and `description_localizations`.
+DISCORD_LOCALES = frozenset({
+    "id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "it", "lt", "hu", "nl",
+    "no", "pl", "pt-BR", "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru", "uk", "hi",
+    "th", "zh-CN", "ja", "zh-TW", "ko",
+})
 
 
-def _no_localization(domain: str, msgid: str) -> dict[str, str]:
+def _no_localization(text: Text) -> dict[str, str]:
     return {}
+
+
+def discord_locale(locale: str) -> str | None:
+    """Ruche's `fr` / `pt_BR` as Discord spells it (`fr`, `pt-BR`); None when Discord has none."""
+    wanted = locale.replace("_", "-")
+    if wanted in DISCORD_LOCALES:
+        return wanted
+    language = wanted.split("-", 1)[0]
+    if language == "en":
+        return None  # English is the default name, never a localization
+    if language in DISCORD_LOCALES:
+        return language
+    return _REGIONS.get(language)
+
+
+#: Discord's locale for a bare language it only knows by region.
+_REGIONS = {"es": "es-ES", "pt": "pt-BR", "sv": "sv-SE", "zh": "zh-CN"}
+
+
+def _localized(by_locale: Mapping[str, str], english: str, limit: int) -> dict[str, str]:
+    """A `*_localizations` object: Discord's locale keys, only what differs from English."""
+    out: dict[str, str] = {}
+    for locale, text in sorted(by_locale.items()):
+        key = discord_locale(locale)
+        value = clip(text, limit)
+        if key is not None and value and value != english:
+            out.setdefault(key, value)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,30 +120,45 @@ def _min_value(param: Param) -> int | None:
     return None
 
 
-def _describe(param: Param) -> str:
+def _describe(param: Param, domain: str) -> Text:
     """Option descriptions are required by Discord; the converter's name is what usage shows."""
     conv = param.converter
     if param.kind == "flag":
-        return f"set {param.option_name}"
+        return _("switch this option on")
     if param.kind == "varargs":
-        return "one or more values separated by spaces"
+        return _("one or more values separated by spaces")
     if _is_member(param):
-        return "a member"
+        return _("a member")
     if isinstance(conv, DurationConverter):
-        return "a duration such as 3d, 2h30m or 45m"
+        return _("a duration such as 3d, 2h30m or 45m")
     if isinstance(conv, RestOfLine):
-        return "text"
-    return clip(f"{param.name.replace('_', ' ')} ({getattr(conv, 'name', 'text')})", 100)
+        return _("text")
+    kind = Text(getattr(conv, "name", "text"), converter_domain(param))
+    return _("{name} ({kind})", name=Text(param.name.replace("_", "-"), domain), kind=kind)
 
 
-def option_payload(param: Param) -> dict[str, Any]:
+def option_payload(param: Param, domain: str = "core",
+                   localize: Localize = _no_localization) -> dict[str, Any]:
     """One typed option: integer, user, boolean, or string (with choices or autocompletion)."""
     conv = param.converter
+    described = _describe(param, domain)
+    description = clip(str(described), 100)
     option: dict[str, Any] = {
         "name": option_name(param),
-        "description": _describe(param),
+        "description": description,
         "required": param.required,
     }
+    if param.kind in ("option", "flag"):
+        by_locale = param.names
+    else:  # a positional parameter is named by its usage placeholder (`<membre>`)
+        by_locale = localize(Text(param.name.replace("_", "-"), domain))
+    names = _localized({k: v.lower().replace("-", "_") for k, v in by_locale.items()
+                        if NAME.match(v.lower().replace("-", "_"))}, option["name"], 32)
+    if names:
+        option["name_localizations"] = names
+    descriptions = _localized(localize(described), description, 100)
+    if descriptions:
+        option["description_localizations"] = descriptions
     if param.kind == "flag":
         option["type"] = BOOLEAN
         option["required"] = False
@@ -131,8 +185,9 @@ def option_payload(param: Param) -> dict[str, Any]:
     return option
 
 
-def _options(cmd: Command) -> list[dict[str, Any]]:
-    options = [option_payload(p) for p in cmd.params]
+def _options(cmd: Command, localize: Localize) -> list[dict[str, Any]]:
+    options = [option_payload(p, cmd.domain, localize) for p in cmd.params]
+    _unique_localized_names(options)
     options.sort(key=lambda o: not o["required"])  # Discord: required options come first
     if len(options) > MAX_OPTIONS:
         log.warning("discord: /%s has %d options, keeping %d", cmd.qualified_name, len(options),
@@ -141,11 +196,29 @@ def _options(cmd: Command) -> list[dict[str, Any]]:
     return options
 
 
+def _unique_localized_names(options: list[dict[str, Any]]) -> None:
+    """Discord refuses two options of one command with the same name in a locale: keep the first."""
+    taken: dict[str, set[str]] = {}
+    for option in options:
+        localized = option.get("name_localizations", {})
+        for locale in list(localized):
+            seen = taken.setdefault(locale, {o["name"] for o in options})
+            if localized[locale] in seen:
+                del localized[locale]
+            else:
+                seen.add(localized[locale])
+        if not localized:
+            option.pop("name_localizations", None)
+
+
 def _described(cmd: Command, localize: Localize) -> dict[str, Any]:
     help_text = cmd.help or cmd.qualified_name
     body: dict[str, Any] = {"name": cmd.name.lower(), "description": clip(help_text, 100)}
-    localized = {k: clip(v, 100) for k, v in localize(cmd.domain, cmd.help).items()
-                 if v and v != cmd.help} if cmd.help else {}
+    names = _localized(cmd.names, body["name"], 32)
+    if names:
+        body["name_localizations"] = names
+    localized = (_localized(localize(Text(cmd.help, cmd.domain)), body["description"], 100)
+                 if cmd.help else {})
     if localized:
         body["description_localizations"] = localized
     return body
@@ -176,7 +249,7 @@ def _subcommands(group: Group, localize: Localize, depth: int) -> list[dict[str,
                             "options": nested})
         else:
             out.append({**_described(sub, localize), "type": SUB_COMMAND,
-                        "options": _options(sub)})
+                        "options": _options(sub, localize)})
     return out[:MAX_OPTIONS]
 
 
@@ -195,7 +268,7 @@ def application_commands(commands: Sequence[Command],
                 continue
             body["options"] = subs
         else:
-            body["options"] = _options(cmd)
+            body["options"] = _options(cmd, localize)
         payload.append(body)
     return payload[:100]
 

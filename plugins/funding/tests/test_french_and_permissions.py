@@ -12,7 +12,7 @@ async def test_french_replies(make_kit: MakeKit) -> None:
     out = await kit.say("alice", '!fund open 1 100 --until 7d --tiers "10:Soutien;50:Mécène"')
     assert out.splitlines()[0].startswith(
         "Collecte ouverte pour l’idée n°1 « Four à pain » : objectif 100 BZZ, encore 7d")
-    assert out.splitlines()[1] == ("Promettez avec !pledge 1 MONTANT ; si l’objectif n’est pas "
+    assert out.splitlines()[1] == ("Promettez avec !promesse 1 MONTANT ; si l’objectif n’est pas "
                                    "atteint, chaque promesse est remboursée.")
     assert await kit.say("bob", "!pledge 1 60") == (
         "Vous avez promis 60 BZZ à l’idée n°1 (votre promesse : 60 BZZ, Mécène).\n"

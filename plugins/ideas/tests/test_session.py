@@ -64,7 +64,7 @@ async def test_whole_lifecycle_through_the_chat(start: Start) -> None:
 async def test_french_replies(start: Start) -> None:
     h = await start(locale="fr", support_threshold=1, auto_poll=False)
     assert await h.say("alice", "!idea submit Four à pain | pour le quartier") == (
-        "Idée n°1 « Four à pain » proposée. Soutenez-la avec !idea support 1.")
+        "Idée n°1 « Four à pain » proposée. Soutenez-la avec !idée soutenir 1.")
     out = await h.say("bob", "!idea support 1")
     assert "Vous soutenez l’idée n°1 (1 soutien)." in out
     assert "L’idée n°1 a atteint 1 soutien et passe en examen." in out
@@ -77,7 +77,7 @@ async def test_french_replies(start: Start) -> None:
         "Vous n’avez pas le droit de faire cela (ideas.moderate).")
     help_text = await h.say("bob", "!help idea")
     assert "Idées : proposer, soutenir, discuter et décider ensemble." in help_text
-    assert "• !idea support <idea> — Soutenir une idée" in help_text
+    assert "• !idée soutenir <idée> — Soutenir une idée" in help_text
     assert await h.say("bob", "!campaign list") == "Pas encore de campagne."
 
 

@@ -250,7 +250,7 @@ async def test_french_replies(make_bot: Any) -> None:
     chat = tb.chat
     out = await chat.say("alice", '!poll new "Déjeuner ?" "Pizza" "Sushi"')
     assert "📊 Sondage n°1 — Déjeuner ?" in out and "choix unique · 0 bulletin" in out
-    assert "Voter : !vote 1 B — ou réagissez avec 1️⃣…2️⃣" in out
+    assert "Voter : !voter 1 B — ou réagissez avec 1️⃣…2️⃣" in out
     assert await chat.say("bob", "!vote 1 B") == \
         "Votre bulletin pour le sondage n°1 est enregistré."
     assert await chat.say("bob", "!vote 1 Z") == \

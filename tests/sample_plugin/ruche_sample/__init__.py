@@ -52,7 +52,7 @@ class Greetings:
         return int(await self.bot.db.fetchval("SELECT COUNT(*) FROM sample_greetings"))
 
 
-@command("greet")
+@command("greet", names={"fr": "saluer"})
 async def greet(ctx: Context, text: Rest | None = None) -> None:
     """Greet and remember it."""
     plugin: SamplePlugin = ctx.plugin
