@@ -19,7 +19,7 @@ from bot.commands.errors import (
 from bot.commands.model import Command, Group
 from bot.commands.parser import tokenize
 from bot.i18n import Text, translatable
-from bot.storage.db import DatabaseUnavailable, unavailable_cause
+from bot.storage.db import DatabaseUnavailable, DuplicateEvent, unavailable_cause
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -141,6 +141,8 @@ class CommandRouter:
             await self._answer_error(ctx, cmd, exc)
             await self.bot.hooks.notify("on_command_error", ctx=ctx, command=cmd, error=exc)
             return
+        except DuplicateEvent:
+            raise  # another delivery of this event already ran it: the dispatcher drops it
         except Exception as exc:
             plugin = cmd.domain if cmd else "core"
             name = cmd.qualified_name if cmd else body[:40]
