@@ -225,7 +225,7 @@ class PostgresDatabase(Database):
                 self._idle.set()
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
-        if self._claimable() is not None and not prepare_sqlite(sql)[1]:
+        if not prepare_sqlite(sql)[1] and self._claimable() is not None:
             return await self.atomic(lambda tx: tx.fetch(sql, *args))
         try:
             with self._call():

@@ -151,7 +151,7 @@ async def test_a_duplicate_found_by_the_database_rolls_its_write_back(make_bot: 
     global gate
     tb, chat = await notes_bot(make_bot)
     await tb.bot.db.execute(NOTES)
-    other, other_chat = await notes_bot(make_bot, storage_url=url_of(tb))
+    _other, other_chat = await notes_bot(make_bot, storage_url=url_of(tb))
     gate = asyncio.Barrier(2)  # both commands have read before either writes
     try:
         answers = await asyncio.gather(chat.deliver("dan", "!note first", "d1"),
