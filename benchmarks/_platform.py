@@ -106,7 +106,8 @@ class PlatformAdapter(LocalAdapter):
         return encode
 
     def _matrix_aliases(self) -> dict[str, str]:
-        """`@Display Name` → user id of the room's members, rebuilt per send like the adapter."""
+        """`@Display Name` → user id of the room's members, built per send that needs it, as the
+        adapter does (`render.room_text_content`)."""
         seen: dict[str, str | None] = {}
         for uid, name in self._members.items():
             full = f"@{uid}:{SERVER}"
@@ -116,12 +117,9 @@ class PlatformAdapter(LocalAdapter):
 
     def _matrix_encode(self, text: str, reply_to: MessageRef | None,
                        message: OutgoingMessage | None) -> bytes:
-        from bot.adapters.matrix.render import text_content, with_relations
+        from bot.adapters.matrix.render import room_text_content, with_relations
 
-        aliases = self._matrix_aliases()
-        pills = {user: name for name, user in aliases.items()}
-        content = with_relations(text_content(text, msgtype="m.notice", pills=pills,
-                                              aliases=aliases),
+        content = with_relations(room_text_content(text, self._matrix_aliases),
                                  reply_to=f"${reply_to.id}" if reply_to is not None else None)
         return json.dumps(content, ensure_ascii=False).encode()
 
