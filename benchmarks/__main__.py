@@ -1,4 +1,4 @@
-"""The issue-16 figures in one table: `python -m benchmarks [--seconds 2] [--runs 2]`.
+"""The issue-16 figures in one table: `python -m benchmarks [--seconds 2] [--runs 2] [--loop uvloop]`.
 
 Per run, in this order so that machine drift hits every figure alike: the ceilings (A: stdlib
 sqlite3 one transaction per transfer; C(3): group commit with the whole batch one call into a
@@ -144,7 +144,8 @@ async def run(args: argparse.Namespace) -> None:
           f"÷ {REFERENCE_CPU_US:.1f})."
           f"\nCPU µs per command by thread — tip: {split(tip_runs)}; !balance: {split(reads)}; "
           f"idle !ping: {split(idles)}."
-          f"\nRuche through the {args.platform} adapter with the de-dup check and mark; "
+          f"\nRuche through the {args.platform} adapter with the de-dup check and mark, "
+          f"{args.loop} event loop; "
           f"{args.runs} run(s) × {args.seconds:g} s; load average before "
           f"{args.load_before:.2f}, after {os.getloadavg()[0]:.2f}; peak RSS {rss_mb():.0f} MB."
           f"\nCPU {cpu_model()} ({os.cpu_count()} cores); python {sys.version.split()[0]}; "
@@ -159,9 +160,16 @@ def main() -> None:
     parser.add_argument("--sync", default="FULL")
     parser.add_argument("--platform", choices=PLATFORMS, default="discord",
                         help="whose reply rendering the benchmark adapter pays")
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio",
+                        help="event loop (uvloop is not a dependency: install it to compare)")
     args = parser.parse_args()
     args.load_before = os.getloadavg()[0]
-    asyncio.run(run(args))
+    if args.loop == "uvloop":
+        import uvloop  # type: ignore[import-not-found, unused-ignore]
+
+        uvloop.run(run(args))
+    else:
+        asyncio.run(run(args))
 
 
 if __name__ == "__main__":

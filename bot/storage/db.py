@@ -23,8 +23,12 @@ EVENT_RETENTION_SECONDS = 7 * 24 * 3600
 """How long `mark_event` remembers an event id: platforms redeliver within minutes, not weeks."""
 
 _PRUNE_INTERVAL_SECONDS = 3600
-_RECENT_EVENTS = 4096
-"""Event ids remembered in memory: catches concurrent and in-process duplicate deliveries."""
+_RECENT_EVENTS = 16_384
+"""Event ids remembered in memory (a few MB at most): every replay check is a lookup there."""
+
+REPLAY_SEED_SECONDS = 600
+"""Marks of the last ten minutes are loaded into memory before the first event: the replays
+that follow a restart (a Matrix sync token saved after the events it covered) come then."""
 
 log = logging.getLogger("ruche.storage")
 
@@ -89,7 +93,6 @@ _MARK_SQL = (
     "INSERT INTO core_processed_events (platform, event_id, seen_at)"
     " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
 )
-_SEEN_SQL = "SELECT 1 FROM core_processed_events WHERE platform = $1 AND event_id = $2"
 
 
 class EventMark:
@@ -203,6 +206,8 @@ class Database(abc.ABC):
         self._marks: list[tuple[str, str, int]] = []
         self._mark_flush: asyncio.TimerHandle | asyncio.Handle | None = None
         self._mark_tasks: set[asyncio.Task[None]] = set()
+        self._seeded = False
+        self._seeding: asyncio.Future[list[Row]] | None = None
 
     # --- reads and single statements ---------------------------------------------------
     @abc.abstractmethod
@@ -273,9 +278,13 @@ class Database(abc.ABC):
     async def begin_event(self, platform: str, event_id: str) -> EventMark | None:
         """Start handling a platform event: None if it was seen already, else its pending mark.
 
-        Costs no durable write: a duplicate is caught in memory (concurrent deliveries, replays
-        in this process) or by a snapshot read (replays after a restart). The returned mark
-        rides on the event's first write; `end_event` must follow, in the same task."""
+        Costs no database work: a duplicate is caught in memory, which holds the last
+        _RECENT_EVENTS event ids, seeded before the first event with the marks of the last
+        REPLAY_SEED_SECONDS (replays after a restart). The returned mark rides on the event's
+        first write, whose INSERT refuses a duplicate that memory missed (a second process, a
+        replay older than memory); `end_event` must follow, in the same task."""
+        if not self._seeded:
+            await self._seed_recent()
         key = (platform, event_id)
         recent = self._recent
         if key in recent:
@@ -283,15 +292,29 @@ class Database(abc.ABC):
         recent[key] = None
         if len(recent) > _RECENT_EVENTS:
             del recent[next(iter(recent))]
-        try:
-            if await self.fetch(_SEEN_SQL, platform, event_id):
-                return None
-        except BaseException:
-            recent.pop(key, None)
-            raise
         mark = EventMark(self, platform, event_id, int(time.time()))
         mark.token = _event_mark.set(mark)
         return mark
+
+    async def _seed_recent(self) -> None:
+        """Once, before the first event: remember the marks of the last few minutes."""
+        if self._seeding is None:
+            self._seeding = asyncio.ensure_future(self.fetch(
+                "SELECT platform, event_id FROM core_processed_events WHERE seen_at >= $1"
+                " ORDER BY seen_at DESC LIMIT $2",
+                int(time.time()) - REPLAY_SEED_SECONDS, _RECENT_EVENTS))
+        seeding = self._seeding
+        try:
+            rows = await asyncio.shield(seeding)
+        except BaseException:
+            if self._seeding is seeding and seeding.done():
+                self._seeding = None  # the database was unreachable: the next event retries
+            raise
+        if not self._seeded:
+            self._seeded = True
+            seen = {(str(row[0]), str(row[1])): None for row in rows[::-1]}
+            seen.update(self._recent)
+            self._recent = seen
 
     def end_event(self, mark: EventMark, *, handled: bool) -> None:
         """Finish an event: a mark no write carried is queued for the next batched commit.

@@ -164,3 +164,19 @@ async def test_a_duplicate_found_by_the_database_rolls_its_write_back(make_bot: 
     assert f"noted {notes_now[0][1][:-1]}" in answers[0] + answers[1]
     # the losing delivery changed nothing, and a later event on either bot still works
     assert await other_chat.deliver("dan", "!notes", "d2") == ["1 notes"]
+
+
+async def test_a_replay_older_than_memory_still_never_applies_twice(make_bot: Any) -> None:
+    """Marks older than the restart's look-back are not in memory: the mark's key decides."""
+    tb, chat = await notes_bot(make_bot)
+    await tb.bot.db.execute(NOTES)
+    assert await chat.deliver("erin", "!note old", "o1") == ["noted old"]
+    assert await chat.deliver("erin", "!notes", "o2") == ["1 notes"]
+    url = url_of(tb)
+    await tb.stop()
+    again, chat2 = await notes_bot(make_bot, storage_url=url)
+    await again.bot.db.execute("UPDATE core_processed_events SET seen_at = seen_at - 3600")
+    assert await chat2.deliver("erin", "!note old", "o1") == []  # its write met the mark
+    assert await rows(again) == [(1, "old!")]
+    # a read-only command this late is answered again (docs/reliability.md): nothing changes
+    assert await chat2.deliver("erin", "!notes", "o2") == ["1 notes"]
