@@ -329,12 +329,12 @@ class Database(abc.ABC):
                 _event_mark.reset(mark.token)
             mark.token = None
         if mark.written or mark.duplicate:
-            return
-        if not handled:
+            pass
+        elif handled:
+            self._marks.append((mark.platform, mark.event_id, mark.seen_at))
+        else:
             self._recent.pop((mark.platform, mark.event_id), None)
-            return
-        self._marks.append((mark.platform, mark.event_id, mark.seen_at))
-        if self._mark_flush is None:
+        if self._mark_flush is None and (self._marks or mark.seen_at >= self._next_prune):
             loop = asyncio.get_running_loop()
             if self.MARK_WINDOW > 0:
                 self._mark_flush = loop.call_later(self.MARK_WINDOW, self._start_mark_flush)
@@ -349,12 +349,12 @@ class Database(abc.ABC):
         task.add_done_callback(self._mark_tasks.discard)
 
     async def _flush_marks(self) -> None:
-        """One batched write of the queued marks (and the hourly prune); failures only logged."""
+        """One batched write of the queued marks and, hourly, of the prune; failures logged."""
         marks, self._marks = self._marks, []
-        if not marks:
-            return
         now = int(time.time())
         prune = now >= self._next_prune
+        if not marks and not prune:
+            return
         if prune:
             self._next_prune = now + _PRUNE_INTERVAL_SECONDS
 
@@ -370,6 +370,8 @@ class Database(abc.ABC):
             await self.atomic(op)
         except StorageError as exc:  # the events were handled; a replay may answer twice
             log.warning("de-dup marks of %d read-only event(s) not written: %s", len(marks), exc)
+            if prune:
+                self._next_prune = 0.0
 
     async def _settle_marks(self) -> None:
         """Before closing: write the marks still queued and wait for those being written."""

@@ -287,6 +287,22 @@ async def test_read_only_events_are_marked_in_one_batch_and_failures_forgotten(
     await db.close()  # writes the queued mark before closing
 
 
+async def test_events_that_write_still_prune_old_marks(db: Database) -> None:
+    await db.execute(ITEMS)
+    await db.execute("INSERT INTO core_processed_events (platform, event_id, seen_at)"
+                     " VALUES ('discord', 'ancient', $1)", int(time.time()) - 8 * 24 * 3600)
+    db._next_prune = 0  # due (normally at most once an hour)
+    mark = await db.begin_event("discord", "w")
+    assert mark is not None
+    await db.execute("INSERT INTO items (id, v) VALUES (1, 1)")
+    db.end_event(mark, handled=True)
+    for _ in range(200):
+        if await db.fetchval("SELECT count(*) FROM core_processed_events") == 1:
+            break
+        await asyncio.sleep(0.01)
+    assert [r[0] for r in await db.fetch("SELECT event_id FROM core_processed_events")] == ["w"]
+
+
 async def test_a_second_delivery_rolls_back_on_the_mark(db_url: str, db: Database) -> None:
     """Two processes (two Database objects) pass the check at once: the later write fails."""
     await db.execute(ITEMS)
