@@ -252,7 +252,7 @@ class Hooks:
                 value = _invoke(function, takes, impl, kwargs)
                 if value is not None and _awaitable(value):
                     value = await self._await(value, self.timeout)
-            except asyncio.CancelledError:
+            except (asyncio.CancelledError, DuplicateEvent):
                 raise
             except Exception:
                 # Fail closed: a broken check must not let a command or permission through.

@@ -7,7 +7,10 @@ messages under ids the test chooses, so a test can replay one (docs/reliability.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
+
+import pytest
 
 from bot import hookimpl
 from bot.adapters.local import LocalAdapter
@@ -16,6 +19,7 @@ from bot.model import IncomingMessage, MessageRef
 from bot.testing import TestBot
 
 NOTES = "CREATE TABLE replay_notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)"
+CHAT = "CREATE TABLE replay_chat (event TEXT NOT NULL, text TEXT NOT NULL)"
 MARKS = "SELECT count(*) FROM core_processed_events WHERE platform = $1 AND event_id = $2"
 seen_marks: list[tuple[str, int]] = []  # (when, marks of the command's own event)
 gate: asyncio.Barrier | None = None  # when set, !note waits there between its reads and writes
@@ -54,6 +58,14 @@ class NotesPlugin:
     def register_commands(self, bot: object) -> list[object]:
         return [note, notes]
 
+    @hookimpl
+    async def on_message(self, bot: Any, message: IncomingMessage) -> None:
+        """Chat lines are stored too: a listener's write carries the mark like a command's."""
+        if gate is not None:
+            await gate.wait()
+        await bot.db.execute("INSERT INTO replay_chat (event, text) VALUES ($1, $2)",
+                             message.ref.id, message.text)
+
 
 class ReplayChat(LocalAdapter):
     """The in-memory chat, de-duplicating like a real platform, with ids chosen by the test."""
@@ -76,6 +88,7 @@ async def notes_bot(make_bot: Any, storage_url: str | None = None) -> tuple[Test
     if storage_url is not None:
         kwargs["storage_url"] = storage_url
     tb = await make_bot(**kwargs)
+    await tb.bot.db.execute(CHAT.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS"))
     return tb, chat
 
 
@@ -180,3 +193,21 @@ async def test_a_replay_older_than_memory_still_never_applies_twice(make_bot: An
     assert await rows(again) == [(1, "old!")]
     # a read-only command this late is answered again (docs/reliability.md): nothing changes
     assert await chat2.deliver("erin", "!notes", "o2") == ["1 notes"]
+
+
+async def test_a_listener_meeting_the_mark_is_dropped_quietly(
+    make_bot: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """on_message on two bots at once: one line stored, and no "hook failed" in the logs."""
+    global gate
+    tb, chat = await notes_bot(make_bot)
+    _other, other_chat = await notes_bot(make_bot, storage_url=url_of(tb))
+    gate = asyncio.Barrier(2)
+    try:
+        await asyncio.gather(chat.deliver("fay", "hello there", "c1"),
+                             other_chat.deliver("fay", "hello there", "c1"))
+    finally:
+        gate = None
+    found = await tb.bot.db.fetch("SELECT event, text FROM replay_chat")
+    assert [(r["event"], r["text"]) for r in found] == [("c1", "hello there")]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
