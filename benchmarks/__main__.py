@@ -1,11 +1,11 @@
-"""The issue-16 figures in one table: `python -m benchmarks [--seconds 2] [--runs 2]`.
+"""The issue-16 figures in one table: `python -m benchmarks [--seconds 2] [--runs 2] [--loop uvloop]`.
 
 Per run, in this order so that machine drift hits every figure alike: the ceilings (A: stdlib
 sqlite3 one transaction per transfer; C(3): group commit with the whole batch one call into a
 writer thread, 100 coroutines — benchmarks/ceilings.py), durable tips from 100 members with all
 built-in plugins (benchmarks/tips.py), then `!balance` from 100 concurrent members and idle
 `!ping` one at a time (benchmarks/dispatch.py). Ruche runs through the platform-like adapter of
-benchmarks/_platform.py: the durable de-dup write of every event and the platform's reply
+benchmarks/_platform.py: the de-dup check and mark of every event and the platform's reply
 rendering. Targets are those of PERFORMANCE.md. The CPU budgets (90 µs per tip, 60 µs per
 read-only command, event loop + writer thread) hold on a CPU whose C(3) ceiling is 41,000/s;
 C(3) is bound by one GIL, so there it spends about 1/41,000 s of CPU per transfer, and the
@@ -144,7 +144,8 @@ async def run(args: argparse.Namespace) -> None:
           f"÷ {REFERENCE_CPU_US:.1f})."
           f"\nCPU µs per command by thread — tip: {split(tip_runs)}; !balance: {split(reads)}; "
           f"idle !ping: {split(idles)}."
-          f"\nRuche through the {args.platform} adapter with the durable de-dup write; "
+          f"\nRuche through the {args.platform} adapter with the de-dup check and mark, "
+          f"{args.loop} event loop; "
           f"{args.runs} run(s) × {args.seconds:g} s; load average before "
           f"{args.load_before:.2f}, after {os.getloadavg()[0]:.2f}; peak RSS {rss_mb():.0f} MB."
           f"\nCPU {cpu_model()} ({os.cpu_count()} cores); python {sys.version.split()[0]}; "
@@ -159,9 +160,16 @@ def main() -> None:
     parser.add_argument("--sync", default="FULL")
     parser.add_argument("--platform", choices=PLATFORMS, default="discord",
                         help="whose reply rendering the benchmark adapter pays")
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio",
+                        help="event loop (uvloop is not a dependency: install it to compare)")
     args = parser.parse_args()
     args.load_before = os.getloadavg()[0]
-    asyncio.run(run(args))
+    if args.loop == "uvloop":
+        import uvloop  # type: ignore[import-not-found, unused-ignore]
+
+        uvloop.run(run(args))
+    else:
+        asyncio.run(run(args))
 
 
 if __name__ == "__main__":

@@ -1,11 +1,12 @@
 """A benchmark chat that pays per message what the Discord and Matrix adapters pay, minus the network.
 
 The in-memory `LocalAdapter` sets `dedupe_events = False` (its ids are never replayed), so the
-dispatcher skips the durable de-dup mark (`Dispatcher._fresh` → `db.mark_event`) that every
-Discord and Matrix event costs, and it "sends" a reply by appending a `SentMessage` to a list.
+dispatcher skips the de-dup check and mark (`Dispatcher._fresh` → `db.begin_event`, the mark
+riding on the event's first write or a batched commit) that every Discord and Matrix event
+costs, and it "sends" a reply by appending a `SentMessage` to a list.
 `PlatformAdapter` keeps the local room (names as users, `say()`) but:
-- de-duplicates like the real adapters (`dedupe_events = True`): every event id is marked in the
-  database through whatever path the dispatcher uses for it;
+- de-duplicates like the real adapters (`dedupe_events = True`): every event id is checked and
+  marked in the database through whatever path the dispatcher uses for it;
 - renders and serialises each reply as the chosen platform does before its HTTP request:
   `discord` — the adapter's own split/buttons/hints (`bot.adapters.discord`) and discord.py's
   message payload (`handle_message_parameters`, nonce, message reference) encoded to JSON;
@@ -40,7 +41,7 @@ SERVER = "bench.invalid"
 
 
 class PlatformAdapter(LocalAdapter):
-    """The local room, with the durable de-dup mark and a platform's reply rendering."""
+    """The local room, with the de-dup check and mark and a platform's reply rendering."""
 
     dedupe_events = True  # what DiscordAdapter and MatrixAdapter declare
 
@@ -105,7 +106,8 @@ class PlatformAdapter(LocalAdapter):
         return encode
 
     def _matrix_aliases(self) -> dict[str, str]:
-        """`@Display Name` → user id of the room's members, rebuilt per send like the adapter."""
+        """`@Display Name` → user id of the room's members, built per send that needs it, as the
+        adapter does (`render.room_text_content`)."""
         seen: dict[str, str | None] = {}
         for uid, name in self._members.items():
             full = f"@{uid}:{SERVER}"
@@ -115,12 +117,9 @@ class PlatformAdapter(LocalAdapter):
 
     def _matrix_encode(self, text: str, reply_to: MessageRef | None,
                        message: OutgoingMessage | None) -> bytes:
-        from bot.adapters.matrix.render import text_content, with_relations
+        from bot.adapters.matrix.render import room_text_content, with_relations
 
-        aliases = self._matrix_aliases()
-        pills = {user: name for name, user in aliases.items()}
-        content = with_relations(text_content(text, msgtype="m.notice", pills=pills,
-                                              aliases=aliases),
+        content = with_relations(room_text_content(text, self._matrix_aliases),
                                  reply_to=f"${reply_to.id}" if reply_to is not None else None)
         return json.dumps(content, ensure_ascii=False).encode()
 

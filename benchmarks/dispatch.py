@@ -1,7 +1,7 @@
 """Command pipeline benchmark: trivial, read-only and writing commands through router + hooks,
 as members on Discord or Matrix get them, against ceilings measured in the same run.
 
-Ruche's whole path: a `PlatformAdapter` (benchmarks/_platform.py: the durable de-dup mark of
+Ruche's whole path: a `PlatformAdapter` (benchmarks/_platform.py: the de-dup check and mark of
 every event, the platform's reply rendering and serialisation, no network) → dispatcher → member
 lookup → router → permission + hooks → command → reply. Commands: `!hit` (one durable INSERT
 through `db.execute`), `!balance` (read-only, the tips plugin) and `!ping` (no database work of
@@ -205,7 +205,7 @@ async def main() -> None:
             rows.append(_row(f"Ruche !ping (no write of its own), {who}", runs["ping"], top,
                              runs["idle ping"]))
     print(table(HEADERS, rows))
-    print(f"\nRuche through the {args.platform} adapter with the durable de-dup write, "
+    print(f"\nRuche through the {args.platform} adapter with the de-dup check and mark, "
           f"{'all built-in plugins' if args.plugins == 'all' else 'core + tips only'}. CPU per "
           f"command by thread (for aiosqlite, loop = every thread); one run × {args.seconds:g} s "
           f"per row.\npeak RSS: {rss_mb():.0f} MB; python "

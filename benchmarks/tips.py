@@ -2,7 +2,7 @@
 against the ledger-write ceilings measured in the same run.
 
 Ruche: `!tip @x 1` typed by 100 concurrent members into a `PlatformAdapter` (benchmarks/
-_platform.py: the durable de-dup mark of every event and the platform's reply rendering and
+_platform.py: the de-dup check and mark of every event and the platform's reply rendering and
 serialisation, no network) → dispatcher → member lookup → router → permission and hooks →
 converters → tips service (validate hook, one atomic op: daily-cap bookkeeping, entry, guarded
 debit, credit, week/month counters) → group commit in the SQLite writer thread

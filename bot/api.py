@@ -46,7 +46,7 @@ from bot.commands.builtin import describe
 from bot.config import Secret
 from bot.config.limits import limited, operator_only
 from bot.durations import format_duration, parse_duration
-from bot.errors import StartupError
+from bot.errors import DuplicateEvent, StartupError
 from bot.hooks import HookCallStyleError
 from bot.i18n import Text, plural_translatable, translatable
 from bot.model import (
@@ -95,6 +95,7 @@ __all__ = [
     "Converter",
     "Database",
     "DatabaseUnavailable",
+    "DuplicateEvent",
     "Duration",
     "Group",
     "HookCallStyleError",

@@ -10,7 +10,7 @@ from bot.commands.context import Context
 from bot.commands.router import unavailable_text
 from bot.i18n import translatable
 from bot.model import IncomingMessage, MemberJoin, OutgoingMessage, ReactionEvent
-from bot.storage.db import DatabaseUnavailable, unavailable_cause
+from bot.storage.db import DatabaseUnavailable, DuplicateEvent, EventMark, unavailable_cause
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -48,26 +48,43 @@ class Dispatcher:
         except TimeoutError:
             log.warning("shutdown: %d event(s) still running after %.0fs", self._inflight, grace)
 
-    async def _fresh(self, platform: str, event_id: str) -> bool:
+    async def _fresh(self, platform: str, event_id: str) -> EventMark | bool:
+        """False for a replayed event; else its pending de-dup mark (True: not de-duplicated).
+
+        No durable write here: the mark commits with the event's first write, or batched
+        later for an event that writes nothing (docs/reliability.md, "Replayed events")."""
         adapter = self.bot.adapters.get(platform)
         if adapter is None or not getattr(adapter, "dedupe_events", True) or not event_id:
             return True
-        return await self.bot.db.mark_event(platform, event_id)
+        return await self.bot.db.begin_event(platform, event_id) or False
+
+    def _settle(self, mark: EventMark | bool, handled: bool) -> None:
+        """The event is done: its mark, if no write carried it, goes to a batched commit."""
+        if isinstance(mark, EventMark):
+            mark.db.end_event(mark, handled=handled)
 
     async def message(self, msg: IncomingMessage) -> None:
         """A message: bots ignored, replays dropped, commands routed, the rest to on_message."""
         if not self.accepting or msg.author.is_bot:
             return
         self._enter()
+        fresh: EventMark | bool = False
+        handled = False
         try:
-            if await self._fresh(msg.ref.platform, msg.ref.id):
+            fresh = await self._fresh(msg.ref.platform, msg.ref.id)
+            if fresh:
                 await self._route(msg, "message")
+            handled = True
+        except DuplicateEvent:
+            handled = True  # a concurrent delivery of the same event got there first
         except Exception as exc:
             unavailable = unavailable_cause(exc)
             if unavailable is None:
+                handled = True
                 raise
             await self._unreachable(msg, unavailable)
         finally:
+            self._settle(fresh, handled)
             self._leave()
 
     async def _unreachable(self, msg: IncomingMessage, exc: DatabaseUnavailable) -> None:
@@ -115,20 +132,27 @@ class Dispatcher:
         if not self.accepting or event.user.is_bot:
             return
         self._enter()
+        fresh: EventMark | bool = False
+        handled = False
         try:
-            await self._reaction(event)
+            fresh = await self._fresh(event.message.platform, event.event_id)
+            if fresh:
+                await self._reaction(event)
+            handled = True
+        except DuplicateEvent:
+            handled = True
         except Exception as exc:
             if unavailable_cause(exc) is None:
+                handled = True
                 raise
             log.warning("reaction dropped: database unreachable", exc_info=exc,
                         extra={"platform": event.message.platform})
         finally:
+            self._settle(fresh, handled)
             self._leave()
 
     async def _reaction(self, event: ReactionEvent) -> None:
-        """De-duplicate, then a click (button reaction) or an on_reaction event."""
-        if not await self._fresh(event.message.platform, event.event_id):
-            return
+        """A fresh reaction: a click (button reaction) or an on_reaction event."""
         community = self.bot.communities.for_room(event.room)
         if event.added:
             command = await self.bot.button_reactions.command_for(event)

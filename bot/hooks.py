@@ -11,7 +11,7 @@ from typing import Any, Literal, TypeAlias, TypeVar, overload
 
 import pluggy
 
-from bot.errors import StartupError
+from bot.errors import DuplicateEvent, StartupError
 
 log = logging.getLogger("ruche.hooks")
 
@@ -229,6 +229,8 @@ class Hooks:
                 value = _invoke(function, takes, impl, kwargs)
                 if value is not None and _awaitable(value):
                     value = await self._await(value, self.timeout)
+            except DuplicateEvent:
+                raise
             except Exception:
                 log.exception("hook %s failed in plugin %s", name, self._plugin_name(impl))
                 if name.startswith("register_"):
@@ -253,7 +255,7 @@ class Hooks:
                 value = _invoke(function, takes, impl, kwargs)
                 if value is not None and _awaitable(value):
                     value = await self._await(value, self.timeout)
-            except asyncio.CancelledError:
+            except (asyncio.CancelledError, DuplicateEvent):
                 raise
             except Exception:
                 # Fail closed: a broken check must not let a command or permission through.
@@ -282,8 +284,8 @@ class Hooks:
                 # A listener that did its work synchronously returns None: nothing to await.
                 if value is not None and _awaitable(value):
                     await self._await(value, self.timeout if _timeout is None else _timeout)
-            except asyncio.CancelledError:
-                raise
+            except (asyncio.CancelledError, DuplicateEvent):
+                raise  # a duplicate: the event was handled already, its other listeners too
             except Exception as exc:
                 if name == "startup" and isinstance(exc, StartupError):
                     raise  # the plugin cannot run as configured: `ruche run` stops, one line

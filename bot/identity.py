@@ -44,15 +44,17 @@ class Identity:
             return Member(cached[0], community.id, cached[1], role, cached[2], platform_roles,
                           where)
         if cached is None or cached[1] != user.name:
-            try:
-                member_id = await self.bot.db.atomic(
-                    lambda tx: self._get_or_create(tx, user, community.id)
-                )
-            except IntegrityError:
-                # Two first messages raced (PostgreSQL runs ops concurrently): the other won.
-                member_id = await self.bot.db.atomic(
-                    lambda tx: self._get_or_create(tx, user, community.id)
-                )
+            # Idempotent upkeep: the event's de-dup mark waits for the command's own write.
+            with self.bot.db.unmarked():
+                try:
+                    member_id = await self.bot.db.atomic(
+                        lambda tx: self._get_or_create(tx, user, community.id)
+                    )
+                except IntegrityError:
+                    # Two first messages raced (PostgreSQL runs ops concurrently): the other won.
+                    member_id = await self.bot.db.atomic(
+                        lambda tx: self._get_or_create(tx, user, community.id)
+                    )
             name = user.name or (await self.names([member_id])).get(member_id, user.id)
             cached = (member_id, name, user.is_bot)
             if len(self._cache) >= CACHE_LIMIT:

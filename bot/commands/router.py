@@ -20,7 +20,7 @@ from bot.commands.model import Command, Group
 from bot.commands.names import command_keys, fold, local_path, local_usage
 from bot.commands.parser import tokenize
 from bot.i18n import Text, translatable
-from bot.storage.db import DatabaseUnavailable, unavailable_cause
+from bot.storage.db import DatabaseUnavailable, DuplicateEvent, unavailable_cause
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -149,6 +149,8 @@ class CommandRouter:
             await self.bot.hooks.notify("on_command_error", ctx=ctx, command=cmd, error=exc,
                                         _skip=self.bot.switches.disabled(ctx.community.id))
             return
+        except DuplicateEvent:
+            raise  # another delivery of this event already ran it: the dispatcher drops it
         except Exception as exc:
             plugin = cmd.domain if cmd else "core"
             name = cmd.qualified_name if cmd else body[:40]

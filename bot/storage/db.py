@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import abc
+import asyncio
+import contextlib
 import contextvars
 import functools
+import logging
 import os
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol, TypeVar
+
+from bot.errors import DuplicateEvent
 
 T = TypeVar("T")
 
@@ -18,6 +23,14 @@ EVENT_RETENTION_SECONDS = 7 * 24 * 3600
 """How long `mark_event` remembers an event id: platforms redeliver within minutes, not weeks."""
 
 _PRUNE_INTERVAL_SECONDS = 3600
+_RECENT_EVENTS = 16_384
+"""Event ids remembered in memory (a few MB at most): every replay check is a lookup there."""
+
+REPLAY_SEED_SECONDS = 600
+"""Marks of the last ten minutes are loaded into memory before the first event: the replays
+that follow a restart (a Matrix sync token saved after the events it covered) come then."""
+
+log = logging.getLogger("ruche.storage")
 
 CORE_DDL = (
     "CREATE TABLE IF NOT EXISTS core_processed_events ("
@@ -74,6 +87,56 @@ class DatabaseTooNew(StorageError):
         self.namespace = namespace
         self.db_version = db_version
         self.code_version = code_version
+
+
+_MARK_SQL = (
+    "INSERT INTO core_processed_events (platform, event_id, seen_at)"
+    " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+)
+
+
+class EventMark:
+    """The de-dup mark of the event being handled, waiting to ride on its first write.
+
+    `Database.begin_event` puts it in a context variable; the first `atomic`, `execute`,
+    `executemany`, write `fetch` or `transaction` of the same task (and of tasks it starts)
+    inserts it in that write's own transaction, so a writing command and its mark commit
+    together (exactly once). An event that never wrote gets its mark in a later batched
+    commit (`Database.end_event`)."""
+
+    __slots__ = ("claiming", "db", "duplicate", "event_id", "open", "platform", "seen_at",
+                 "token", "written")
+
+    def __init__(self, db: Database, platform: str, event_id: str, seen_at: int) -> None:
+        self.db = db
+        self.platform = platform
+        self.event_id = event_id
+        self.seen_at = seen_at
+        self.open = True  # still handling the event: its writes may carry the mark
+        self.claiming = False  # a write carrying the mark is under way
+        self.written = False  # the mark committed with a write
+        self.duplicate = False  # a write found the mark already there
+        self.token: contextvars.Token[EventMark | None] | None = None
+
+    def wrap(self, op: Callable[[Tx], Awaitable[T]]) -> Callable[[Tx], Awaitable[T]]:
+        """`op` preceded, in its transaction, by the mark's INSERT; a mark already there refuses."""
+
+        async def marked(tx: Tx) -> T:
+            await self.insert(tx)
+            return await op(tx)
+
+        return marked
+
+    async def insert(self, tx: Tx) -> None:
+        """Insert the mark in `tx`, or raise DuplicateEvent if another delivery already did."""
+        if await tx.execute(_MARK_SQL, self.platform, self.event_id, self.seen_at) != 1:
+            self.duplicate = True
+            raise DuplicateEvent(f"{self.platform} event {self.event_id} was already handled")
+
+
+_event_mark: contextvars.ContextVar[EventMark | None] = contextvars.ContextVar(
+    "ruche_storage_event_mark", default=None
+)
 
 
 class Row(Protocol):
@@ -133,8 +196,18 @@ class Database(abc.ABC):
     dialect: str
     url_for_display: str
 
+    #: Seconds read-only events' marks wait to share one commit (0: the next loop iteration;
+    #: SQLite's writer then folds them into its next group commit anyway).
+    MARK_WINDOW = 0.0
+
     def __init__(self) -> None:
         self._next_prune = 0.0
+        self._recent: dict[tuple[str, str], None] = {}
+        self._marks: list[tuple[str, str, int]] = []
+        self._mark_flush: asyncio.TimerHandle | asyncio.Handle | None = None
+        self._mark_tasks: set[asyncio.Task[None]] = set()
+        self._seeded = False
+        self._seeding: asyncio.Future[list[Row]] | None = None
 
     # --- reads and single statements ---------------------------------------------------
     @abc.abstractmethod
@@ -200,6 +273,143 @@ class Database(abc.ABC):
             return inserted == 1
 
         return await self.atomic(op)
+
+    # --- de-duplication of platform events, written with the event's first write ------------
+    async def begin_event(self, platform: str, event_id: str) -> EventMark | None:
+        """Start handling a platform event: None if it was seen already, else its pending mark.
+
+        Costs no database work: a duplicate is caught in memory, which holds the last
+        _RECENT_EVENTS event ids, seeded before the first event with the marks of the last
+        REPLAY_SEED_SECONDS (replays after a restart). The returned mark rides on the event's
+        first write, whose INSERT refuses a duplicate that memory missed (a second process, a
+        replay older than memory); `end_event` must follow, in the same task."""
+        if not self._seeded:
+            await self._seed_recent()
+        key = (platform, event_id)
+        recent = self._recent
+        if key in recent:
+            return None
+        recent[key] = None
+        if len(recent) > _RECENT_EVENTS:
+            del recent[next(iter(recent))]
+        mark = EventMark(self, platform, event_id, int(time.time()))
+        mark.token = _event_mark.set(mark)
+        return mark
+
+    async def _seed_recent(self) -> None:
+        """Once, before the first event: remember the marks of the last few minutes."""
+        if self._seeding is None:
+            self._seeding = asyncio.ensure_future(self.fetch(
+                "SELECT platform, event_id FROM core_processed_events WHERE seen_at >= $1"
+                " ORDER BY seen_at DESC LIMIT $2",
+                int(time.time()) - REPLAY_SEED_SECONDS, _RECENT_EVENTS))
+        seeding = self._seeding
+        try:
+            rows = await asyncio.shield(seeding)
+        except BaseException:
+            if self._seeding is seeding and seeding.done():
+                self._seeding = None  # the database was unreachable: the next event retries
+            raise
+        if not self._seeded:
+            self._seeded = True
+            seen = {(str(row[0]), str(row[1])): None for row in rows[::-1]}
+            seen.update(self._recent)
+            self._recent = seen
+
+    def end_event(self, mark: EventMark, *, handled: bool) -> None:
+        """Finish an event: a mark no write carried is queued for the next batched commit.
+
+        `handled` False (the event failed before doing what it does, e.g. the database was
+        unreachable) forgets it instead, so a redelivery is handled. A read-only event whose
+        batched mark is lost to a crash may thus be answered twice; a writing one never
+        applies twice, its mark being in its first write's transaction."""
+        mark.open = False
+        if mark.token is not None:
+            with contextlib.suppress(ValueError):  # reset from another context: leave it
+                _event_mark.reset(mark.token)
+            mark.token = None
+        if mark.written or mark.duplicate:
+            pass
+        elif handled:
+            self._marks.append((mark.platform, mark.event_id, mark.seen_at))
+        else:
+            self._recent.pop((mark.platform, mark.event_id), None)
+        if self._mark_flush is None and (self._marks or mark.seen_at >= self._next_prune):
+            loop = asyncio.get_running_loop()
+            if self.MARK_WINDOW > 0:
+                self._mark_flush = loop.call_later(self.MARK_WINDOW, self._start_mark_flush)
+            else:
+                self._mark_flush = loop.call_soon(self._start_mark_flush)
+
+    def _start_mark_flush(self) -> None:
+        """Write the queued marks in one commit, as a task of its own."""
+        self._mark_flush = None
+        task = asyncio.ensure_future(self._flush_marks())
+        self._mark_tasks.add(task)
+        task.add_done_callback(self._mark_tasks.discard)
+
+    async def _flush_marks(self) -> None:
+        """One batched write of the queued marks and, hourly, of the prune; failures logged."""
+        marks, self._marks = self._marks, []
+        now = int(time.time())
+        prune = now >= self._next_prune
+        if not marks and not prune:
+            return
+        if prune:
+            self._next_prune = now + _PRUNE_INTERVAL_SECONDS
+
+        async def op(tx: Tx) -> None:
+            await tx.executemany(_MARK_SQL, marks)
+            if prune:
+                await tx.execute(
+                    "DELETE FROM core_processed_events WHERE seen_at < $1",
+                    now - EVENT_RETENTION_SECONDS,
+                )
+
+        try:
+            await self.atomic(op)
+        except StorageError as exc:  # the events were handled; a replay may answer twice
+            log.warning("de-dup marks of %d read-only event(s) not written: %s", len(marks), exc)
+            if prune:
+                self._next_prune = 0.0
+
+    async def _settle_marks(self) -> None:
+        """Before closing: write the marks still queued and wait for those being written."""
+        if self._mark_flush is not None:
+            self._mark_flush.cancel()
+            self._mark_flush = None
+        await self._flush_marks()
+        if self._mark_tasks:
+            await asyncio.wait(list(self._mark_tasks))
+
+    def _claimable(self) -> EventMark | None:
+        """The current event's mark if this write must carry it (nothing else is carrying it)."""
+        mark = _event_mark.get()
+        if mark is None or mark.db is not self or not mark.open or mark.written:
+            return None
+        if mark.duplicate:
+            raise DuplicateEvent(f"{mark.platform} event {mark.event_id} was already handled")
+        return None if mark.claiming else mark
+
+    async def _carrying(self, mark: EventMark, write: Awaitable[T]) -> T:
+        """Await a write that carries `mark`; on success the mark is committed with it."""
+        mark.claiming = True
+        try:
+            value = await write
+        finally:
+            mark.claiming = False
+        mark.written = True
+        return value
+
+    @contextlib.contextmanager
+    def unmarked(self) -> Iterator[None]:
+        """Writes in this block do not carry the event's mark: idempotent upkeep (a member's
+        first registration) must not stand in for the command's own write."""
+        token = _event_mark.set(None)
+        try:
+            yield
+        finally:
+            _event_mark.reset(token)
 
     # --- helpers for backends ------------------------------------------------------------
     def _check_not_in_own_transaction(self) -> None:
@@ -306,6 +516,8 @@ __all__ = [
     "Database",
     "DatabaseTooNew",
     "DatabaseUnavailable",
+    "DuplicateEvent",
+    "EventMark",
     "IntegrityError",
     "Row",
     "StorageError",

@@ -33,6 +33,7 @@ from bot.storage.db import (
     Tx,
     mask_url,
     pg_rowcount,
+    prepare_sqlite,
 )
 
 T = TypeVar("T")
@@ -174,6 +175,7 @@ class PostgresDatabase(Database):
     """asyncpg pool (1–10 connections); see the module docstring for transaction semantics."""
 
     dialect = "postgresql"
+    MARK_WINDOW = 0.002  # read-only events' de-dup marks: one commit per 2 ms, not one each
 
     def __init__(self, url: str, pool: Any) -> None:
         super().__init__()
@@ -223,6 +225,8 @@ class PostgresDatabase(Database):
                 self._idle.set()
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        if not prepare_sqlite(sql)[1] and self._claimable() is not None:
+            return await self.atomic(lambda tx: tx.fetch(sql, *args))
         try:
             with self._call():
                 rows: list[Row] = await self._pool.fetch(sql, *args)
@@ -231,6 +235,8 @@ class PostgresDatabase(Database):
         return rows
 
     async def execute(self, sql: str, *args: Any) -> int:
+        if self._claimable() is not None:
+            return await self.atomic(lambda tx: tx.execute(sql, *args))
         try:
             with self._call():
                 return pg_rowcount(await self._pool.execute(sql, *args))
@@ -238,15 +244,26 @@ class PostgresDatabase(Database):
             raise _error(exc, writing=True) from exc
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        batch = list(rows)
+        if self._claimable() is not None:
+            await self.atomic(lambda tx: tx.executemany(sql, batch))
+            return
         try:
             with self._call():
-                await self._pool.executemany(sql, list(rows))
+                await self._pool.executemany(sql, batch)
         except _DRIVER_ERRORS as exc:
             raise _error(exc, writing=True) from exc
 
     async def atomic(self, op: Callable[[Tx], Awaitable[T]]) -> T:
-        """Run `op(tx)` in one transaction, re-running it after a deadlock."""
+        """Run `op(tx)` in one transaction, re-running it after a deadlock.
+
+        The first write of a platform event also inserts the event's de-dup mark in `op`'s
+        transaction (db.EventMark); a concurrent second delivery waits on the mark's key, then
+        finds it and rolls back."""
         with self._call():
+            mark = self._claimable()
+            if mark is not None:
+                return await self._carrying(mark, self._atomic(mark.wrap(op)))
             return await self._atomic(op)
 
     async def _atomic(self, op: Callable[[Tx], Awaitable[T]]) -> T:
@@ -265,13 +282,24 @@ class PostgresDatabase(Database):
     async def transaction(self) -> AsyncIterator[Tx]:
         """Exclusive against every other transaction() and atomic(), as on SQLite."""
         with self._call():
-            async with self._connection(_BEGIN_EXCLUSIVE) as tx:
-                guard = ExclusiveGuard(self)
-                token = self._enter_exclusive(guard)
-                try:
-                    yield tx
-                finally:
-                    self._exit_exclusive(guard, token)
+            mark = self._claimable()
+            if mark is not None:
+                mark.claiming = True
+            try:
+                async with self._connection(_BEGIN_EXCLUSIVE) as tx:
+                    guard = ExclusiveGuard(self)
+                    token = self._enter_exclusive(guard)
+                    try:
+                        if mark is not None:  # the event's de-dup mark commits with this tx
+                            await mark.insert(tx)
+                        yield tx
+                    finally:
+                        self._exit_exclusive(guard, token)
+            finally:
+                if mark is not None:
+                    mark.claiming = False
+            if mark is not None:
+                mark.written = True
 
     @contextlib.asynccontextmanager
     async def _connection(self, begin: str) -> AsyncIterator[Tx]:
@@ -319,7 +347,10 @@ class PostgresDatabase(Database):
         raise StorageError("use pg_dump to back up a PostgreSQL database")
 
     async def close(self) -> None:
-        """Wait for borrowed connections to come back, then close the pool; idempotent."""
+        """Write the queued de-dup marks, wait for borrowed connections to come back, then
+        close the pool; idempotent."""
+        if self._closing is None:
+            await self._settle_marks()
         if self._closing is None:
             self._closing = asyncio.ensure_future(self._close())
         await asyncio.shield(self._closing)

@@ -369,23 +369,38 @@ class SqliteDatabase(Database):
         return job.fut
 
     async def atomic(self, op: Callable[[Tx], Awaitable[T]]) -> T:
-        """Run `op(tx)` on the writer thread in the next group commit; returns after COMMIT."""
+        """Run `op(tx)` on the writer thread in the next group commit; returns after COMMIT.
+
+        The first write of a platform event also inserts the event's de-dup mark in `op`'s
+        transaction (db.EventMark)."""
+        mark = self._claimable()
+        if mark is not None:
+            job = _AtomicJob(self._loop.create_future(), mark.wrap(op))
+            return cast(T, await self._carrying(mark, self._submit(job)))
         return cast(T, await self._submit(_AtomicJob(self._loop.create_future(), op)))
 
     async def execute(self, sql: str, *args: Any) -> int:
         if sql.lstrip()[:6].upper() == "VACUUM":  # cannot run inside a transaction
             fut = self._submit(_CallJob(self._loop.create_future(), lambda c: _vacuum(c, sql)))
             return cast(int, await fut)
+        if self._claimable() is not None:
+            return await self.atomic(lambda tx: tx.execute(sql, *args))
         return cast(
             int, await self._submit(_StatementJob(self._loop.create_future(), sql, args, False))
         )
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        await self._submit(_ManyJob(self._loop.create_future(), sql, list(rows)))
+        batch = list(rows)
+        if self._claimable() is not None:
+            await self.atomic(lambda tx: tx.executemany(sql, batch))
+            return
+        await self._submit(_ManyJob(self._loop.create_future(), sql, batch))
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         """Reads go to a reader thread; writes (INSERT … RETURNING) and ":memory:" to the writer."""
         if self._readers is None or not prepare_sqlite(sql)[1]:
+            if not prepare_sqlite(sql)[1] and self._claimable() is not None:
+                return await self.atomic(lambda tx: tx.fetch(sql, *args))
             fut = self._submit(_StatementJob(self._loop.create_future(), sql, args, True))
             return cast("list[Row]", await fut)
         return cast("list[Row]", await self._on_reader(_fetch_on, sql, args))
@@ -416,8 +431,12 @@ class SqliteDatabase(Database):
         tx = _ExclusiveTx(self, inbox)
         guard = ExclusiveGuard(self)
         token = self._enter_exclusive(guard)
+        mark = self._claimable()
         end = _COMMIT
         try:
+            if mark is not None:  # the event's de-dup mark commits with this transaction
+                mark.claiming = True
+                await mark.insert(tx)
             yield tx
         except BaseException:
             end = _ROLLBACK
@@ -427,7 +446,13 @@ class SqliteDatabase(Database):
             self._exit_exclusive(guard, token)
             finished = self._loop.create_future()
             inbox.put((end, finished))
-            await finished
+            try:
+                await finished
+            finally:
+                if mark is not None:
+                    mark.claiming = False
+            if mark is not None and end == _COMMIT:
+                mark.written = True
 
     async def backup(self, path: str | os.PathLike[str]) -> None:
         """Online backup API into `path` (written to a temp file, then renamed)."""
@@ -444,6 +469,8 @@ class SqliteDatabase(Database):
         await asyncio.shield(self._closing)
 
     async def _close(self) -> None:
+        if self._serving:
+            await self._settle_marks()
         self._closed = True
         if self._serving:
             fut = self._loop.create_future()

@@ -1,24 +1,28 @@
-"""Prometheus metrics, one registry per bot (tests run several bots in one process)."""
+"""Prometheus metrics, one registry per bot (tests run several bots in one process).
+
+prometheus_client is imported on the first scrape (or dashboard update), not at start: it is
+a tenth of the cold start, and what commands and ledger entries bump are plain counts anyway.
+"""
 
 from __future__ import annotations
 
+import functools
 import time
 from bisect import bisect_left
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
-from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
-from prometheus_client.samples import Sample
-
 from bot.api import BadArgument, CheckFailure, CommandError, UnknownCommand, UserError
 
 if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry, Counter, Gauge
+    from prometheus_client.core import Metric
+
     from bot.api import Bot, Context
 
-#: The classic text format every Prometheus version scrapes.
-CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+#: The classic text format every Prometheus version scrapes (prometheus_client's
+#: CONTENT_TYPE_PLAIN_0_0_4, spelled out so that the web server need not import it at start).
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
                    5.0, 10.0)
 MAX_REASONS = 50  # distinct ledger reasons kept as labels; the rest count as "other"
@@ -67,6 +71,30 @@ class _Tallies:
         return self.metrics.families(samples=True)
 
 
+class _Registry:
+    """The prometheus_client side: registry, gauges and the dashboard counter, made on first use."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Gauge
+
+        self.registry: CollectorRegistry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.open_polls: Gauge = Gauge("ruche_open_polls", "Polls open now, all communities.",
+                                       registry=r)
+        self.adapter_up: Gauge = Gauge("ruche_adapter_connected",
+                                       "1 when the platform adapter is connected.",
+                                       ["platform"], registry=r)
+        self.clients: Gauge = Gauge("ruche_dashboard_clients", "Live dashboard connections.",
+                                    registry=r)
+        self.events: Counter = Counter(
+            "ruche_dashboard_updates",
+            "Updates pushed to live dashboards (one per section change).", registry=r)
+        self.ignored: Counter = Counter(
+            "ruche_ignored_events", "Events from ignored members dropped unanswered, by kind.",
+            ["kind"], registry=r)
+        r.register(_Tallies(metrics))
+
+
 class Metrics:
     """Counters fed by hooks; gauges refreshed when /metrics is scraped.
 
@@ -76,21 +104,6 @@ class Metrics:
     """
 
     def __init__(self) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
-        r = self.registry
-        self.open_polls = Gauge("ruche_open_polls", "Polls open now, all communities.",
-                                registry=r)
-        self.adapter_up = Gauge("ruche_adapter_connected",
-                                "1 when the platform adapter is connected.", ["platform"],
-                                registry=r)
-        self.clients = Gauge("ruche_dashboard_clients", "Live dashboard connections.",
-                             registry=r)
-        self.events = Counter("ruche_dashboard_updates",
-                              "Updates pushed to live dashboards (one per section change).",
-                              registry=r)
-        self.ignored = Counter("ruche_ignored_events",
-                               "Events from ignored members dropped unanswered, by kind.",
-                               ["kind"], registry=r)
         # When each command in flight passed its checks (dropped if it never completes).
         self._started: dict[Context, float] = {}
         # (command, outcome) → [count, created]
@@ -100,7 +113,34 @@ class Metrics:
         # reason → [tokens, entries, created], several reasons may share the "other" list
         self._moved: dict[str, list[float]] = {}
         self._moved_labels: dict[str, list[float]] = {}
-        r.register(_Tallies(self))
+
+    @functools.cached_property
+    def _prometheus(self) -> _Registry:
+        return _Registry(self)
+
+    @property
+    def registry(self) -> CollectorRegistry:
+        return self._prometheus.registry
+
+    @property
+    def open_polls(self) -> Gauge:
+        return self._prometheus.open_polls
+
+    @property
+    def adapter_up(self) -> Gauge:
+        return self._prometheus.adapter_up
+
+    @property
+    def clients(self) -> Gauge:
+        return self._prometheus.clients
+
+    @property
+    def events(self) -> Counter:
+        return self._prometheus.events
+
+    @property
+    def ignored(self) -> Counter:
+        return self._prometheus.ignored
 
     # -- fed by hooks -----------------------------------------------------------------------
 
@@ -139,6 +179,9 @@ class Metrics:
 
     def families(self, *, samples: bool) -> list[Metric]:
         """The command and ledger metrics as prometheus_client would expose its own."""
+        from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+        from prometheus_client.samples import Sample
+
         commands = CounterMetricFamily("ruche_commands",
                                        "Commands handled, by command and outcome.",
                                        labels=["command", "outcome"])
@@ -172,4 +215,6 @@ class Metrics:
             self.open_polls.set(open_polls)
 
     def exposition(self) -> bytes:
+        from prometheus_client import generate_latest
+
         return generate_latest(self.registry)

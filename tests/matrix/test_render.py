@@ -11,10 +11,18 @@ from bot.adapters.matrix.render import (
     poll_end_content,
     poll_start_content,
     reaction_content,
+    room_text_content,
     text_content,
     with_relations,
 )
 from bot.adapters.matrix.translate import PollResponse, parse_poll_start, selection
+
+SAMPLES = [
+    "Pong!", "alice tipped bob 3 BZZ.", "**Balance**: 120 BZZ", "_idea_ #3 `code` here",
+    "see [the wiki](https://x.org/a_b) or https://x.org/*x*", "thanks @Alice Smith and @bob:localhost",
+    "a < b & c\nsecond **line** with @Alice Smith", "```\n@Alice Smith *raw*\n```", "x\x001\x00y",
+    "snake_case_name and 2*3*4", "mail@example.org", "__bold__ *it* `a*b*` @Alice Smith!",
+]
 
 
 def test_plain_text_has_no_html_body() -> None:
@@ -115,3 +123,20 @@ def test_names_are_matched_against_the_room_as_it_is_now() -> None:
     assert mentioned_users("thanks @Member 7 and @Newcomer", shrunk) == ["@new:s"]
     assert mentioned_users("no mention here", grown) == []
     assert "@new:s" not in str(text_content("plain reply", aliases=grown))
+
+
+def test_room_contents_ask_for_names_only_when_a_mention_is_possible() -> None:
+    """The fast paths (no `@`, no Markdown character) render exactly what the full path does."""
+    names = {"Alice Smith": "@alice:localhost", "Bob": "@bob:localhost"}
+    pills = {user: name for name, user in names.items()}
+    asked: list[bool] = []
+
+    def aliases() -> dict[str, str]:
+        asked.append(True)
+        return names
+
+    for text in SAMPLES:
+        asked.clear()
+        assert room_text_content(text, aliases) == text_content(
+            text, pills=pills, aliases=names), text
+        assert bool(asked) == ("@" in text), text

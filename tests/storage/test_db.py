@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
 import pytest
 
-from bot.storage import Database, IntegrityError, StorageError, Tx
+from bot.errors import DuplicateEvent
+from bot.storage import Database, IntegrityError, StorageError, Tx, open_database
 
 ITEMS = "CREATE TABLE items (id INTEGER PRIMARY KEY, v INTEGER NOT NULL CHECK (v >= 0))"
 
@@ -226,6 +228,113 @@ async def test_mark_event_dedups_and_prunes(db: Database) -> None:
         == 0
     )
     assert await db.fetchval("SELECT count(*) FROM core_processed_events") == 4
+
+
+async def test_an_event_mark_rides_on_the_first_write_only(db: Database) -> None:
+    """begin_event → first write carries the mark (any write API) → end_event adds nothing."""
+    await db.execute(ITEMS)
+    marks = "SELECT count(*) FROM core_processed_events WHERE event_id = $1"
+
+    async def event(event_id: str, write: Callable[[], Awaitable[object]]) -> int:
+        mark = await db.begin_event("discord", event_id)
+        assert mark is not None
+        try:
+            with db.unmarked():  # upkeep: does not carry it
+                await db.execute("UPDATE items SET v = v WHERE id = 0")
+            assert await db.fetchval(marks, event_id) == 0
+            await write()
+            return int(await db.fetchval(marks, event_id))
+        finally:
+            db.end_event(mark, handled=True)
+
+    async def in_transaction() -> None:
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO items (id, v) VALUES (5, 1)")
+
+    writes: dict[str, Callable[[], Awaitable[object]]] = {
+        "atomic": lambda: db.atomic(lambda tx: tx.execute("INSERT INTO items VALUES (1, 1)")),
+        "execute": lambda: db.execute("INSERT INTO items (id, v) VALUES (2, 1)"),
+        "executemany": lambda: db.executemany("INSERT INTO items (id, v) VALUES ($1, 1)", [(3,)]),
+        "fetch": lambda: db.fetch("INSERT INTO items (id, v) VALUES (4, 1) RETURNING id"),
+        "transaction": in_transaction,
+    }
+    for name, write in writes.items():
+        assert await event(name, write) == 1, name
+        assert await db.begin_event("discord", name) is None  # a replay is refused at once
+    assert await db.fetchval("SELECT count(*) FROM core_processed_events") == len(writes)
+
+
+async def test_read_only_events_are_marked_in_one_batch_and_failures_forgotten(
+    db: Database,
+) -> None:
+    marks = "SELECT count(*) FROM core_processed_events WHERE platform = 'matrix'"
+    for event_id in ("r1", "r2", "r3"):
+        mark = await db.begin_event("matrix", event_id)
+        assert mark is not None
+        db.end_event(mark, handled=True)
+    assert await db.fetchval(marks) == 0  # queued, not yet written
+    failed = await db.begin_event("matrix", "down")
+    assert failed is not None
+    db.end_event(failed, handled=False)  # e.g. the database was unreachable: redelivery runs
+    for _ in range(200):
+        if await db.fetchval(marks) == 3:
+            break
+        await asyncio.sleep(0.01)
+    assert await db.fetchval(marks) == 3
+    again = await db.begin_event("matrix", "down")
+    assert again is not None
+    db.end_event(again, handled=True)
+    await db.close()  # writes the queued mark before closing
+
+
+async def test_events_that_write_still_prune_old_marks(db: Database) -> None:
+    await db.execute(ITEMS)
+    await db.execute("INSERT INTO core_processed_events (platform, event_id, seen_at)"
+                     " VALUES ('discord', 'ancient', $1)", int(time.time()) - 8 * 24 * 3600)
+    db._next_prune = 0  # due (normally at most once an hour)
+    mark = await db.begin_event("discord", "w")
+    assert mark is not None
+    await db.execute("INSERT INTO items (id, v) VALUES (1, 1)")
+    db.end_event(mark, handled=True)
+    for _ in range(200):
+        if await db.fetchval("SELECT count(*) FROM core_processed_events") == 1:
+            break
+        await asyncio.sleep(0.01)
+    assert [r[0] for r in await db.fetch("SELECT event_id FROM core_processed_events")] == ["w"]
+
+
+async def test_a_second_delivery_rolls_back_on_the_mark(db_url: str, db: Database) -> None:
+    """Two processes (two Database objects) pass the check at once: the later write fails."""
+    await db.execute(ITEMS)
+    other = await open_database(db_url)
+    try:
+        first = await db.begin_event("discord", "twice")
+        second_ready = asyncio.Event()
+
+        async def second() -> None:
+            mark = await other.begin_event("discord", "twice")
+            assert mark is not None  # the first delivery has not written yet
+            second_ready.set()
+            await first_done.wait()
+            try:
+                with pytest.raises(DuplicateEvent):
+                    await other.execute("INSERT INTO items (id, v) VALUES (2, 1)")
+                with pytest.raises(DuplicateEvent):  # and every later write of the event
+                    await other.atomic(lambda tx: tx.execute("INSERT INTO items VALUES (3, 1)"))
+            finally:
+                other.end_event(mark, handled=True)
+
+        first_done = asyncio.Event()
+        task = asyncio.ensure_future(second())
+        await second_ready.wait()
+        assert first is not None
+        await db.execute("INSERT INTO items (id, v) VALUES (1, 1)")
+        db.end_event(first, handled=True)
+        first_done.set()
+        await task
+        assert [r["id"] for r in await db.fetch("SELECT id FROM items")] == [1]
+    finally:
+        await other.close()
 
 
 async def test_close_is_idempotent_and_final(db: Database) -> None:

@@ -31,7 +31,7 @@ from bot.adapters.matrix.render import (
     poll_end_content,
     poll_start_content,
     reaction_content,
-    text_content,
+    room_text_content,
     with_relations,
 )
 from bot.adapters.matrix.store import MatrixStore
@@ -144,9 +144,7 @@ class Sender:
     # -- messages -------------------------------------------------------------------------------
 
     def content(self, room_id: str, text: str) -> dict[str, Any]:
-        aliases = self.aliases(room_id)
-        pills = {user: name for name, user in aliases.items()}
-        return text_content(text, msgtype=self.msgtype, pills=pills, aliases=aliases)
+        return room_text_content(text, lambda: self.aliases(room_id), msgtype=self.msgtype)
 
     async def send_text(self, room_id: str, text: str, *, reply_to: str | None = None,
                         thread_of: str | None = None) -> str:

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.parser import text_string_to_metric_families
 
+from plugins.pulse.metrics import CONTENT_TYPE
 from plugins.pulse.tests.conftest import MakePulse, text_of
 
 TOKEN = "a-long-enough-token-0123"
@@ -219,3 +225,26 @@ async def test_web_config_is_validated(make_pulse: MakePulse) -> None:
     assert "port: must be between 0 and 65535" in report
     assert "bind: expected an IP address" in report
     assert "short" not in report  # a token is never echoed
+
+
+def test_prometheus_client_waits_for_the_first_scrape() -> None:
+    """A bot that starts and answers commands never imports prometheus_client (cold start)."""
+    code = (
+        "import asyncio, sys, tempfile\n"
+        "from pathlib import Path\n"
+        "from bot.testing import make_test_bot\n"
+        "async def main():\n"
+        "    with tempfile.TemporaryDirectory() as d:\n"
+        "        tb = await make_test_bot(Path(d))\n"
+        "        await tb.chat.say('alice', '!ping')\n"
+        "        await tb.chat.say('alice', '!tip @bob 1')\n"
+        "        loaded = 'prometheus_client' in sys.modules\n"
+        "        await tb.stop()\n"
+        "    print(loaded)\n"
+        "asyncio.run(main())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parents[3], timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"
+    assert CONTENT_TYPE == CONTENT_TYPE_PLAIN_0_0_4  # the spelled-out type is the library's
