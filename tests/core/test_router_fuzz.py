@@ -29,6 +29,7 @@ from bot.commands.model import Command, Param
 from bot.model import Role
 from bot.testing import TestBot, make_test_bot
 from plugins.pulse import PulsePlugin
+from plugins.votes import VotesPlugin
 
 EXAMPLES = int(os.environ.get("RUCHE_FUZZ_EXAMPLES", "0")) or 400
 APOLOGY = "Sorry, something went wrong"
@@ -178,6 +179,7 @@ class Outcomes:
 async def snapshot(tb: TestBot) -> dict[str, list[tuple[str, ...]]]:
     """Every row of every table (volatile ones left out), as sorted text tuples."""
     await tb.bot.plugin(PulsePlugin).service.recorder.flush()  # pulse writes its feed in the background
+    await tb.bot.plugin(VotesPlugin).service.live.idle()  # a live tally edit stores its revision
     db = tb.bot.db
     if db.dialect == "sqlite":
         names = [r["name"] for r in await db.fetch(
