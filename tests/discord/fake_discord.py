@@ -334,7 +334,10 @@ class FakeDiscord:
                  "preferred_locale": "en-US", "vanity_url_code": None, "description": None,
                  "banner": None, "max_members": 1000, "premium_subscription_count": 0,
                  "application_id": None, "rules_channel_id": None,
-                 "public_updates_channel_id": None}
+                 "public_updates_channel_id": None, "discovery_splash": None,
+                 "system_channel_flags": 0, "stage_instances": [], "incidents_data": None,
+                 "guild_scheduled_events": [], "soundboard_sounds": [],
+                 "max_video_channel_users": 25}
         self.guilds[guild_id] = guild
         self.add_member(guild_id, self.bot_user)
         return guild
@@ -342,7 +345,8 @@ class FakeDiscord:
     @staticmethod
     def _role(role_id: int, name: str, perms: int, position: int) -> dict[str, Any]:
         return {"id": str(role_id), "name": name, "permissions": str(perms),
-                "position": position, "color": 0, "hoist": False, "managed": False,
+                "position": position, "color": 0, "hoist": False,
+                "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None}, "managed": False,
                 "mentionable": False, "flags": 0, "icon": None, "unicode_emoji": None}
 
     def add_member(self, guild_id: int, user: dict[str, Any], roles: list[int] | None = None,
@@ -626,14 +630,20 @@ class FakeDiscord:
             "attachment_size_limit": 10 * 2**20, "app_permissions": str((1 << 41) - 1),
             "entitlements": [], "authorizing_integration_owners": {"0": str(guild_id or 0)},
             "context": 0 if guild_id else 1,
-            "channel": {"id": str(channel_id), "type": 0 if guild_id else 1},
+            "channel": {"id": str(channel_id), "type": 1,
+                        "recipients": [user], "last_message_id": None},
         }
         if guild_id is not None:
             member = dict(self.members[(guild_id, int(user["id"]))])
             member["permissions"] = str(self.member_perms(guild_id, int(user["id"])))
             payload["guild_id"] = str(guild_id)
+            payload["guild"] = {"id": str(guild_id), "locale": "en-US", "features": []}
             payload["member"] = member
             payload["guild_locale"] = "en-US"
+            known = self.channels.get(channel_id) or {"id": str(channel_id), "type": 0,
+                                                      "guild_id": str(guild_id)}
+            payload["channel"] = {**known, "permissions": str(
+                self.member_perms(guild_id, int(user["id"])))}
         else:
             payload["user"] = user
         if message is not None:
