@@ -106,7 +106,7 @@ async def test_missing_permissions_are_logged_once_and_shown_to_admins(
     alice = fake.person("alice")
     for n in range(1, 4):
         await fake.say(alice, "!count")
-        await fake.wait_for(lambda n=n: rec.counts["count"] == n)  # type: ignore[misc]
+        await fake.wait_for(lambda n=n: rec.counts["count"] == n)
     await fake.wait_for(lambda: len(fake.refused) == 3)
     assert all(r.path == f"/channels/{CHANNEL_ID}/messages" for r in fake.refused)
     errors = discord_errors(caplog)

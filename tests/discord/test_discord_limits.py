@@ -138,7 +138,7 @@ async def test_fake_refuses_an_interaction_answered_after_3_seconds(env: Env) ->
     await fake.dispatch("INTERACTION_CREATE", late.payload)
     await fake.wait_for(lambda: "count 1" in fake.texts())
     assert not late.callbacks  # Discord refused it: 404 Unknown interaction
-    assert [r.path for r in fake.refused][0] == f"/interactions/{late.id}/{late.token}/callback"
+    assert fake.refused[0].path == f"/interactions/{late.id}/{late.token}/callback"
 
 
 async def test_a_command_slower_than_3_seconds_is_deferred_in_time(env: Env) -> None:

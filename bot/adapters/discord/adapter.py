@@ -155,7 +155,7 @@ class DiscordAdapter(BaseAdapter):
                 if self.client.is_closed():
                     return
                 log.warning("discord: connection failed (%s); retrying in %.0fs", exc, delay)
-            except (discord.HTTPException, discord.GatewayNotFound, discord.ConnectionClosed,
+            except (discord.HTTPException, discord.GatewayNotFound,
                     aiohttp.ClientError, OSError) as exc:
                 if self.client.is_closed():
                     return
