@@ -789,7 +789,7 @@ class FakeDiscord:
                                       "retry_after": round(wait, 3), "global": False},
                                      429, headers)
         recorded = Recorded(request.method, path, dict(request.query), body, files,
-                            time.monotonic())
+                            now if limited is not None else time.monotonic())  # bucket time
         self.requests.append(recorded)
         try:
             response = await handler(request)

