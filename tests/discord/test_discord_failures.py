@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from discord_env import BUILTINS, Env, MakeEnv, discord_section
 from discord_recorder import Recorder
-from fake_discord import ADMIN_ROLE_ID, CHANNEL_ID, FakeDiscord
+from fake_discord import ADMIN_ROLE_ID, CHANNEL_ID, GUILD_ID, FakeDiscord
 
 from bot.adapters.discord.adapter import DiscordAdapter
 from bot.testing import make_test_bot
@@ -113,6 +113,11 @@ async def test_missing_permissions_are_logged_once_and_shown_to_admins(
     assert len(errors) == 1, errors  # once, not once per message
     assert str(CHANNEL_ID) in errors[0] and "Send Messages" in errors[0]
     assert "#general" in errors[0]
+    owner = fake.users[int(fake.guilds[GUILD_ID]["owner_id"])]
+    told = int(fake._dm_channel(owner)["id"])
+    await fake.wait_for(lambda: fake.texts(told))
+    assert len(fake.texts(told)) == 1  # the owner can fix it: told once, in a DM
+    assert "#general" in fake.texts(told)[0] and "Send Messages" in fake.texts(told)[0]
     admin = fake.person("ada", roles=[ADMIN_ROLE_ID])
     await fake.say(admin, "!lasterror", channel_id=other)
     shown = await fake.wait_for(lambda: [t for t in fake.texts(other)
@@ -124,3 +129,4 @@ async def test_missing_permissions_are_logged_once_and_shown_to_admins(
     fake.forbidden.add(CHANNEL_ID)  # and it broke again: that is news, reported again
     await fake.say(alice, "!count")
     await fake.wait_for(lambda: len(discord_errors(caplog)) == 2)
+    await fake.wait_for(lambda: len(fake.texts(told)) == 2)

@@ -26,8 +26,10 @@ from bot.adapters.discord.translate import (
     parse_channel,
     parse_mention,
     parse_platform_role,
+    room_ref,
     split_text,
 )
+from bot.i18n import translatable
 from bot.model import MessageRef, OutgoingMessage, Role, RoomRef, UserRef
 
 if TYPE_CHECKING:
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from bot.app import Bot
 
 log = logging.getLogger("ruche.discord")
+_ = translatable("core")
 
 RECONNECT_MAX = 60.0
 STOP_GRACE = 5.0
@@ -74,6 +77,7 @@ class DiscordAdapter(BaseAdapter):
         self._threads: set[str] = set()
         self._runner: asyncio.Task[None] | None = None
         self._refused: set[tuple[str, str]] = set()  # (channel, action) 403s reported
+        self._background: set[asyncio.Task[Any]] = set()
         self._synced = False
         self._client: GatewayClient | None = None
         self._people: People | None = None
@@ -188,6 +192,8 @@ class DiscordAdapter(BaseAdapter):
     async def stop(self) -> None:
         """Let running handlers answer, then close the gateway and the HTTP session."""
         await self.inbound.drain(STOP_GRACE)
+        for task in list(self._background):  # a DM still on its way is not worth waiting for
+            task.cancel()
         if self._client is not None:
             await self._client.close()
         if self._runner is not None:
@@ -322,6 +328,19 @@ class DiscordAdapter(BaseAdapter):
         log.error("discord: the bot may not %s in %s (%s)%s; give its role View Channel, Send "
                   "Messages, Add Reactions and Read Message History there. Messages for that "
                   "channel are dropped until then.", what, name, channel_id, where)
+        if isinstance(guild, discord.Guild) and guild.owner_id is not None:
+            task = asyncio.create_task(self._tell_owner(guild, name, channel_id))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _tell_owner(self, guild: discord.Guild, channel: str, channel_id: str) -> None:
+        """The server owner can fix permissions: a DM in the community's language, if open."""
+        community = self.bot.communities.for_room(room_ref(channel_id, str(guild.id)))
+        text = self.bot.i18n.translate(_(
+            "I may not post in {channel} on {server}: give my role View Channel, Send Messages, "
+            "Add Reactions and Read Message History there. Until then my messages for that "
+            "channel are lost.", channel=channel, server=guild.name), community.locale)
+        await self.send_direct(UserRef(PLATFORM, str(guild.owner_id), ""), OutgoingMessage(text))
 
     async def _thread(self, parent: MessageRef, text: str) -> discord.abc.Messageable:
         """The thread under `parent` (a thread started from a message shares its id).
