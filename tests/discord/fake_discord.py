@@ -1028,6 +1028,7 @@ class FakeDiscord:
         thread = {"id": str(message_id), "type": 11, "name": body.get("name", ""),
                   "parent_id": str(parent), "guild_id": guild, "owner_id": str(BOT_ID),
                   "message_count": 0, "member_count": 1, "rate_limit_per_user": 0,
+                  "total_message_sent": 0,
                   "thread_metadata": {"archived": False, "locked": False,
                                       "auto_archive_duration":
                                           body.get("auto_archive_duration", 1440),

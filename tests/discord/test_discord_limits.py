@@ -76,6 +76,22 @@ async def test_fake_payloads_use_discords_field_names(env: Env) -> None:
                                      message=fake._public(poll))
     check(click.payload, "interactions", "MessageComponentInteraction")
     check(fake._public(poll), "message", "Message")
+    await fake.say(alice, "!discuss")  # a thread under a new message
+    thread = await fake.wait_for(lambda: next((c for c in fake.channels.values()
+                                               if c["type"] == 11), None))
+    check(thread, "threads", "Thread")
+    check(thread["thread_metadata"], "threads", "ThreadMetadata")
+    await fake.say(alice, "!export")  # an attachment
+    upload = await fake.wait_for(lambda: next((m for m in fake.bot_messages()
+                                               if m["attachments"]), None))
+    check(upload["attachments"][0], "message", "Attachment")
+    asked = await fake.say(alice, "!count")
+    reply = await fake.wait_for(lambda: next((m for m in fake.bot_messages()
+                                              if m.get("message_reference")), None))
+    assert reply["message_reference"]["message_id"] == asked["id"]
+    check(reply["message_reference"], "message", "MessageReference")
+    await fake.react(alice, poll["id"], "👍")
+    check(fake._with_reactions(poll)["reactions"][0], "message", "Reaction")
     ready = await fake.wait_for(lambda: next(
         (f for _, f in fake.live_session().events if '"t":"READY"' in f), None))
     check(json.loads(ready)["d"], "gateway", "ReadyEvent")
