@@ -50,9 +50,9 @@ FATAL_CLOSES = {
           "[platforms.discord] token (Developer Portal → Bot → Reset Token)",
     4010: "discord: the gateway refused the shard (close 4010); check [platforms.discord] "
           "shard_ids and shard_count",
-    4012: "discord: the gateway refused the API version (close 4012); upgrade Ruche",
     4011: "discord: the bot is in too many guilds for one shard (close 4011); set "
           "[platforms.discord] shard_count",
+    4012: "discord: the gateway refused the API version (close 4012); upgrade Ruche",
     4013: "discord: the gateway refused the intents (close 4013); check [platforms.discord] "
           "intents",
 }
