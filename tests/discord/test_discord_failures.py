@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from discord_env import BUILTINS, Env, MakeEnv, discord_section
@@ -20,11 +22,11 @@ def discord_errors(caplog: pytest.LogCaptureFixture) -> list[str]:
             if r.name == "ruche.discord" and r.levelno >= logging.ERROR]
 
 
-async def run_until_the_adapter_stops(fake: FakeDiscord, tmp_path: Path, **section: object
+async def run_until_the_adapter_stops(tmp_path: Path, storage: dict[str, Any]
                                       ) -> DiscordAdapter:
     """Start a bot whose gateway is refused; return its adapter once its connection task ended."""
-    tb = await make_test_bot(tmp_path, raw={"platforms": {"discord": discord_section(**section)}},
-                             builtins=BUILTINS, plugins={"rec": Recorder()})
+    raw = {"platforms": {"discord": discord_section()}, **storage}
+    tb = await make_test_bot(tmp_path, raw=raw, builtins=BUILTINS, plugins={"rec": Recorder()})
     try:
         adapter = tb.bot.adapters["discord"]
         assert isinstance(adapter, DiscordAdapter)
@@ -44,10 +46,10 @@ async def run_until_the_adapter_stops(fake: FakeDiscord, tmp_path: Path, **secti
 ])
 async def test_fatal_close_codes_end_with_one_clear_line(
         fake: FakeDiscord, tmp_path: Path, caplog: pytest.LogCaptureFixture, code: int,
-        says: str) -> None:
+        says: str, storage: Callable[[], Awaitable[dict[str, Any]]]) -> None:
     fake.close_on_identify = code
     caplog.set_level(logging.INFO)
-    await run_until_the_adapter_stops(fake, tmp_path)
+    await run_until_the_adapter_stops(tmp_path, await storage())
     errors = discord_errors(caplog)
     assert len(errors) == 1, errors
     assert says in errors[0]
