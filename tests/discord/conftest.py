@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from discord_recorder import Recorder
 from fake_discord import FakeDiscord
 
 from bot.adapters.discord.client import GatewayClient
+from bot.testing.pytest_plugin import BACKEND_ENV, fresh_pg_database
 
 
 async def _no_identify_delay(self: Any, shard_id: int | None, *, initial: bool = False) -> None:
@@ -38,7 +40,21 @@ async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
 
 
 @pytest_asyncio.fixture
-async def make_env(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[MakeEnv]:
+async def storage(request: pytest.FixtureRequest) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """A `[storage]` table: a fresh PostgreSQL database with RUCHE_TEST_BACKEND=postgresql."""
+
+    async def table() -> dict[str, Any]:
+        if os.environ.get(BACKEND_ENV, "sqlite") != "postgresql":
+            return {}
+        url = await fresh_pg_database(request.getfixturevalue("ruche_pg_url"))
+        return {"storage": {"url": url}}
+
+    return table
+
+
+@pytest_asyncio.fixture
+async def make_env(fake: FakeDiscord, tmp_path: Path,
+                   storage: Callable[[], Awaitable[dict[str, Any]]]) -> AsyncIterator[MakeEnv]:
     envs: list[Env] = []
 
     async def factory(*, plugins: dict[str, str] | None = None,
@@ -46,7 +62,8 @@ async def make_env(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[MakeEnv]:
         """`plugins` adds built-ins (ideas, tips…); `settings` adds other config tables."""
         path = tmp_path / f"bot{len(envs)}"
         path.mkdir()
-        raw = {"platforms": {"discord": discord_section(**section)}, **(settings or {})}
+        raw = {"platforms": {"discord": discord_section(**section)}, **(await storage()),
+               **(settings or {})}
         builtins = {**BUILTINS, **(plugins or {})}
         rec = Recorder()
         tb = await start_bot(path, raw, rec, builtins)

@@ -5,6 +5,13 @@ sessions in memory, records every request, echoes the bot's own messages and rea
 gateway as Discord does, replays missed events on RESUME (optionally redelivering some the
 client already had, to exercise de-duplication) and serves injected 429s the way discord.py
 expects them (a `Via` header and a JSON `retry_after`). See shared/recipes/discord-loopback.md.
+
+It refuses what Discord refuses: content over 2,000 characters (400, 50035), an interaction
+answered after 3 s (404, 10062) or followed up after its 15-minute token (401, 50027), more
+sends or edits per channel than a configured bucket allows (429 with `retry_after` and the
+`X-RateLimit-*` headers), sending where a channel denies it (403, 50013), and gateway sessions
+it is told to end (close codes 4004/4014, `INVALID_SESSION`, withheld heartbeat ACKs). Large
+guilds arrive without their member list, which the client asks for with op 8.
 """
 
 from __future__ import annotations
@@ -35,6 +42,10 @@ MOD_ROLE_ID = 820000000000000001  # "Moderators": Manage Server
 ADMIN_ROLE_ID = 820000000000000002  # "Admins": Administrator
 HELPER_ROLE_ID = 820000000000000003  # no permission; configured as a moderator role by tests
 TIMESTAMP = "2026-11-25T12:00:00.000000+00:00"
+MESSAGE_LIMIT = 2000  # characters of `content`
+INTERACTION_DEADLINE = 3.0  # seconds to send the initial response
+TOKEN_LIFETIME = 15 * 60.0  # seconds an interaction token accepts follow-ups and edits
+CHUNK_SIZE = 1000  # members per GUILD_MEMBERS_CHUNK
 BODY = web.RequestKey("body", object)
 FILES = web.RequestKey("files", list)
 
@@ -53,6 +64,21 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
 
 def error(status: int, code: int, message: str) -> web.Response:
     return json_response({"code": code, "message": message}, status)
+
+
+def form_error(errors: dict[str, Any]) -> web.Response:
+    """Discord's 400 for a bad body: `errors` nests field → `_errors` (discord.py flattens it)."""
+    return json_response({"code": 50035, "message": "Invalid Form Body", "errors": errors}, 400)
+
+
+def too_long(body: Any, key: str = "content") -> web.Response | None:
+    """The 400 Discord answers to content over 2,000 characters, or None when it fits."""
+    content = body.get(key) if isinstance(body, dict) else None
+    if isinstance(content, str) and len(content) > MESSAGE_LIMIT:
+        return form_error({key: {"_errors": [{
+            "code": "BASE_TYPE_MAX_LENGTH",
+            "message": f"Must be {MESSAGE_LIMIT} or fewer in length."}]}})
+    return None
 
 
 #: The locales Discord accepts as keys of `*_localizations`.
@@ -133,6 +159,30 @@ class RateLimit:
 
 
 @dataclass
+class Bucket:
+    """A per-channel limit on sends or edits: `limit` requests per `per` seconds."""
+
+    limit: int
+    per: float
+    headers: bool = True  # False: as when another process spent the bucket (429s only)
+    hits: list[float] = field(default_factory=list)
+    refused: int = 0
+
+    def take(self, now: float) -> float:
+        """0 when the request may go (counted), else the seconds until it may."""
+        self.hits = [t for t in self.hits if now - t < self.per]
+        if len(self.hits) >= self.limit:
+            self.refused += 1
+            return self.hits[0] + self.per - now
+        self.hits.append(now)
+        return 0.0
+
+    def most_in_window(self, times: list[float]) -> int:
+        """The most requests any `per`-second window held (what the bot actually sent)."""
+        return max((sum(1 for u in times if t <= u < t + self.per) for t in times), default=0)
+
+
+@dataclass
 class Session:
     """A gateway session: its events with their sequence numbers, kept for RESUME."""
 
@@ -155,7 +205,7 @@ class Interaction:
     original: dict[str, Any] | None = None
     deleted_original: bool = False
     responded_at: float | None = None
-    created_at: float = 0.0
+    created_at: float = field(default_factory=time.monotonic)
 
 
 class FakeDiscord:
@@ -183,6 +233,17 @@ class FakeDiscord:
         self.resumes: list[dict[str, Any]] = []
         self.redeliver = 0  # on RESUME, also resend this many events the client already had
         self.dm_closed: set[int] = set()
+        self.forbidden: set[int] = set()  # channels where the bot may not send (403 50013)
+        self.buckets: dict[tuple[str, int], Bucket] = {}  # (method, channel) → limit
+        self.refused: list[Recorded] = []  # requests refused with 400/401/403/404 by a rule
+        self.interaction_deadline = INTERACTION_DEADLINE
+        self.token_lifetime = TOKEN_LIFETIME
+        self.heartbeat_interval = 41250  # ms, sent in HELLO
+        self.ack_heartbeats = True  # False: a zombie connection (heartbeats go unanswered)
+        self.heartbeats = 0
+        self.close_on_identify: int | None = None  # e.g. 4004 (bad token), 4014 (intents)
+        self.chunk_requests: list[dict[str, Any]] = []
+        self.large: set[int] = set()  # guilds whose GUILD_CREATE carries no member list
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Event()
         self.bot_user = self.add_user("Ruche", user_id=BOT_ID, bot=True)
@@ -273,7 +334,10 @@ class FakeDiscord:
                  "preferred_locale": "en-US", "vanity_url_code": None, "description": None,
                  "banner": None, "max_members": 1000, "premium_subscription_count": 0,
                  "application_id": None, "rules_channel_id": None,
-                 "public_updates_channel_id": None}
+                 "public_updates_channel_id": None, "discovery_splash": None,
+                 "system_channel_flags": 0, "stage_instances": [], "incidents_data": None,
+                 "guild_scheduled_events": [], "soundboard_sounds": [],
+                 "max_video_channel_users": 25}
         self.guilds[guild_id] = guild
         self.add_member(guild_id, self.bot_user)
         return guild
@@ -281,7 +345,8 @@ class FakeDiscord:
     @staticmethod
     def _role(role_id: int, name: str, perms: int, position: int) -> dict[str, Any]:
         return {"id": str(role_id), "name": name, "permissions": str(perms),
-                "position": position, "color": 0, "hoist": False, "managed": False,
+                "position": position, "color": 0, "hoist": False,
+                "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None}, "managed": False,
                 "mentionable": False, "flags": 0, "icon": None, "unicode_emoji": None}
 
     def add_member(self, guild_id: int, user: dict[str, Any], roles: list[int] | None = None,
@@ -353,6 +418,12 @@ class FakeDiscord:
         if session is not None and session.ws is not None:
             await session.ws.send_str(dumps({"op": 7, "d": None, "s": None, "t": None}))
 
+    async def invalidate(self, shard: int = 0, *, resumable: bool = True) -> None:
+        """Op 9 INVALID_SESSION: `d=true` lets the client resume, `false` makes it identify."""
+        session = self.live_session(shard)
+        if session is not None and session.ws is not None:
+            await session.ws.send_str(dumps({"op": 9, "d": resumable, "s": None, "t": None}))
+
     def connected(self, shard: int = 0) -> bool:
         session = self.live_session(shard)
         return session is not None and session.ws is not None and not session.ws.closed
@@ -360,8 +431,8 @@ class FakeDiscord:
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
-        await ws.send_str(dumps({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None,
-                                 "t": None}))
+        await ws.send_str(dumps({"op": 10, "d": {"heartbeat_interval": self.heartbeat_interval},
+                                 "s": None, "t": None}))
         session: Session | None = None
         async for msg in ws:
             if msg.type.name != "TEXT":
@@ -369,11 +440,19 @@ class FakeDiscord:
             payload = json.loads(msg.data)
             op = payload.get("op")
             if op == 1:
-                await ws.send_str(dumps({"op": 11, "d": None, "s": None, "t": None}))
+                self.heartbeats += 1
+                if self.ack_heartbeats:
+                    await ws.send_str(dumps({"op": 11, "d": None, "s": None, "t": None}))
             elif op == 2:
+                if self.close_on_identify is not None:
+                    self.identifies.append(payload["d"])
+                    await ws.close(code=self.close_on_identify)
+                    break
                 session = await self._identify(ws, payload["d"])
             elif op == 6:
                 session = await self._resume(ws, payload["d"])
+            elif op == 8 and session is not None:
+                await self._chunk(session, payload["d"])
         if session is not None and session.ws is ws:
             session.ws = None
         self._touch()
@@ -392,9 +471,45 @@ class FakeDiscord:
                  "application": {"id": str(APP_ID), "flags": 0}, "private_channels": []}
         await self._send(session, "READY", ready)
         for guild in guilds:
-            await self._send(session, "GUILD_CREATE", guild)
+            await self._send(session, "GUILD_CREATE", self._guild_create(guild))
         self._touch()
         return session
+
+    def _guild_create(self, guild: dict[str, Any]) -> dict[str, Any]:
+        """A large guild comes without its members (but the bot's own): the client chunks."""
+        if int(guild["id"]) not in self.large:
+            return guild
+        return {**guild, "large": True, "member_count": len(guild["members"]),
+                "members": [m for m in guild["members"] if m["user"]["id"] == str(BOT_ID)]}
+
+    def make_large(self, guild_id: int = GUILD_ID) -> None:
+        """Serve this guild as Discord serves guilds over the `large_threshold`."""
+        self.large.add(guild_id)
+
+    async def _chunk(self, session: Session, d: dict[str, Any]) -> None:
+        """Op 8 REQUEST_GUILD_MEMBERS → GUILD_MEMBERS_CHUNKs of up to 1,000 members each."""
+        self.chunk_requests.append(d)
+        guild_id = int(d["guild_id"])
+        members = self.guilds[guild_id]["members"]
+        not_found: list[str] = []
+        if d.get("user_ids") is not None:
+            wanted = [str(u) for u in d["user_ids"]]
+            found = [m for m in members if m["user"]["id"] in wanted]
+            not_found = [u for u in wanted if u not in {m["user"]["id"] for m in found}]
+        else:
+            query = str(d.get("query") or "").lower()
+            found = [m for m in members if m["user"]["username"].lower().startswith(query)]
+            if int(d.get("limit") or 0):
+                found = found[:int(d["limit"])]
+        pages = [found[i:i + CHUNK_SIZE] for i in range(0, len(found), CHUNK_SIZE)] or [[]]
+        for index, page in enumerate(pages):
+            chunk: dict[str, Any] = {"guild_id": str(guild_id), "members": page,
+                                     "chunk_index": index, "chunk_count": len(pages)}
+            if index == 0 and not_found:
+                chunk["not_found"] = not_found
+            if d.get("nonce"):
+                chunk["nonce"] = d["nonce"]
+            await self._send(session, "GUILD_MEMBERS_CHUNK", chunk)
 
     async def _send(self, session: Session, name: str, data: dict[str, Any]) -> None:
         session.seq += 1
@@ -515,14 +630,20 @@ class FakeDiscord:
             "attachment_size_limit": 10 * 2**20, "app_permissions": str((1 << 41) - 1),
             "entitlements": [], "authorizing_integration_owners": {"0": str(guild_id or 0)},
             "context": 0 if guild_id else 1,
-            "channel": {"id": str(channel_id), "type": 0 if guild_id else 1},
+            "channel": {"id": str(channel_id), "type": 1,
+                        "recipients": [user], "last_message_id": None},
         }
         if guild_id is not None:
             member = dict(self.members[(guild_id, int(user["id"]))])
             member["permissions"] = str(self.member_perms(guild_id, int(user["id"])))
             payload["guild_id"] = str(guild_id)
+            payload["guild"] = {"id": str(guild_id), "locale": "en-US", "features": []}
             payload["member"] = member
             payload["guild_locale"] = "en-US"
+            known = self.channels.get(channel_id) or {"id": str(channel_id), "type": 0,
+                                                      "guild_id": str(guild_id)}
+            payload["channel"] = {**known, "permissions": str(
+                self.member_perms(guild_id, int(user["id"])))}
         else:
             payload["user"] = user
         if message is not None:
@@ -585,6 +706,43 @@ class FakeDiscord:
         self.rate_limits.append(RateLimit(method, re.compile(pattern), retry_after, count,
                                           is_global))
 
+    def limit_channel(self, channel_id: int = CHANNEL_ID, *, sends: int = 5, edits: int = 5,
+                      per: float = 5.0, headers: bool = True) -> None:
+        """Discord's per-channel buckets (5 sends and 5 edits per 5 s, by default)."""
+        self.buckets[("POST", channel_id)] = Bucket(sends, per, headers)
+        self.buckets[("PATCH", channel_id)] = Bucket(edits, per, headers)
+
+    def add_channel(self, guild_id: int = GUILD_ID, name: str = "announcements"
+                    ) -> dict[str, Any]:
+        """Another text channel of a guild (known to clients that connect afterwards)."""
+        guild = self.guilds[guild_id]
+        cid = self.next_id()
+        channel = {**guild["channels"][0], "id": str(cid), "name": name,
+                   "position": len(guild["channels"])}
+        self.channels[cid] = channel
+        guild["channels"].append(channel)
+        return channel
+
+    def _bucket(self, request: web.Request, path: str) -> tuple[Bucket, str] | None:
+        """The per-channel bucket of a message send or edit, with its `X-RateLimit-Bucket`."""
+        found = re.match(r"^/channels/(\d+)/messages(/\d+)?$", path)
+        if found is None or (request.method, bool(found[2])) not in (("POST", False),
+                                                                      ("PATCH", True)):
+            return None
+        bucket = self.buckets.get((request.method, int(found[1])))
+        return None if bucket is None else (bucket, f"{request.method.lower()}-{found[1]}")
+
+    @staticmethod
+    def _bucket_headers(bucket: Bucket, name: str, now: float) -> dict[str, str]:
+        """The headers discord.py reads to wait before the bucket runs dry."""
+        hits = [t for t in bucket.hits if now - t < bucket.per]
+        reset_after = (hits[0] + bucket.per - now) if hits else bucket.per
+        return {"X-RateLimit-Limit": str(bucket.limit),
+                "X-RateLimit-Remaining": str(max(bucket.limit - len(hits), 0)),
+                "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+                "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+                "X-RateLimit-Bucket": name}
+
     # -- REST -----------------------------------------------------------------------------------
 
     @web.middleware
@@ -616,10 +774,31 @@ class FakeDiscord:
                      "global": rule.is_global},
                     429, {"Via": "1.1 google", "Retry-After": str(int(rule.retry_after) + 1),
                           "X-RateLimit-Scope": "global" if rule.is_global else "user"})
-        self.requests.append(Recorded(request.method, path, dict(request.query), body, files,
-                                      time.monotonic()))
+        limited = self._bucket(request, path)
+        if limited is not None:
+            bucket, name = limited
+            now = time.monotonic()
+            wait = bucket.take(now)
+            if wait > 0:
+                self.served_429.append(now)
+                headers = {"Via": "1.1 google", "Retry-After": str(int(wait) + 1),
+                           "X-RateLimit-Scope": "user"}
+                if bucket.headers:
+                    headers.update(self._bucket_headers(bucket, name, now))
+                return json_response({"message": "You are being rate limited.",
+                                      "retry_after": round(wait, 3), "global": False},
+                                     429, headers)
+        recorded = Recorded(request.method, path, dict(request.query), body, files,
+                            now if limited is not None else time.monotonic())  # bucket time
+        self.requests.append(recorded)
         try:
-            return await handler(request)
+            response = await handler(request)
+            if limited is not None and limited[0].headers and isinstance(response,
+                                                                          web.Response):
+                response.headers.update(self._bucket_headers(*limited, time.monotonic()))
+            if response.status in (400, 401, 403, 404):
+                self.refused.append(recorded)
+            return response
         finally:
             self._touch()
 
@@ -697,9 +876,10 @@ class FakeDiscord:
     async def _put_commands(self, request: web.Request) -> web.Response:
         guild = request.match_info.get("guild")
         problems = command_problems(request[BODY], "")
-        if problems:
-            return json_response({"code": 50035, "message": "Invalid Form Body",
-                                  "errors": problems}, 400)
+        if problems:  # the nested form Discord uses, one entry per problem
+            return form_error({str(i): {"_errors": [{"code": "INVALID_COMMAND",
+                                                      "message": problem}]}
+                               for i, problem in enumerate(problems)})
         stored = []
         for command in request[BODY]:
             entry = {"id": str(self.next_id()), "application_id": str(APP_ID),
@@ -768,6 +948,11 @@ class FakeDiscord:
         channel = self.channels[channel_id]
         if channel["type"] == 1 and int(channel["recipients"][0]["id"]) in self.dm_closed:
             return error(403, 50007, "Cannot send messages to this user")
+        if channel_id in self.forbidden:
+            return error(403, 50013, "Missing Permissions")
+        refused = too_long(request[BODY])
+        if refused is not None:
+            return refused
         data = self._bot_message(channel_id, request[BODY] or {}, request[FILES])
         self._echo(data)
         return json_response(self._public(data))
@@ -801,7 +986,12 @@ class FakeDiscord:
         data = self.messages.get(int(request.match_info["message"]))
         if data is None:
             return error(404, 10008, "Unknown Message")
+        if int(request.match_info["channel"]) in self.forbidden:
+            return error(403, 50013, "Missing Permissions")
         body = request[BODY] or {}
+        refused = too_long(body)
+        if refused is not None:
+            return refused
         if "content" in body:
             data["content"] = body["content"]
         if "components" in body:
@@ -814,6 +1004,8 @@ class FakeDiscord:
         message_id = int(request.match_info["message"])
         if message_id not in self.messages:
             return error(404, 10008, "Unknown Message")
+        if int(request.match_info["channel"]) in self.forbidden:
+            return error(403, 50013, "Missing Permissions")
         emoji = request.match_info["emoji"]
         self.reactions.append((message_id, emoji))
         self._track_reaction(message_id, emoji, str(BOT_ID), True)
@@ -836,6 +1028,7 @@ class FakeDiscord:
         thread = {"id": str(message_id), "type": 11, "name": body.get("name", ""),
                   "parent_id": str(parent), "guild_id": guild, "owner_id": str(BOT_ID),
                   "message_count": 0, "member_count": 1, "rate_limit_per_user": 0,
+                  "total_message_sent": 0,
                   "thread_metadata": {"archived": False, "locked": False,
                                       "auto_archive_duration":
                                           body.get("auto_archive_duration", 1440),
@@ -849,7 +1042,12 @@ class FakeDiscord:
             return error(404, 10062, "Unknown interaction")
         if interaction.callbacks:
             return error(400, 40060, "Interaction has already been acknowledged.")
+        if time.monotonic() - interaction.created_at > self.interaction_deadline:
+            return error(404, 10062, "Unknown interaction")  # answered after 3 s
         body = request[BODY] or {}
+        refused = too_long(body.get("data"))
+        if refused is not None:
+            return refused
         interaction.callbacks.append(body)
         interaction.responded_at = time.monotonic()
         rtype = int(body.get("type", 0))
@@ -878,11 +1076,20 @@ class FakeDiscord:
     def _interaction_for(self, token: str) -> Interaction | None:
         return next((i for i in self.interactions.values() if i.token == token), None)
 
+    def expired(self, interaction: Interaction) -> bool:
+        """The token answers follow-ups and edits for 15 minutes after the interaction."""
+        return time.monotonic() - interaction.created_at > self.token_lifetime
+
     async def _followup(self, request: web.Request) -> web.Response:
         interaction = self._interaction_for(request.match_info["token"])
         if interaction is None:
             return error(404, 10015, "Unknown Webhook")
+        if self.expired(interaction):
+            return error(401, 50027, "Invalid Webhook Token")
         body = request[BODY] or {}
+        refused = too_long(body)
+        if refused is not None:
+            return refused
         message = self._bot_message(int(interaction.payload["channel_id"]), body,
                                     request[FILES], webhook=True)
         interaction.followups.append(message)
@@ -891,7 +1098,7 @@ class FakeDiscord:
 
     def _webhook_target(self, request: web.Request) -> dict[str, Any] | None:
         interaction = self._interaction_for(request.match_info["token"])
-        if interaction is None:
+        if interaction is None or self.expired(interaction):
             return None
         which = request.match_info["message"]
         if which == "@original":
@@ -904,10 +1111,16 @@ class FakeDiscord:
                                                                           "Unknown Message")
 
     async def _edit_webhook(self, request: web.Request) -> web.Response:
+        interaction = self._interaction_for(request.match_info["token"])
+        if interaction is not None and self.expired(interaction):
+            return error(401, 50027, "Invalid Webhook Token")
         target = self._webhook_target(request)
         if target is None:
             return error(404, 10008, "Unknown Message")
         body = request[BODY] or {}
+        refused = too_long(body)
+        if refused is not None:
+            return refused
         if "content" in body:
             target["content"] = body["content"]
         if "components" in body:

@@ -114,6 +114,7 @@ async def test_ephemeral_and_silent_commands(make_env: MakeEnv) -> None:
     # machine the first callback carries the answer rather than a "thinking" deferral.
     env = await make_env(defer_after=2.8)
     fake = env.fake
+    fake.interaction_deadline = 30.0  # not what this test is about: no 3 s race when loaded
     alice = fake.person("alice")
     secret = await fake.slash(alice, "secret")
     await fake.wait_for(lambda: secret.callbacks)

@@ -26,8 +26,10 @@ from bot.adapters.discord.translate import (
     parse_channel,
     parse_mention,
     parse_platform_role,
+    room_ref,
     split_text,
 )
+from bot.i18n import translatable
 from bot.model import MessageRef, OutgoingMessage, Role, RoomRef, UserRef
 
 if TYPE_CHECKING:
@@ -35,10 +37,25 @@ if TYPE_CHECKING:
     from bot.app import Bot
 
 log = logging.getLogger("ruche.discord")
+_ = translatable("core")
 
 RECONNECT_MAX = 60.0
 STOP_GRACE = 5.0
 LIST_WAIT = 10.0  # seconds a reaction listing waits for the gateway after a (re)start
+MISSING_PERMISSIONS = 50013  # Discord's error code for a 403 on a channel the bot may not use
+
+#: Gateway close codes no retry can fix, with what the operator must change.
+FATAL_CLOSES = {
+    4004: "discord: the gateway refused the bot token (close 4004); set a valid token in "
+          "[platforms.discord] token (Developer Portal → Bot → Reset Token)",
+    4010: "discord: the gateway refused the shard (close 4010); check [platforms.discord] "
+          "shard_ids and shard_count",
+    4011: "discord: the bot is in too many guilds for one shard (close 4011); set "
+          "[platforms.discord] shard_count",
+    4012: "discord: the gateway refused the API version (close 4012); upgrade Ruche",
+    4013: "discord: the gateway refused the intents (close 4013); check [platforms.discord] "
+          "intents",
+}
 
 
 class DiscordAdapter(BaseAdapter):
@@ -59,6 +76,8 @@ class DiscordAdapter(BaseAdapter):
         self._texts: Recent[str, str] = Recent(2000)  # our message id → text (thread names)
         self._threads: set[str] = set()
         self._runner: asyncio.Task[None] | None = None
+        self._refused: set[tuple[str, str]] = set()  # (channel, action) 403s reported
+        self._background: set[asyncio.Task[Any]] = set()
         self._synced = False
         self._client: GatewayClient | None = None
         self._people: People | None = None
@@ -133,7 +152,14 @@ class DiscordAdapter(BaseAdapter):
                           "Developer Portal (Bot → Privileged Gateway Intents)",
                           ", ".join(self.config.intents))
                 return
-            except (discord.HTTPException, discord.GatewayNotFound, discord.ConnectionClosed,
+            except discord.ConnectionClosed as exc:
+                if exc.code in FATAL_CLOSES:  # a retry would be refused the same way
+                    log.error(FATAL_CLOSES[exc.code])
+                    return
+                if self.client.is_closed():
+                    return
+                log.warning("discord: connection failed (%s); retrying in %.0fs", exc, delay)
+            except (discord.HTTPException, discord.GatewayNotFound,
                     aiohttp.ClientError, OSError) as exc:
                 if self.client.is_closed():
                     return
@@ -166,6 +192,8 @@ class DiscordAdapter(BaseAdapter):
     async def stop(self) -> None:
         """Let running handlers answer, then close the gateway and the HTTP session."""
         await self.inbound.drain(STOP_GRACE)
+        for task in list(self._background):  # a DM still on its way is not worth waiting for
+            task.cancel()
         if self._client is not None:
             await self._client.close()
         if self._runner is not None:
@@ -268,17 +296,51 @@ class DiscordAdapter(BaseAdapter):
                                                  fail_if_not_exists=False)
         chunks = split_text(text)
         sent: discord.Message | None = None
-        for index, chunk in enumerate(chunks):
-            kwargs = send_kwargs(chunk, shown if index == len(chunks) - 1 else [])
-            if index == 0 and reference is not None:
-                kwargs["reference"] = reference
-            sent = await target.send(**kwargs)
+        try:
+            for index, chunk in enumerate(chunks):
+                kwargs = send_kwargs(chunk, shown if index == len(chunks) - 1 else [])
+                if index == 0 and reference is not None:
+                    kwargs["reference"] = reference
+                sent = await target.send(**kwargs)
+        except discord.Forbidden as exc:
+            if exc.code != MISSING_PERMISSIONS:
+                raise
+            self._report_refusal(room.id, "send messages", exc)
+            return MessageRef(PLATFORM, room.id, "")  # not sent: there is nothing to refer to
         assert sent is not None
+        self._refused.discard((room.id, "send messages"))  # allowed again: a new refusal is news
         ref = MessageRef(PLATFORM, str(sent.channel.id), str(sent.id))
         self._texts.put(ref.id, message.text)
         for emoji in message.reactions:
             await self.react(ref, emoji)
         return ref
+
+    def _report_refusal(self, channel_id: str, what: str, exc: discord.HTTPException) -> None:
+        """Missing Permissions: one ERROR per channel and action (`!status`, `!lasterror`)."""
+        if (channel_id, what) in self._refused:
+            log.debug("discord: still may not %s in channel %s: %s", what, channel_id, exc)
+            return
+        self._refused.add((channel_id, what))
+        channel = self.client.get_channel(int(channel_id)) if channel_id.isdigit() else None
+        name = f"#{channel.name}" if isinstance(channel, discord.abc.GuildChannel) else "a channel"
+        guild = getattr(channel, "guild", None)
+        where = f" of server {guild.name!r} ({guild.id})" if guild is not None else ""
+        log.error("discord: the bot may not %s in %s (%s)%s; give its role View Channel, Send "
+                  "Messages, Add Reactions and Read Message History there. Messages for that "
+                  "channel are dropped until then.", what, name, channel_id, where)
+        if isinstance(guild, discord.Guild) and guild.owner_id is not None:
+            task = asyncio.create_task(self._tell_owner(guild, name, channel_id))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _tell_owner(self, guild: discord.Guild, channel: str, channel_id: str) -> None:
+        """The server owner can fix permissions: a DM in the community's language, if open."""
+        community = self.bot.communities.for_room(room_ref(channel_id, str(guild.id)))
+        text = self.bot.i18n.translate(_(
+            "I may not post in {channel} on {server}: give my role View Channel, Send Messages, "
+            "Add Reactions and Read Message History there. Until then my messages for that "
+            "channel are lost.", channel=channel, server=guild.name), community.locale)
+        await self.send_direct(UserRef(PLATFORM, str(guild.owner_id), ""), OutgoingMessage(text))
 
     async def _thread(self, parent: MessageRef, text: str) -> discord.abc.Messageable:
         """The thread under `parent` (a thread started from a message shares its id).
@@ -321,6 +383,9 @@ class DiscordAdapter(BaseAdapter):
             await self._message(ref).edit(**kwargs)
         except discord.NotFound:
             return await self.send(RoomRef(PLATFORM, ref.room_id), message)
+        except discord.Forbidden as exc:
+            self._report_refusal(ref.room_id, "edit its messages", exc)
+            return ref
         except discord.HTTPException as exc:  # a stale tally is better than a failed ballot
             log.warning("discord: cannot edit message %s: %s", ref.id, exc)
             return ref
@@ -333,6 +398,8 @@ class DiscordAdapter(BaseAdapter):
             return
         try:
             await self._message(ref).add_reaction(emoji)
+        except discord.Forbidden as exc:
+            self._report_refusal(ref.room_id, "add reactions", exc)
         except (discord.HTTPException, ValueError) as exc:
             log.warning("discord: cannot react %r on %s: %s", emoji, ref.id, exc)
 
@@ -343,6 +410,9 @@ class DiscordAdapter(BaseAdapter):
             sent = await self._channel(room.id).send(
                 content=clip(caption, 2000) or None,
                 file=discord.File(io.BytesIO(data), filename=filename))
+        except discord.Forbidden as exc:
+            self._report_refusal(room.id, "attach files", exc)
+            return await super().send_file(room, filename, data, caption)
         except discord.HTTPException as exc:
             log.warning("discord: upload of %s failed: %s", filename, exc)
             return await super().send_file(room, filename, data, caption)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("ruche.discord")
 
 ROLE_TTL = 300.0  # seconds a role seen in a payload stands in for a REST member lookup
+CHUNK_WAIT = 5.0  # seconds a gateway member request may take before REST is asked instead
 
 
 class People:
@@ -93,13 +94,29 @@ class People:
         guild = self.client.get_guild(int(guild_id)) if guild_id else None
         if guild is None:
             return Role.MEMBER
-        member = guild.get_member(int(user_id))
+        member = guild.get_member(int(user_id)) or await self.lookup(guild, int(user_id))
         if member is None:
-            try:
-                member = await guild.fetch_member(int(user_id))
-            except discord.HTTPException:
-                return Role.MEMBER
+            return Role.MEMBER
         return self.role_in_guild(guild_id, user_id, [r.id for r in member.roles])
+
+    async def lookup(self, guild: discord.Guild, user_id: int) -> discord.Member | None:
+        """A member missing from the cache (large guilds arrive without their member list).
+
+        With the members intent, ask the gateway (op 8, answered by a GUILD_MEMBERS_CHUNK and
+        cached): it costs no REST quota. Without it, or when the gateway is slow, one REST call.
+        """
+        if self.client.intents.members:
+            try:
+                found = await asyncio.wait_for(
+                    guild.query_members(user_ids=[user_id], limit=1, cache=True), CHUNK_WAIT)
+            except (TimeoutError, discord.ClientException, RuntimeError) as exc:
+                log.info("discord: member request for %s failed (%s); asking REST", user_id, exc)
+            else:
+                return found[0] if found else None  # not found: not a member of this guild
+        try:
+            return await guild.fetch_member(user_id)
+        except discord.HTTPException:
+            return None
 
     async def user(self, user_id: str, guild_id: str = "") -> UserRef:
         """A user known by id only (reaction removals, message authors)."""
