@@ -22,7 +22,6 @@ request, and (Discord) turning the answer into a `discord.Message`. `make_platfo
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 import time
 from collections import deque
@@ -77,7 +76,7 @@ class PlatformAdapter(LocalAdapter):
         from discord import MessageReference, utils
         from discord.http import handle_message_parameters
 
-        from bot.adapters.discord.render import renderable, send_kwargs, with_hints
+        from bot.adapters.discord.render import nonce, renderable, send_kwargs, with_hints
         from bot.adapters.discord.translate import split_text
 
         channel = next(self._snowflakes)
@@ -95,7 +94,7 @@ class PlatformAdapter(LocalAdapter):
                                                  channel_id=channel,
                                                  fail_if_not_exists=False)
                 with handle_message_parameters(
-                        content=kwargs["content"], nonce=secrets.randbits(64),
+                        content=kwargs["content"], nonce=nonce(),
                         message_reference=(reference.to_message_reference_dict()
                                            if reference is not None else None),
                         view=kwargs.get("view"), allowed_mentions=None,

@@ -915,6 +915,8 @@ class FakeDiscord:
                                     channel_id=channel_id, guild_id=guild_id)
         data["components"] = body.get("components") or []
         data["flags"] = flags | int(body.get("flags") or 0)
+        if body.get("nonce") is not None:
+            data["nonce"] = body["nonce"]  # Discord echoes the sender's nonce
         if webhook:
             data["webhook_id"] = str(APP_ID)
             data["application_id"] = str(APP_ID)

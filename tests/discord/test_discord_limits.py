@@ -129,6 +129,18 @@ async def test_long_replies_are_split_under_the_limit(env: Env) -> None:
     assert not fake.refused
 
 
+async def test_channel_messages_carry_distinct_nonces(env: Env) -> None:
+    """The adapter makes each message's nonce itself (no entropy read per send): all differ."""
+    fake = env.fake
+    alice = fake.person("alice")
+    for n in range(5):
+        await fake.say(alice, f"!tools echo n{n}")
+    await fake.wait_for(lambda: len(fake.bot_messages(CHANNEL_ID)) >= 5)
+    nonces = [m.get("nonce") for m in fake.bot_messages(CHANNEL_ID)]
+    assert all(n is not None and 0 <= int(n) < 2**64 for n in nonces), nonces
+    assert len(set(nonces)) == len(nonces)
+
+
 async def test_long_interaction_replies_are_split_into_follow_ups(env: Env) -> None:
     fake = env.fake
     text = words(700)

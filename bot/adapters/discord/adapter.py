@@ -16,7 +16,7 @@ from bot.adapters.discord.client import GatewayClient, make_intents
 from bot.adapters.discord.inbound import Inbound
 from bot.adapters.discord.interactions import Interactions
 from bot.adapters.discord.people import People
-from bot.adapters.discord.render import renderable, send_kwargs, with_hints
+from bot.adapters.discord.render import nonce, renderable, send_kwargs, with_hints
 from bot.adapters.discord.sync import command_payload, push, sync_targets
 from bot.adapters.discord.translate import (
     PLATFORM,
@@ -301,7 +301,7 @@ class DiscordAdapter(BaseAdapter):
                 kwargs = send_kwargs(chunk, shown if index == len(chunks) - 1 else [])
                 if index == 0 and reference is not None:
                     kwargs["reference"] = reference
-                sent = await target.send(**kwargs)
+                sent = await target.send(**kwargs, nonce=nonce())
         except discord.Forbidden as exc:
             if exc.code != MISSING_PERMISSIONS:
                 raise
@@ -425,7 +425,8 @@ class DiscordAdapter(BaseAdapter):
         try:
             channel = await self.client.create_dm(discord.Object(int(user.id)))
             shown, _dropped = renderable(message.buttons)
-            sent = await channel.send(**send_kwargs(split_text(message.text)[0], shown))
+            sent = await channel.send(**send_kwargs(split_text(message.text)[0], shown),
+                                      nonce=nonce())
         except discord.HTTPException as exc:
             log.info("discord: no DM to %s: %s", user.id, exc)
             return None

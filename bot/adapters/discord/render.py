@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import random
 from typing import Any
 
 import discord
@@ -89,6 +91,16 @@ def modal_for(title: str, custom_id: str) -> discord.ui.Modal:
                                         max_length=1000))
     modal.stop()  # answered by the adapter's handler, not by discord.py's view store
     return modal
+
+
+#: Nonces only need to differ between sends; discord.py's own default (`secrets.randbits`)
+#: reads the OS's entropy on every message, which costs more than the rest of rendering.
+_NONCES = random.Random(os.urandom(16))
+
+
+def nonce() -> int:
+    """A 64-bit nonce for a channel message, as discord.py would make, without a syscall."""
+    return _NONCES.getrandbits(64)
 
 
 def send_kwargs(text: str, buttons: list[Button]) -> dict[str, Any]:
