@@ -44,13 +44,14 @@ class Identity:
         """Mark an account as gone (left, kicked, banned); the member if they are now gone.
 
         A member with another account still present (linked on another platform) stays
-        present: None then, as for an account the bot never met. Nothing is deleted."""
+        present: None then, as for an account the bot never met or one already gone (a ban
+        after the leave only updates the reason). Nothing is deleted."""
         key = (user.platform, user.id, community.id)
         now = self.bot.now()
 
         async def op(tx: Tx) -> Member | None:
             row = await tx.fetchrow(
-                "SELECT m.id, m.display_name, m.is_bot FROM core_identities i "
+                "SELECT m.id, m.display_name, m.is_bot, i.left_at FROM core_identities i "
                 "JOIN core_members m ON m.id = i.member_id "
                 "WHERE i.platform = $1 AND i.user_id = $2 AND i.community = $3",
                 user.platform, user.id, community.id)
@@ -63,7 +64,7 @@ class Identity:
             still = await tx.fetchval(
                 "SELECT COUNT(*) FROM core_identities WHERE member_id = $1 AND left_at IS NULL",
                 row["id"])
-            if int(still):
+            if int(still) or row["left_at"] is not None:
                 return None
             return Member(int(row["id"]), community.id, row["display_name"], Role.MEMBER,
                           bool(row["is_bot"]))
