@@ -32,7 +32,7 @@ LEAVE_REASONS = ("left", "kicked", "banned")
 
 
 class Dispatcher:
-    """Every adapter calls these three methods; the rest of the core never sees raw events."""
+    """Every adapter calls these methods; the rest of the core never sees raw events."""
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
