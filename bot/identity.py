@@ -49,14 +49,14 @@ class Identity:
         key = (user.platform, user.id, community.id)
         now = self.bot.now()
 
-        async def op(tx: Tx) -> Member | None:
+        async def op(tx: Tx) -> tuple[bool, Member | None]:
             row = await tx.fetchrow(
                 "SELECT m.id, m.display_name, m.is_bot, i.left_at FROM core_identities i "
                 "JOIN core_members m ON m.id = i.member_id "
                 "WHERE i.platform = $1 AND i.user_id = $2 AND i.community = $3",
                 user.platform, user.id, community.id)
             if row is None:
-                return None
+                return False, None
             await tx.execute(
                 "UPDATE core_identities SET left_at = $1, left_reason = $2 "
                 "WHERE platform = $3 AND user_id = $4 AND community = $5",
@@ -65,12 +65,13 @@ class Identity:
                 "SELECT COUNT(*) FROM core_identities WHERE member_id = $1 AND left_at IS NULL",
                 row["id"])
             if int(still) or row["left_at"] is not None:
-                return None
-            return Member(int(row["id"]), community.id, row["display_name"], Role.MEMBER,
-                          bool(row["is_bot"]))
+                return True, None
+            return True, Member(int(row["id"]), community.id, row["display_name"], Role.MEMBER,
+                                bool(row["is_bot"]))
 
-        member = await self.bot.db.atomic(op)
-        self._left.add(key)
+        known, member = await self.bot.db.atomic(op)
+        if known:
+            self._left.add(key)
         return member
 
     async def returned(self, user: UserRef, community: Community) -> bool:
