@@ -26,9 +26,12 @@ from bot.ignores import Ignores
 from bot.model import (
     IncomingMessage,
     MemberJoin,
+    MemberLeave,
+    MessageDeleted,
     MessageRef,
     OutgoingMessage,
     ReactionEvent,
+    RoomMoved,
     RoomRef,
 )
 from bot.outbox import INTERVAL as OUTBOX_INTERVAL
@@ -166,6 +169,8 @@ class Bot:
         ]
         await run_migrations(self.db, self.migrations)
         await self.settings.load()
+        await self.identity.load()
+        await self.communities.load_moves()
         await self.ignores.load()
         await self.switches.load()
         for perm in await self.hooks.collect("register_permissions", bot=self):
@@ -238,6 +243,15 @@ class Bot:
 
     async def dispatch_join(self, event: MemberJoin) -> None:
         await self.dispatcher.join(event)
+
+    async def dispatch_leave(self, event: MemberLeave) -> None:
+        await self.dispatcher.leave(event)
+
+    async def dispatch_deleted(self, event: MessageDeleted) -> None:
+        await self.dispatcher.deleted(event)
+
+    async def dispatch_room_moved(self, event: RoomMoved) -> None:
+        await self.dispatcher.room_moved(event)
 
     # -- what plugins call ----------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from bot.model import Community, RoomRef
 
 if TYPE_CHECKING:
     from bot.app import Bot
+    from bot.storage import Tx
 
 
 class Communities:
@@ -19,7 +20,35 @@ class Communities:
         self._cache: dict[str, Community] = {}
         #: Communities seen before a config reload emptied the cache, still known.
         self._seen: set[str] = set()
+        #: `platform:new room` → `platform:old room`, from room upgrades (core_room_moves).
+        self._moved_from: dict[str, str] = {}
         self.reload()
+
+    async def load_moves(self) -> None:
+        """Read upgraded rooms' successors, so a restart keeps them in their community."""
+        rows = await self.bot.db.fetch("SELECT platform, old_room, new_room FROM core_room_moves")
+        self._moved_from = {f"{r['platform']}:{r['new_room']}": f"{r['platform']}:{r['old_room']}"
+                            for r in rows}
+
+    async def move_room(self, old: RoomRef, new: RoomRef) -> str:
+        """A room was replaced by a successor: the successor joins the old room's community.
+
+        Stored, so it survives a restart until the operator puts the new room in the config
+        (the config wins once it names the new room). Returns the community id."""
+        community = self.id_for(old)
+        if f"{new.platform}:{new.id}" == f"{old.platform}:{old.id}":
+            return community
+
+        async def op(tx: Tx) -> None:
+            await tx.execute("DELETE FROM core_room_moves WHERE platform = $1 AND old_room = $2",
+                             old.platform, old.id)
+            await tx.execute(
+                "INSERT INTO core_room_moves (platform, old_room, new_room, moved_at) "
+                "VALUES ($1, $2, $3, $4)", old.platform, old.id, new.id, self.bot.now())
+
+        await self.bot.db.atomic(op)
+        self._moved_from[f"{new.platform}:{new.id}"] = f"{old.platform}:{old.id}"
+        return community
 
     def reload(self) -> None:
         """Rebuild the room map from the config and forget cached communities (config reload)."""
@@ -30,7 +59,11 @@ class Communities:
 
     def id_for(self, room: RoomRef) -> str:
         """Configured community of a room, else one community per guild/room by default."""
-        keys = [f"{room.platform}:{room.id}"]
+        key = f"{room.platform}:{room.id}"
+        if key not in self._room_map and key in self._moved_from:
+            platform, _sep, old = self._moved_from[key].partition(":")
+            return self._id_for_moved(RoomRef(platform, old, room.name, room.guild), {key})
+        keys = [key]
         if room.guild:
             keys += [f"{room.platform}:{room.guild}", f"{room.platform}-space:{room.guild}"]
         for key in keys:
@@ -41,6 +74,15 @@ class Communities:
         if room.guild:
             return f"{room.platform}:{room.guild}"
         return f"{room.platform}:{room.id}"
+
+    def _id_for_moved(self, old: RoomRef, seen: set[str]) -> str:
+        """Follow a chain of upgrades back to a room the config (or the default) knows."""
+        key = f"{old.platform}:{old.id}"
+        if key in seen or key in self._room_map or key not in self._moved_from:
+            return self.id_for(RoomRef(old.platform, old.id, old.name, old.guild)) \
+                if key not in seen else f"{old.platform}:{old.id}"
+        platform, _sep, older = self._moved_from[key].partition(":")
+        return self._id_for_moved(RoomRef(platform, older, old.name, old.guild), seen | {key})
 
     def for_room(self, room: RoomRef) -> Community:
         return self.get(self.id_for(room))

@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING
 from bot.commands.context import Context
 from bot.commands.router import unavailable_text
 from bot.i18n import translatable
-from bot.model import IncomingMessage, MemberJoin, OutgoingMessage, ReactionEvent
+from bot.model import (
+    IncomingMessage,
+    MemberJoin,
+    MemberLeave,
+    MessageDeleted,
+    OutgoingMessage,
+    ReactionEvent,
+    RoomMoved,
+)
 from bot.storage.db import DatabaseUnavailable, DuplicateEvent, EventMark, unavailable_cause
 
 if TYPE_CHECKING:
@@ -19,10 +27,12 @@ _ = translatable("core")
 log = logging.getLogger("ruche.dispatch")
 
 MAX_COMMAND_LENGTH = 4000
+DELETED_REMEMBERED = 10_000  # deleted message ids kept in memory (a late delivery is dropped)
+LEAVE_REASONS = ("left", "kicked", "banned")
 
 
 class Dispatcher:
-    """Every adapter calls these three methods; the rest of the core never sees raw events."""
+    """Every adapter calls these methods; the rest of the core never sees raw events."""
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
@@ -30,6 +40,8 @@ class Dispatcher:
         self._idle = asyncio.Event()
         self._idle.set()
         self.accepting = True
+        #: (platform, message id) of messages deleted before (or while) they were handled.
+        self._deleted: dict[tuple[str, str], None] = {}
 
     def _enter(self) -> None:
         self._inflight += 1
@@ -71,9 +83,13 @@ class Dispatcher:
         fresh: EventMark | bool = False
         handled = False
         try:
-            fresh = await self._fresh(msg.ref.platform, msg.ref.id)
-            if fresh:
-                await self._route(msg, "message")
+            if (msg.ref.platform, msg.ref.id) in self._deleted:
+                log.info("message %s was deleted before it was handled: ignored", msg.ref.id,
+                         extra={"platform": msg.ref.platform})
+            else:
+                fresh = await self._fresh(msg.ref.platform, msg.ref.id)
+                if fresh:
+                    await self._route(msg, "message")
             handled = True
         except DuplicateEvent:
             handled = True  # a concurrent delivery of the same event got there first
@@ -107,6 +123,7 @@ class Dispatcher:
         community = bot.communities.for_room(msg.room)
         member = await bot.identity.member_for(msg.author, community, msg.role,
                                                platform_roles=msg.platform_roles, room=msg.room)
+        await bot.identity.returned(msg.author, community)
         prefix = community.prefix
         text = msg.text.strip()
         is_command = text.startswith(prefix) and len(text) > len(prefix) and not text[
@@ -163,6 +180,8 @@ class Dispatcher:
         member = await self.bot.identity.member_for(event.user, community, event.role,
                                                     platform_roles=event.platform_roles,
                                                     room=event.room)
+        if event.added:
+            await self.bot.identity.returned(event.user, community)
         if self.bot.ignores.drops(member):
             await self.bot.ignores.dropped(member, "reaction")
             return
@@ -178,6 +197,9 @@ class Dispatcher:
         try:
             community = self.bot.communities.for_room(event.room)
             member = await self.bot.identity.member_for(event.user, community)
+            if await self.bot.identity.returned(event.user, community):
+                log.info("member %s is back in %s", member.id, community.id,
+                         extra={"platform": event.room.platform})
             await self.bot.hooks.notify("on_member_join", bot=self.bot, event=event,
                                         community=community, member=member,
                                         _skip=self.bot.switches.disabled(community.id))
@@ -187,3 +209,63 @@ class Dispatcher:
             log.warning("member join dropped: database unreachable", exc_info=exc)
         finally:
             self._leave()
+
+    async def leave(self, event: MemberLeave) -> None:
+        """A member left, was kicked or banned: marked gone (data kept), then on_member_leave."""
+        if not self.accepting or event.user.is_bot:
+            return
+        self._enter()
+        try:
+            community = self.bot.communities.for_room(event.room)
+            reason = event.reason if event.reason in LEAVE_REASONS else "left"
+            member = await self.bot.identity.left(event.user, community, reason)
+            if member is None:
+                return  # never met, or still present through a linked account
+            log.info("member %s %s %s", member.id, reason, community.id,
+                     extra={"platform": event.room.platform})
+            await self.bot.hooks.notify("on_member_leave", bot=self.bot, event=event,
+                                        community=community, member=member,
+                                        _skip=self.bot.switches.disabled(community.id))
+        except Exception as exc:
+            if unavailable_cause(exc) is None:
+                raise
+            log.warning("member leave dropped: database unreachable", exc_info=exc)
+        finally:
+            self._leave()
+
+    async def deleted(self, event: MessageDeleted) -> None:
+        """A message was deleted or redacted: a command not yet handled never runs, and
+        plugins hear of it (a poll whose message was deleted posts it again)."""
+        if not self.accepting:
+            return
+        key = (event.message.platform, event.message.id)
+        self._deleted[key] = None
+        if len(self._deleted) > DELETED_REMEMBERED:
+            del self._deleted[next(iter(self._deleted))]
+        self._enter()
+        mark: EventMark | bool = False
+        try:
+            # Its id counts as handled from now on: a late or replayed delivery is dropped,
+            # after a restart too (the mark is committed like a read-only command's).
+            mark = await self._fresh(event.message.platform, event.message.id)
+            log.info("message %s deleted", event.message.id,
+                     extra={"platform": event.message.platform})
+            community = self.bot.communities.for_room(event.room)
+            await self.bot.hooks.notify("on_message_deleted", bot=self.bot, event=event,
+                                        community=community,
+                                        _skip=self.bot.switches.disabled(community.id))
+        except Exception as exc:
+            if unavailable_cause(exc) is None:
+                raise
+            log.warning("message deletion dropped: database unreachable", exc_info=exc)
+        finally:
+            self._settle(mark, True)
+            self._leave()
+
+    async def room_moved(self, event: RoomMoved) -> None:
+        """A room was upgraded: its successor belongs to the same community, data untouched."""
+        community_id = await self.bot.communities.move_room(event.old, event.new)
+        log.warning("room %s:%s was replaced by %s: it stays in community %s; put %s:%s in "
+                    "[communities.%s] rooms of the config file", event.old.platform,
+                    event.old.id, event.new.id, community_id, event.new.platform, event.new.id,
+                    community_id, extra={"platform": event.old.platform})

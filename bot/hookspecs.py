@@ -27,6 +27,8 @@ if TYPE_CHECKING:
         IncomingMessage,
         Member,
         MemberJoin,
+        MemberLeave,
+        MessageDeleted,
         OutgoingMessage,
         ReactionEvent,
     )
@@ -111,6 +113,18 @@ def on_member_join(
     bot: Bot, event: MemberJoin, community: Community, member: Member
 ) -> Maybe[None]:
     """Welcome or register a member who joined one of the community's rooms."""
+
+
+@hookspec(call="notify")
+def on_member_leave(
+    bot: Bot, event: MemberLeave, community: Community, member: Member
+) -> Maybe[None]:
+    """Observe a member who left, was kicked or banned (every account gone; data stays)."""
+
+
+@hookspec(call="notify")
+def on_message_deleted(bot: Bot, event: MessageDeleted, community: Community) -> Maybe[None]:
+    """React to a deleted or redacted message (a plugin's own message may need re-posting)."""
 
 
 @hookspec(call="notify")

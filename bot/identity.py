@@ -29,6 +29,71 @@ class Identity:
         self.bot = bot
         # (platform, user_id, community) -> (member id, display name, is_bot)
         self._cache: dict[tuple[str, str, str], tuple[int, str, bool]] = {}
+        #: Accounts (platform, user_id, community) that left every room of their community.
+        self._left: set[tuple[str, str, str]] = set()
+
+    async def load(self) -> None:
+        """Read which accounts left, so a returning one is noticed without a query per event."""
+        rows = await self.bot.db.fetch(
+            "SELECT platform, user_id, community FROM core_identities WHERE left_at IS NOT NULL")
+        self._left = {(r["platform"], r["user_id"], r["community"]) for r in rows}
+
+    # -- membership: who left, who came back -----------------------------------------------------
+
+    async def left(self, user: UserRef, community: Community, reason: str) -> Member | None:
+        """Mark an account as gone (left, kicked, banned); the member if they are now gone.
+
+        A member with another account still present (linked on another platform) stays
+        present: None then, as for an account the bot never met or one already gone (a ban
+        after the leave only updates the reason). Nothing is deleted."""
+        key = (user.platform, user.id, community.id)
+        now = self.bot.now()
+
+        async def op(tx: Tx) -> tuple[bool, Member | None]:
+            row = await tx.fetchrow(
+                "SELECT m.id, m.display_name, m.is_bot, i.left_at FROM core_identities i "
+                "JOIN core_members m ON m.id = i.member_id "
+                "WHERE i.platform = $1 AND i.user_id = $2 AND i.community = $3",
+                user.platform, user.id, community.id)
+            if row is None:
+                return False, None
+            await tx.execute(
+                "UPDATE core_identities SET left_at = $1, left_reason = $2 "
+                "WHERE platform = $3 AND user_id = $4 AND community = $5",
+                now, reason, user.platform, user.id, community.id)
+            still = await tx.fetchval(
+                "SELECT COUNT(*) FROM core_identities WHERE member_id = $1 AND left_at IS NULL",
+                row["id"])
+            if int(still) or row["left_at"] is not None:
+                return True, None
+            return True, Member(int(row["id"]), community.id, row["display_name"], Role.MEMBER,
+                                bool(row["is_bot"]))
+
+        known, member = await self.bot.db.atomic(op)
+        if known:
+            self._left.add(key)
+        return member
+
+    async def returned(self, user: UserRef, community: Community) -> bool:
+        """An account that had left spoke, reacted or joined again: present once more."""
+        key = (user.platform, user.id, community.id)
+        if key not in self._left:
+            return False
+        await self.bot.db.execute(
+            "UPDATE core_identities SET left_at = NULL, left_reason = NULL "
+            "WHERE platform = $1 AND user_id = $2 AND community = $3",
+            user.platform, user.id, community.id)
+        self._left.discard(key)
+        return True
+
+    async def departed(self, community_id: str) -> set[int]:
+        """Members of a community whose every account left: leaderboards and quorums skip them."""
+        if not any(k[2] == community_id for k in self._left):
+            return set()  # the common case, without a query
+        rows = await self.bot.db.fetch(
+            "SELECT member_id FROM core_identities WHERE community = $1 GROUP BY member_id "
+            "HAVING SUM(CASE WHEN left_at IS NULL THEN 1 ELSE 0 END) = 0", community_id)
+        return {int(r["member_id"]) for r in rows}
 
     async def member_for(self, user: UserRef, community: Community,
                          role: Role = Role.MEMBER, *, platform_roles: tuple[str, ...] = (),

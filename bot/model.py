@@ -109,6 +109,32 @@ class MemberJoin:
 
 
 @dataclass(frozen=True, slots=True)
+class MemberLeave:
+    """A user left a room the bot is in, or was kicked or banned from it."""
+
+    user: UserRef
+    room: RoomRef
+    reason: str = "left"  # "left" | "kicked" | "banned"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDeleted:
+    """A message was deleted (Discord) or redacted (Matrix); `by` is who did it, if known."""
+
+    message: MessageRef
+    room: RoomRef
+    by: UserRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoomMoved:
+    """A room was replaced by a successor (Matrix room upgrade): same community, new room."""
+
+    old: RoomRef
+    new: RoomRef
+
+
+@dataclass(frozen=True, slots=True)
 class Community:
     """A group of rooms across platforms sharing one ledger, idea list and polls."""
 

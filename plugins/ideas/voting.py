@@ -146,7 +146,8 @@ async def poll_closed(bot: Bot, poll: Any, result: Any) -> IdeaStatusChange | No
     if row.poll_id is not None and row.poll_id != getattr(poll, "id", None):
         return None  # an older poll of this idea: the current one decides
     cfg = bot.plugin_config(IdeasConfig, row.community)
-    ballots = int(getattr(result, "ballots", 0))
+    present = getattr(result, "present", None)  # the quorum counts present members only
+    ballots = int(getattr(result, "ballots", 0) if present is None else present)
     totals = tuple(getattr(result, "totals", ()) or ())
     action = verdict(cfg, ballots, totals, bool(getattr(result, "quorum_met", True)))
     locale = bot.communities.get(row.community).locale

@@ -194,11 +194,16 @@ class TipsService(ServiceBase):
 
     async def leaderboard(self, community: str, period: str,
                           limit: int = 10) -> list[tuple[int, int]]:
+        """Top members, present ones only: a member who left keeps their balance, off the board."""
+        gone = await self.bot.identity.departed(community)
         if period == "all":
-            return await store.top_balances(self.bot.db, community, limit)
-        cal = calendar(float(self.bot.now()))
-        key = cal.week if period == "week" else cal.month
-        return await store.top_received(self.bot.db, community, period, key, limit)
+            top = await store.top_balances(self.bot.db, community, limit + len(gone))
+        else:
+            cal = calendar(float(self.bot.now()))
+            key = cal.week if period == "week" else cal.month
+            top = await store.top_received(self.bot.db, community, period, key,
+                                           limit + len(gone))
+        return [(m, amount) for m, amount in top if m not in gone][:limit]
 
     async def totals(self, community: str) -> dict[str, int]:
         await self.treasury.ensure_minted(community)

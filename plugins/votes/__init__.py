@@ -12,6 +12,7 @@ from bot.api import (
     Community,
     Job,
     Member,
+    MessageDeleted,
     Permission,
     Plugin,
     ReactionEvent,
@@ -88,6 +89,11 @@ class VotesPlugin(VotesReads, Plugin):  # read hooks for other plugins: reads.py
     async def on_reaction(self, bot: Bot, event: ReactionEvent, community: Community,
                           member: Member) -> None:
         await reactions.on_reaction(self.service, event, community, member)
+
+    @hookimpl
+    async def on_message_deleted(self, bot: Bot, event: MessageDeleted,
+                                 community: Community) -> None:
+        await self.service.message_deleted(event.message)
 
     @hookimpl
     def permission_allowed(self, bot: Bot, member: Member, permission: str,

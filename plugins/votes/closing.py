@@ -38,6 +38,7 @@ async def end(svc: VotesService, poll_id: int, status: str = "closed"
               ) -> PollResult | bool | None:
     """Close (result) or cancel (True) an open poll; None if it had already ended."""
     now = svc.bot.now()
+    gone = await svc.departed(poll_id)
 
     async def op(tx: Tx) -> PollResult | bool | None:
         if not await store.end_poll(tx, poll_id, status, now, svc.bot.outbox.owner.encode()):
@@ -47,7 +48,7 @@ async def end(svc: VotesService, poll_id: int, status: str = "closed"
         await record_show(svc, tx, poll)
         if status == "cancelled":
             return True
-        result = compute_result(poll, await store.ballots(tx, poll_id))
+        result = compute_result(poll, await store.ballots(tx, poll_id), gone)
         await store.set_result(tx, poll_id, encode_result(result))
         return result
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from bot.api import Row
@@ -28,16 +28,23 @@ def decode_ballot(method: str, choice: str, weight: int = 1) -> Ballot:
     return Ballot(ranks=tuple(int(o) for o in data), weight=weight)
 
 
-def compute_result(poll: Poll, rows: Iterable[Row]) -> PollResult:
-    """Tally stored ballots (choice, weight) for `poll`, applying its quorum."""
+def compute_result(poll: Poll, rows: Iterable[Row],
+                   departed: Collection[int] = frozenset()) -> PollResult:
+    """Tally stored ballots (choice, weight) for `poll`, applying its quorum.
+
+    Every ballot counts in the totals (a member who left keeps their ballot); the quorum
+    counts the ballots of present members only (secret ballots carry no member: present)."""
+    rows = list(rows)
     counted = tally(poll.method, len(poll.options),
                     [decode_ballot(poll.method, r["choice"], int(r["weight"])) for r in rows])
-    quorum_met = counted.ballots >= poll.quorum
+    present = sum(1 for r in rows if r["member_id"] is None
+                  or int(r["member_id"]) not in departed)
+    quorum_met = present >= poll.quorum
     return PollResult(
         poll_id=poll.id, method=poll.method, ballots=counted.ballots, totals=counted.totals,
         winner=counted.winner if quorum_met else None, ranking=counted.ranking,
         rounds=counted.rounds, quorum_met=quorum_met, tie=counted.tie, means=counted.means,
-        eliminated=counted.eliminated, exhausted=counted.exhausted,
+        eliminated=counted.eliminated, exhausted=counted.exhausted, present=present,
     )
 
 

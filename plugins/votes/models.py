@@ -75,6 +75,8 @@ class PollResult:
     means: tuple[float, ...] = ()  # score: mean per option (an option left out counts as 0)
     eliminated: tuple[int, ...] = ()  # ranked: options in the order IRV eliminated them
     exhausted: tuple[float, ...] = ()  # ranked: per round, weight of ballots with no option left
+    #: Ballots of members still present (what the quorum counts); None: every ballot (older results).
+    present: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,4 +53,5 @@ class VotesReads:
             return decode_result(stored) if stored is not None else None
         if current.hidden:
             return None  # members see no tally before the close; neither does anyone else
-        return compute_result(current, await store.ballots(bot.db, current.id))
+        return compute_result(current, await store.ballots(bot.db, current.id),
+                              await bot.identity.departed(current.community))

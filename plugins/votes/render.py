@@ -91,8 +91,9 @@ def option_lines(poll: Poll, result: PollResult, t: Translate, *, keycaps: bool 
 def outcome(poll: Poll, result: PollResult) -> Text:
     """The one line that says what the poll decided."""
     if not result.quorum_met:
+        counted = result.ballots if result.present is None else result.present
         return _("Quorum not reached ({ballots} of {quorum} ballots): no decision.",
-                 ballots=result.ballots, quorum=poll.quorum)
+                 ballots=counted, quorum=poll.quorum)
     if result.ballots == 0:
         return _("No ballots were cast.")
     if result.winner is None:

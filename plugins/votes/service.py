@@ -329,7 +329,13 @@ class VotesService:
             stored = await store.result_of(self.bot.db, poll.id)
             if stored is not None:
                 return decode_result(stored)
-        return compute_result(poll, await store.ballots(self.bot.db, poll.id))
+        return compute_result(poll, await store.ballots(self.bot.db, poll.id),
+                              await self.bot.identity.departed(poll.community))
+
+    async def departed(self, poll_id: int) -> set[int]:
+        """Members of the poll's community who left: their ballots do not make the quorum."""
+        poll = await store.get_poll(self.bot.db, poll_id)
+        return set() if poll is None else await self.bot.identity.departed(poll.community)
 
     def translate(self, community: str) -> render.Translate:
         locale = self.bot.communities.get(community).locale
@@ -363,6 +369,19 @@ class VotesService:
                                     OutgoingMessage(text, buttons=self.buttons(poll)))
                 self._texts[poll_id] = text
         await store.set_shown_revision(self.bot.db, poll_id, state[0])
+
+    async def message_deleted(self, ref: MessageRef) -> Poll | None:
+        """An open poll's message was deleted: posted again (ballots stay, the poll goes on).
+
+        Returns the poll re-posted, None when the message was no open poll's."""
+        poll = await store.poll_by_message(self.bot.db, ref)
+        if poll is None or not poll.is_open:
+            return None  # a closed poll's result was posted apart; nothing to restore
+        self.forget(poll)
+        self._texts.pop(poll.id, None)
+        log.info("poll %s: its message was deleted, posting it again", poll.id,
+                 extra={"plugin": "votes"})
+        return await self.announce(poll)
 
     async def poll_for_message(self, ref: MessageRef) -> Poll | None:
         return await store.poll_by_message(self.bot.db, ref)

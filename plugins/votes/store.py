@@ -246,8 +246,8 @@ async def delete_ballot(tx: Querier, poll_id: int, voter: str) -> bool:
 
 
 async def ballots(q: Querier, poll_id: int) -> list[Row]:
-    """(choice, weight) of every ballot, in key order (never in casting order)."""
-    return await q.fetch("SELECT choice, weight FROM votes_ballots WHERE poll_id = $1 "
+    """(choice, weight, member_id) of every ballot, in key order (never in casting order)."""
+    return await q.fetch("SELECT choice, weight, member_id FROM votes_ballots WHERE poll_id = $1 "
                          "ORDER BY voter", poll_id)
 
 

@@ -15,7 +15,7 @@ from bot import hookimpl
 from bot.app import Bot
 from bot.config import Config
 from bot.hookspecs import hookspec
-from bot.model import MemberJoin, RoomRef
+from bot.model import MemberJoin, MemberLeave, MessageDeleted, MessageRef, RoomRef
 from bot.storage import Migrations
 from bot.testing import TestBot, make_test_bot
 from tests.core import sample_commands
@@ -94,6 +94,14 @@ class Recorder:
         self._rec("on_member_join")
 
     @hookimpl
+    async def on_member_leave(self, event: Any, member: Any) -> None:
+        self._rec("on_member_leave")
+
+    @hookimpl
+    async def on_message_deleted(self, event: Any, community: Any) -> None:
+        self._rec("on_message_deleted")
+
+    @hookimpl
     async def on_member_linked(self, old_member_id: int, member_id: int) -> None:
         self._rec("on_member_linked")
 
@@ -158,6 +166,9 @@ async def test_every_core_hook_is_exercised(make_bot: Any, tmp_path: Path) -> No
     await chat.say("alice", "hello")
     await chat.react("alice", 1, "👍")
     await tb.bot.dispatch_join(MemberJoin(chat.adapter.user("newbie"), chat.adapter.room()))
+    await tb.bot.dispatch_leave(MemberLeave(chat.adapter.user("newbie"), chat.adapter.room()))
+    await tb.bot.dispatch_deleted(MessageDeleted(MessageRef("console", "console", "1"),
+                                                 chat.adapter.room()))
     assert "not available" in await chat.say("alice", "!ping blocked")
     assert await chat.say("vip", "!secret") == "the secret"  # permission_allowed → True
     assert await chat.say("mod", "!config bot.command_prefix ?") == (

@@ -211,3 +211,21 @@ async def test_a_listener_meeting_the_mark_is_dropped_quietly(
     found = await tb.bot.db.fetch("SELECT event, text FROM replay_chat")
     assert [(r["event"], r["text"]) for r in found] == [("c1", "hello there")]
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+
+
+async def test_a_command_deleted_before_it_ran_stays_unrun_after_a_restart(make_bot: Any) -> None:
+    """A deletion marks the command's id as handled: its late delivery, even after a restart
+    (the in-memory list of deleted ids is gone), runs nothing."""
+    from bot.model import MessageDeleted
+
+    tb, chat = await notes_bot(make_bot)
+    await tb.bot.db.execute(NOTES)
+    await tb.bot.dispatch_deleted(MessageDeleted(MessageRef("console", chat.room_id, "x1"),
+                                                 chat.room()))
+    assert await marked(tb, "x1") == 1
+    url = url_of(tb)
+    await tb.stop()
+    again, chat2 = await notes_bot(make_bot, storage_url=url)
+    assert await chat2.deliver("alice", "!note deleted", "x1") == []
+    assert await rows(again) == []
+    assert await chat2.deliver("alice", "!note kept", "x2") == ["noted kept"]

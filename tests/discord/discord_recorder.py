@@ -15,6 +15,8 @@ from bot.model import (
     Community,
     Member,
     MemberJoin,
+    MemberLeave,
+    MessageDeleted,
     MessageRef,
     OutgoingMessage,
     ReactionEvent,
@@ -46,6 +48,8 @@ class Recorder:
     posted: list[MessageRef] = field(default_factory=list)
     roles: list[Role] = field(default_factory=list)
     joins: list[MemberJoin] = field(default_factory=list)
+    leaves: list[tuple[MemberLeave, int]] = field(default_factory=list)
+    deleted: list[MessageDeleted] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def _commands(self) -> list[Command]:
@@ -174,6 +178,16 @@ class Recorder:
     async def on_member_join(self, bot: Any, event: MemberJoin, community: Community,
                              member: Member) -> None:
         self.joins.append(event)
+
+    @hookimpl
+    async def on_member_leave(self, event: MemberLeave, member: Member) -> None:
+        self.leaves.append((event, member.id))
+        self.changed.set()
+
+    @hookimpl
+    async def on_message_deleted(self, event: MessageDeleted) -> None:
+        self.deleted.append(event)
+        self.changed.set()
 
     @hookimpl
     async def on_reaction(self, bot: Any, event: ReactionEvent, community: Community,

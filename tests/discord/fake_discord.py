@@ -577,6 +577,27 @@ class FakeDiscord:
         await self.dispatch("MESSAGE_CREATE", data)
         return data
 
+    async def remove_member(self, user: dict[str, Any], *, guild_id: int = GUILD_ID,
+                            banned: bool = False) -> None:
+        """A member leaves or is kicked (GUILD_MEMBER_REMOVE); a ban sends GUILD_BAN_ADD first."""
+        self.members.pop((guild_id, int(user["id"])), None)
+        guild = self.guilds[guild_id]
+        guild["members"] = [m for m in guild["members"] if m["user"]["id"] != user["id"]]
+        if banned:
+            await self.dispatch("GUILD_BAN_ADD", {"guild_id": str(guild_id), "user": user},
+                                guild_id=guild_id)
+        await self.dispatch("GUILD_MEMBER_REMOVE", {"guild_id": str(guild_id), "user": user},
+                            guild_id=guild_id)
+
+    async def delete_message(self, message_id: int | str, *, channel_id: int = CHANNEL_ID,
+                             guild_id: int | None = GUILD_ID) -> None:
+        """Someone deletes a message (MESSAGE_DELETE: ids only, as Discord sends it)."""
+        self.messages.pop(int(message_id), None)
+        data: dict[str, Any] = {"id": str(message_id), "channel_id": str(channel_id)}
+        if guild_id is not None:
+            data["guild_id"] = str(guild_id)
+        await self.dispatch("MESSAGE_DELETE", data, guild_id=guild_id)
+
     async def dm(self, user: dict[str, Any], content: str) -> dict[str, Any]:
         channel = self._dm_channel(user)
         return await self.say(user, content, channel_id=int(channel["id"]), guild_id=None)

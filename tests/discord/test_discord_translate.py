@@ -15,10 +15,12 @@ from bot.adapters.discord.translate import (
     MANAGE_GUILD,
     Recent,
     RoleConfig,
+    deletions_from_payload,
     emoji_text,
     guild_permissions,
     interaction_from_payload,
     interaction_message,
+    leave_from_payload,
     message_from_payload,
     parse_channel,
     parse_mention,
@@ -33,7 +35,7 @@ from bot.adapters.discord.translate import (
     user_ref,
 )
 from bot.commands.parser import tokenize
-from bot.model import MessageRef, Role, UserRef
+from bot.model import MemberLeave, MessageDeleted, MessageRef, Role, RoomRef, UserRef
 
 PAYLOADS = Path(__file__).parent / "payloads"
 BOT = "900000000000000001"
@@ -186,3 +188,43 @@ def test_platform_roles_from_member_role_ids_and_names() -> None:
     assert parse_platform_role("power:25", True) is None
     assert parse_channel("<#444444444444444444>") == "444444444444444444"
     assert parse_channel("#general") is None
+
+
+GUILD = "800000000000000001"
+ALICE = {"id": "700000000000000007", "username": "alice", "global_name": "Alice",
+         "discriminator": "0", "avatar": None}
+
+
+def test_member_remove_and_ban_add_become_member_leave() -> None:
+    removed = leave_from_payload("GUILD_MEMBER_REMOVE", {"guild_id": GUILD, "user": ALICE},
+                                 bot_user_id=BOT, channel_id="1200000000000000002")
+    assert removed == MemberLeave(UserRef("discord", ALICE["id"], "Alice"),
+                                  RoomRef("discord", "1200000000000000002", "", GUILD), "left")
+    banned = leave_from_payload("GUILD_BAN_ADD", {"guild_id": GUILD, "user": ALICE},
+                                bot_user_id=BOT)
+    assert banned is not None and banned.reason == "banned"
+    assert banned.room == RoomRef("discord", GUILD, "", GUILD)  # no system channel: the guild
+    robot = {**ALICE, "bot": True}
+    assert leave_from_payload("GUILD_MEMBER_REMOVE", {"guild_id": GUILD, "user": robot},
+                              bot_user_id=BOT) is None
+    itself = {**ALICE, "id": BOT}
+    assert leave_from_payload("GUILD_MEMBER_REMOVE", {"guild_id": GUILD, "user": itself},
+                              bot_user_id=BOT) is None
+    for bad in ({"user": ALICE}, {"guild_id": GUILD}, {"guild_id": GUILD, "user": "x"}):
+        assert leave_from_payload("GUILD_MEMBER_REMOVE", bad, bot_user_id=BOT) is None
+    assert leave_from_payload("GUILD_MEMBER_ADD", {"guild_id": GUILD, "user": ALICE},
+                              bot_user_id=BOT) is None
+
+
+def test_message_delete_and_bulk_delete() -> None:
+    one = deletions_from_payload("MESSAGE_DELETE", {"id": "11", "channel_id": "22",
+                                                    "guild_id": GUILD})
+    room = RoomRef("discord", "22", "", GUILD)
+    assert one == [MessageDeleted(MessageRef("discord", "22", "11"), room)]
+    bulk = deletions_from_payload("MESSAGE_DELETE_BULK", {"ids": ["1", "2"], "channel_id": "22",
+                                                          "guild_id": GUILD})
+    assert [d.message.id for d in bulk] == ["1", "2"] and bulk[0].room == room
+    dm = deletions_from_payload("MESSAGE_DELETE", {"id": "3", "channel_id": "44"})
+    assert dm[0].room == RoomRef("discord", "44", "", "")
+    assert deletions_from_payload("MESSAGE_DELETE", {"id": "3"}) == []
+    assert deletions_from_payload("MESSAGE_CREATE", {"id": "3", "channel_id": "44"}) == []

@@ -29,11 +29,14 @@ from bot.adapters.matrix.translate import (
     redacted_id,
     role_for,
     selection,
+    to_deleted,
     to_join,
+    to_leave,
     to_message,
     to_reaction,
+    tombstone_successor,
 )
-from bot.model import Member, MessageRef, Role
+from bot.model import Member, MessageDeleted, MessageRef, Role
 from bot.permissions import CommunityRules
 
 RECORDED = json.loads((Path(__file__).parent / "fixtures" / "events.json").read_text())
@@ -239,6 +242,55 @@ def test_join_but_not_a_rename() -> None:
     own = event("join")
     own["state_key"] = own["sender"] = BOT
     assert to_join(own, VIEW, POLICY) is None
+
+
+def membership(user: str, now: str, before: str, sender: str | None = None) -> dict[str, Any]:
+    """The recorded join turned into another membership change of `user`, as Synapse sends it."""
+    source = event("join")
+    source["state_key"], source["sender"] = user, sender or user
+    source["content"]["membership"] = now
+    source["unsigned"]["prev_content"] = {"displayname": "x", "membership": before}
+    return source
+
+
+def test_leave_kick_and_ban() -> None:
+    left = to_leave(membership(BOB, "leave", "join"), VIEW, POLICY)
+    assert left is not None and (left.user.id, left.user.name, left.reason) == (BOB, "Bob", "left")
+    assert left.room.id == ROOM
+    kicked = to_leave(membership(BOB, "leave", "join", sender=ALICE), VIEW, POLICY)
+    assert kicked is not None and kicked.reason == "kicked"
+    banned = to_leave(membership(BOB, "ban", "join", sender=ALICE), VIEW, POLICY)
+    assert banned is not None and banned.reason == "banned"
+    banned_first = to_leave(membership(BOB, "ban", "leave", sender=ALICE), VIEW, POLICY)
+    assert banned_first is not None and banned_first.reason == "banned"
+    # nobody departed: a declined invite, a withdrawn knock, an unban; the bot; joins, renames
+    for before in ("invite", "knock", "ban", "leave"):
+        assert to_leave(membership(BOB, "leave", before), VIEW, POLICY) is None
+    assert to_leave(membership(BOT, "leave", "join", sender=ALICE), VIEW, POLICY) is None
+    assert to_leave(event("join"), VIEW, POLICY) is None
+    assert to_leave(event("rename"), VIEW, POLICY) is None
+    assert to_leave(event("text"), VIEW, POLICY) is None
+
+
+def test_a_redaction_of_a_message_is_a_deletion() -> None:
+    redaction = event("redaction")
+    deleted = to_deleted(redaction, VIEW, POLICY)
+    assert deleted == MessageDeleted(MessageRef("matrix", ROOM, redaction["redacts"]), VIEW.ref(),
+                                     VIEW.user(BOB, POLICY))
+    assert to_deleted(event("text"), VIEW, POLICY) is None
+
+
+def test_tombstone_points_to_the_successor_room() -> None:
+    tombstone = {"type": "m.room.tombstone", "state_key": "", "sender": ALICE,
+                 "event_id": "$tomb", "room_id": ROOM,
+                 "content": {"body": "This room has been replaced",
+                             "replacement_room": "!new:localhost"}}
+    assert event_kind(tombstone) == "tombstone"
+    assert tombstone_successor(tombstone) == "!new:localhost"
+    assert tombstone_successor({**tombstone, "state_key": "x"}) is None
+    assert tombstone_successor({**tombstone, "content": {"replacement_room": "#alias"}}) is None
+    assert tombstone_successor({**tombstone, "content": {}}) is None
+    assert tombstone_successor(event("text")) is None
 
 
 def test_invite_of_the_bot_read_from_invite_state() -> None:

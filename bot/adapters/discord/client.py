@@ -22,10 +22,11 @@ log = logging.getLogger("ruche.discord")
 #: Dispatches the adapter reads from raw frames; a cheap substring test skips the others.
 RAW_EVENTS = frozenset({
     "READY", "MESSAGE_CREATE", "MESSAGE_REACTION_ADD", "MESSAGE_REACTION_REMOVE",
-    "INTERACTION_CREATE", "GUILD_MEMBER_ADD",
+    "INTERACTION_CREATE", "GUILD_MEMBER_ADD", "GUILD_MEMBER_REMOVE", "GUILD_BAN_ADD",
+    "MESSAGE_DELETE", "MESSAGE_DELETE_BULK",
 })
 _MARKERS = ("READY", "MESSAGE_CREATE", "MESSAGE_REACTION_", "INTERACTION_CREATE",
-            "GUILD_MEMBER_ADD")
+            "GUILD_MEMBER_ADD", "GUILD_MEMBER_REMOVE", "GUILD_BAN_ADD", "MESSAGE_DELETE")
 KNOWN_INTENTS = frozenset({"message_content", "members", "presences"})
 
 
@@ -45,6 +46,7 @@ def make_intents(extra: list[str]) -> discord.Intents:
     intents.dm_messages = True
     intents.guild_reactions = True
     intents.dm_reactions = True
+    intents.moderation = True  # GUILD_BAN_ADD: a banned member is marked gone (not privileged)
     for name in extra:
         if name in KNOWN_INTENTS:
             setattr(intents, name, True)

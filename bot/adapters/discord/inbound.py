@@ -9,7 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from bot.adapters.discord.people import KeyedLocks
 from bot.adapters.discord.translate import (
+    LEAVE_EVENTS,
     Recent,
+    deletions_from_payload,
+    leave_from_payload,
     message_from_payload,
     platform_roles_of,
     reaction_from_payload,
@@ -58,6 +61,11 @@ class Inbound:
             self.interactions.put(str(data.get("id")), data)
         elif name == "GUILD_MEMBER_ADD":
             self.spawn(self.join(data))
+        elif name in LEAVE_EVENTS:
+            self.spawn(self.leave(name, data))
+        elif name in ("MESSAGE_DELETE", "MESSAGE_DELETE_BULK"):
+            for deleted in deletions_from_payload(name, data):
+                self.spawn(self.adapter.bot.dispatch_deleted(deleted))
 
     def _remember_author(self, d: Mapping[str, Any]) -> None:
         people = self.adapter.people
@@ -144,6 +152,18 @@ class Inbound:
         channel = guild.system_channel if guild is not None else None
         room = room_ref(str(channel.id) if channel else guild_id, guild_id)
         await self.adapter.bot.dispatch_join(MemberJoin(user, room))
+
+    async def leave(self, name: str, d: Mapping[str, Any]) -> None:
+        """A member left, was kicked or banned (members / moderation intents): marked gone."""
+        guild_id = str(d.get("guild_id") or "")
+        user_id = str((d.get("user") or {}).get("id") or "")
+        async with self._serial.hold(("leave", guild_id, user_id)):  # a ban comes with a removal
+            guild = self.adapter.client.get_guild(int(guild_id)) if guild_id.isdigit() else None
+            channel = guild.system_channel if guild is not None else None
+            event = leave_from_payload(name, d, bot_user_id=self.adapter.people.bot_user_id,
+                                       channel_id=str(channel.id) if channel else "")
+            if event is not None:
+                await self.adapter.bot.dispatch_leave(event)
 
     async def drain(self, within: float) -> None:
         """Let handlers finish (their commands already ran) before the client closes."""

@@ -7,7 +7,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from bot.model import IncomingMessage, MessageRef, ReactionEvent, Role, RoomRef, UserRef
+from bot.model import (
+    IncomingMessage,
+    MemberLeave,
+    MessageDeleted,
+    MessageRef,
+    ReactionEvent,
+    Role,
+    RoomRef,
+    UserRef,
+)
 
 PLATFORM = "discord"
 ADMINISTRATOR = 1 << 3
@@ -198,6 +207,42 @@ def reaction_from_payload(d: Mapping[str, Any], *, added: bool, user: UserRef, e
         role=role,
         platform_roles=platform_roles,
     )
+
+
+# -- membership and deletions ---------------------------------------------------------------------
+
+#: Gateway events that end a membership, and the reason the core records. Discord has no kick
+#: event: a kick is a GUILD_MEMBER_REMOVE like leaving (a ban sends both events).
+LEAVE_EVENTS = {"GUILD_MEMBER_REMOVE": "left", "GUILD_BAN_ADD": "banned"}
+
+
+def leave_from_payload(name: str, d: Mapping[str, Any], *, bot_user_id: str,
+                       channel_id: str = "") -> MemberLeave | None:
+    """GUILD_MEMBER_REMOVE / GUILD_BAN_ADD → MemberLeave (the bot itself and bots: None)."""
+    reason = LEAVE_EVENTS.get(name)
+    user = d.get("user")
+    guild_id = str(d.get("guild_id") or "")
+    if reason is None or not isinstance(user, Mapping) or not user.get("id") or not guild_id:
+        return None
+    ref = user_ref(user, None, bot_user_id)
+    if ref.is_bot or ref.id == bot_user_id:
+        return None
+    return MemberLeave(ref, room_ref(channel_id or guild_id, guild_id), reason)
+
+
+def deletions_from_payload(name: str, d: Mapping[str, Any]) -> list[MessageDeleted]:
+    """MESSAGE_DELETE / MESSAGE_DELETE_BULK → one MessageDeleted per message id."""
+    channel_id = str(d.get("channel_id") or "")
+    if not channel_id:
+        return []
+    if name == "MESSAGE_DELETE":
+        ids = [d.get("id")]
+    elif name == "MESSAGE_DELETE_BULK":
+        ids = list(d.get("ids") or [])
+    else:
+        return []
+    room = room_ref(channel_id, str(d.get("guild_id") or ""))
+    return [MessageDeleted(MessageRef(PLATFORM, channel_id, str(i)), room) for i in ids if i]
 
 
 def shard_of(guild_id: str, shard_count: int) -> int:

@@ -28,6 +28,7 @@ from bot.adapters.matrix.crypto import Trust
 from bot.adapters.matrix.sender import MatrixSendError, Sender
 from bot.adapters.matrix.store import MatrixStore
 from bot.adapters.matrix.translate import (
+    PLATFORM,
     Invite,
     MatrixRaw,
     Policy,
@@ -42,10 +43,14 @@ from bot.adapters.matrix.translate import (
     reaction_record,
     redacted_id,
     selection,
+    to_deleted,
     to_join,
+    to_leave,
     to_message,
     to_reaction,
+    tombstone_successor,
 )
+from bot.model import RoomMoved, RoomRef
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -179,10 +184,14 @@ class MatrixEvents:
         if target is None or self.store is None:
             return
         record = await self.store.pop_reaction(target)
-        if record is not None:
+        if record is not None:  # a reaction ballot or tip taken back: a removal
             await self.bot.dispatch_reaction(to_reaction(
                 record, self.view(room_id), self.policy, added=False,
                 event_id=str(source.get("event_id", ""))))
+            return
+        deleted = to_deleted(source, self.view(room_id), self.policy)
+        if deleted is not None:
+            await self.bot.dispatch_deleted(deleted)
 
     async def _on_poll_start(self, room_id: str, source: dict[str, Any]) -> None:
         poll = parse_poll_start(source, room_id)
@@ -217,6 +226,27 @@ class MatrixEvents:
         join = to_join(source, self.view(room_id), self.policy)
         if join is not None:
             await self.bot.dispatch_join(join)
+            return
+        leave = to_leave(source, self.view(room_id), self.policy)
+        if leave is not None:
+            await self.bot.dispatch_leave(leave)
+
+    async def _on_tombstone(self, room_id: str, source: dict[str, Any]) -> None:
+        """A room upgrade: join the successor, which takes the old room's community."""
+        successor = tombstone_successor(source)
+        if successor is None or successor == room_id:
+            return
+        old = self.view(room_id).ref()
+        client = self._client()
+        response = await self.sender.call(lambda: client.join(successor))
+        if getattr(response, "room_id", None) != successor:
+            log.warning("matrix: room %s was upgraded to %s, which the bot could not join: %s; "
+                        "invite the bot there", room_id, successor, response)
+        else:
+            log.info("matrix: room %s was upgraded; joined %s", room_id, successor)
+        await self.bot.dispatch_room_moved(RoomMoved(old, RoomRef(PLATFORM, successor, old.name,
+                                                                  self.space_of(successor)
+                                                                  or old.guild)))
 
     _handlers: ClassVar[dict[str, Callable[[MatrixEvents, str, dict[str, Any]], Awaitable[None]]]] = {
         "message": _on_message,
@@ -226,6 +256,7 @@ class MatrixEvents:
         "poll.response": _on_poll_response,
         "poll.end": _on_poll_end,
         "member": _on_member,
+        "tombstone": _on_tombstone,
     }
 
     # -- undecryptable events -------------------------------------------------------------------

@@ -21,6 +21,8 @@ from bot.adapters.matrix.text import (
 from bot.model import (
     IncomingMessage,
     MemberJoin,
+    MemberLeave,
+    MessageDeleted,
     MessageRef,
     ReactionEvent,
     Role,
@@ -138,7 +140,8 @@ def relation(event: Mapping[str, Any]) -> dict[str, Any]:
 
 def event_kind(event: Mapping[str, Any]) -> str:
     """message | edit | reaction | redaction | poll.start | poll.response | poll.end | member |
-    encrypted | other — the branch the adapter takes (polls often arrive as nio UnknownEvent)."""
+    tombstone | encrypted | other — the branch the adapter takes (polls often arrive as nio
+    UnknownEvent)."""
     etype = _str(event.get("type"))
     if etype == "m.room.message":
         return "edit" if relation(event).get("rel_type") == "m.replace" else "message"
@@ -154,6 +157,8 @@ def event_kind(event: Mapping[str, Any]) -> str:
         return "poll.end"
     if etype == "m.room.member":
         return "member"
+    if etype == "m.room.tombstone":
+        return "tombstone"
     if etype == "m.room.encrypted":
         return "encrypted"
     return "other"
@@ -280,6 +285,16 @@ def redacted_id(event: Mapping[str, Any]) -> str | None:
     return _str(event.get("redacts")) or _str(_dict(event.get("content")).get("redacts")) or None
 
 
+def to_deleted(event: Mapping[str, Any], room: RoomView, policy: Policy) -> MessageDeleted | None:
+    """A redaction of anything but a known reaction: the core's MessageDeleted."""
+    target = redacted_id(event)
+    if target is None:
+        return None
+    sender = _str(event.get("sender"))
+    by = room.user(sender, policy) if sender else None
+    return MessageDeleted(MessageRef(PLATFORM, room.room_id, target), room.ref(), by)
+
+
 # --------------------------------------------------------------------------- membership
 
 
@@ -298,6 +313,36 @@ def to_join(event: Mapping[str, Any], room: RoomView, policy: Policy) -> MemberJ
     if _prev_membership(event) == "join" or user == policy.own_user:
         return None
     return MemberJoin(room.user(user, policy), room.ref())
+
+
+#: Memberships that come before a leave which was no departure (a declined invite or knock).
+_NEVER_JOINED = frozenset({"invite", "knock"})
+
+
+def to_leave(event: Mapping[str, Any], room: RoomView, policy: Policy) -> MemberLeave | None:
+    """A member who left ("left"), was removed by someone else ("kicked") or banned."""
+    if event_kind(event) != "member":
+        return None
+    user = _str(event.get("state_key"))
+    membership = _str(_dict(event.get("content")).get("membership"))
+    if not user or user == policy.own_user or membership not in ("leave", "ban"):
+        return None
+    previous = _prev_membership(event)
+    if membership == "leave" and (previous in _NEVER_JOINED or previous in ("leave", "ban")):
+        return None  # a declined invite, a withdrawn knock, or an unban: nobody departed
+    if membership == "ban":
+        reason = "banned"
+    else:
+        reason = "left" if _str(event.get("sender")) in ("", user) else "kicked"
+    return MemberLeave(room.user(user, policy), room.ref(), reason)
+
+
+def tombstone_successor(event: Mapping[str, Any]) -> str | None:
+    """The room an m.room.tombstone points to (a room upgrade), else None."""
+    if event_kind(event) != "tombstone" or _str(event.get("state_key")) != "":
+        return None
+    successor = _str(_dict(event.get("content")).get("replacement_room"))
+    return successor if successor.startswith("!") else None
 
 
 @dataclass(frozen=True, slots=True)
