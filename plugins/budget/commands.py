@@ -181,10 +181,10 @@ async def show(ctx: Context) -> None:
                                        cur, cfg.bar_width)
     left = format_duration(remaining(float(head["deadline"]), float(ctx.bot.now())))
     lines: list[Text | str] = [
-        _("Budget of {total}, {method}; closes in {time}; {members} members took part.",
+        _("Budget of {total}, {method}; closes in {time}; {members}.",
           total=cur.fmt(int(head["total"])),
           method=render.method_label(head["method"], int(head["points"])), time=left,
-          members=await store.supporters(db, round_id)),
+          members=render.members(await store.supporters(db, round_id))),
         *lines_now,
         _("Would be funded now: {spent} of {total}.", spent=cur.fmt(spent),
           total=cur.fmt(int(head["total"])))]

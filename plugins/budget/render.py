@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.api import Row, Text, translatable
+from bot.api import Row, Text, plural_translatable, translatable
 from plugins.budget.allocation import FUNDED, NO_FIT, Candidate, Placed, allocate
 from plugins.budget.money import Currency
 
 _ = translatable("budget")
+_n = plural_translatable("budget")
 
 
 def bar(value: int, top: int, width: int) -> str:
@@ -17,6 +18,10 @@ def bar(value: int, top: int, width: int) -> str:
         return "▱" * width
     filled = max(1, min(width, (2 * value * width + top) // (2 * top)))
     return "▰" * filled + "▱" * (width - filled)
+
+
+def members(n: int) -> Text:
+    return _n("{n} member took part", "{n} members took part", n, n=n)
 
 
 def method_label(method: str, points: int) -> Text:
@@ -60,8 +65,9 @@ def result(head: Row, ideas: Sequence[Row], cur: Currency, width: int) -> list[T
                                int(r["support"] or 0)), int(r["rank"]), str(r["reason"]))
               for r in sorted(ideas, key=lambda r: int(r["rank"] or 0))]
     funded = [p for p in placed if p.funded]
-    lines = [_("Budget closed: {count} ideas funded, {spent} of {total} spent.",
-               count=len(funded), spent=cur.fmt(int(head["spent"])),
+    lines = [_("Budget closed: {funded}, {spent} of {total} spent.",
+               funded=_n("{n} idea funded", "{n} ideas funded", len(funded), n=len(funded)),
+               spent=cur.fmt(int(head["spent"])),
                total=cur.fmt(int(head["total"])))]
     available = head["available"]
     if available is not None and int(available) < int(head["total"]):
