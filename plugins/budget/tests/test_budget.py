@@ -211,3 +211,20 @@ async def test_french(make_kit: MakeKit) -> None:
     assert "1 membre a participé" in shown, shown
     assert "Votre soutien est retiré." in await kit.say("bob", "!budget retirer")
     assert "Budget clos : 0 idée financée" in await kit.say("mod", "!budget clore")
+
+
+async def test_the_deadline_waits_while_the_plugin_is_off_in_the_community(
+        make_kit: MakeKit) -> None:
+    kit = await make_kit()
+    await five_ideas(kit)
+    await open_five(kit)
+    await kit.say("alice", "!budget support 3")
+    assert "is off" in await kit.say("operator", "!plugin disable budget")
+    kit.clock.advance(days=8)
+    await kit.sweep()
+    row = await store.round_row(kit.bot.db, 1)
+    assert row is not None and row["state"] == "open"
+    assert await kit.budget_entries() == []
+    await kit.say("operator", "!plugin enable budget")
+    await kit.sweep()
+    assert [int(e["amount"]) for e in await kit.budget_entries()] == [150]
