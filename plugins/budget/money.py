@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 _ = translatable("budget")
 
-REASON = "budget"  # treasury → an idea's author, at close
+REASON = "participatory_budget"  # treasury → an idea's author, at close (tips owns "budget")
 TREASURY = "treasury"
 
 

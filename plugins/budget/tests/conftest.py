@@ -63,7 +63,7 @@ class Kit(testing.Kit):
 
     async def budget_entries(self) -> list[Any]:
         return list(await self.bot.db.fetch(
-            "SELECT dst, amount, ref FROM tips_entries WHERE reason = 'budget' ORDER BY id"))
+            "SELECT dst, amount, ref FROM tips_entries WHERE reason = 'participatory_budget' ORDER BY id"))
 
     async def support_rows(self) -> list[tuple[int, int, int]]:
         rows = await self.bot.db.fetch(

@@ -63,6 +63,7 @@ async def test_five_ideas_fund_exactly_the_hand_computed_ones(make_kit: MakeKit)
     announced = "\n".join(kit.room_texts())
     assert "Budget closed: 3 ideas funded, 490 BZZ of 500 BZZ spent." in announced
     assert "Did not fit in what was left: #2." in announced
+    assert "participatory budget" in await kit.say("alice", "!history")
     assert await kit.problems() == []
 
 
@@ -228,3 +229,21 @@ async def test_the_deadline_waits_while_the_plugin_is_off_in_the_community(
     await kit.say("operator", "!plugin enable budget")
     await kit.sweep()
     assert [int(e["amount"]) for e in await kit.budget_entries()] == [150]
+
+
+async def test_a_treasury_spent_down_before_the_close_shrinks_the_budget(
+        make_kit: MakeKit) -> None:
+    """Budget 500 opened with 1000 in the treasury; a grant of 700 leaves 300 at close, so the
+    budget is 300: #3 (support 2, cost 150) funded, 150 left; #1 (support 1, cost 300) does
+    not fit; #5 (support 1, cost 40) fits: 190 spent, 110 left in the treasury."""
+    kit = await make_kit()
+    await five_ideas(kit)
+    await open_five(kit)
+    await kit.say("alice", "!budget support 1 3 5")
+    await kit.say("bob", "!budget support 3")
+    assert "700" in await kit.say("mod", "!grant @dave 700 for the roof")
+    out = await kit.say("mod", "!budget close")
+    assert "The treasury held only 300 BZZ at close." in out, out
+    assert "Budget closed: 2 ideas funded, 190 BZZ of 500 BZZ spent." in out, out
+    assert sorted(int(e["amount"]) for e in await kit.budget_entries()) == [40, 150]
+    assert await kit.balance("treasury") == 110
