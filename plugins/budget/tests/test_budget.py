@@ -247,3 +247,24 @@ async def test_a_treasury_spent_down_before_the_close_shrinks_the_budget(
     assert "Budget closed: 2 ideas funded, 190 BZZ of 500 BZZ spent." in out, out
     assert sorted(int(e["amount"]) for e in await kit.budget_entries()) == [40, 150]
     assert await kit.balance("treasury") == 110
+
+
+async def test_a_linked_member_keeps_one_support(make_kit: MakeKit) -> None:
+    """bob's support follows him to robert; where both supported, robert's stays."""
+    kit = await make_kit()
+    await five_ideas(kit)
+    await open_five(kit)
+    await kit.say("bob", "!budget support 1 2")
+    bob, robert = await kit.member_id("bob"), await kit.member_id("robert")
+    community = kit.bot.communities.get(kit.community)
+    await kit.bot.hooks.notify("on_member_linked", bot=kit.bot, community=community,
+                               old_member_id=bob, member_id=robert)
+    assert "Your support: #1 #2." in await kit.say("robert", "!budget show")
+    carol, dave = await kit.member_id("carol"), await kit.member_id("dave")
+    await kit.say("carol", "!budget support 3")
+    await kit.say("dave", "!budget support 4 5")
+    await kit.bot.hooks.notify("on_member_linked", bot=kit.bot, community=community,
+                               old_member_id=carol, member_id=dave)
+    ideas = {int(r["idea_id"]): int(r["number"]) for r in await store.ideas(kit.bot.db, 1)}
+    rows = [(m, ideas[i]) for m, i, _p in await kit.support_rows() if m in (carol, dave)]
+    assert rows == [(dave, 4), (dave, 5)]
