@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.api import Community, Job, Permission, Plugin, Role, Text, hookimpl, translatable
+from bot.api import (
+    Community,
+    Job,
+    Permission,
+    Plugin,
+    Role,
+    Text,
+    hookimpl,
+    iso_columns,
+    translatable,
+)
 from plugins.budget import closing, money, store
 from plugins.budget.commands import COMMANDS
 from plugins.budget.config import BudgetConfig
@@ -85,5 +95,17 @@ class BudgetPlugin(Plugin):
             return None
         return await closing.render_announcement(self.service, announcement)
 
+    @hookimpl
+    async def export_data(self, bot: Bot, community: Community,
+                          fmt: str) -> dict[str, list[dict[str, Any]]] | None:
+        """Budgets, their ideas and members' support; instants in ISO 8601 UTC."""
+        tables = await store.export_rows(bot.db, community.id)
+        if not any(tables.values()):
+            return None
+        return {name: iso_columns(rows, _EXPORT_TIMES) for name, rows in tables.items()}
+
+
+#: Epoch-seconds columns of the exported tables.
+_EXPORT_TIMES = ("opened_at", "deadline", "closed_at")
 
 plugin = BudgetPlugin

@@ -178,6 +178,36 @@ async def relink(q: Querier, community: str, old: int, new: int) -> None:
                             "AND member_id = $2", rid, old, new)
 
 
+async def export_rows(q: Querier, community: str) -> dict[str, list[dict[str, Any]]]:
+    """The community's budgets, their ideas and support, as plain dicts for `ruche export`."""
+    rounds = await q.fetch(
+        "SELECT id, total, available, spent, method, points, state, close_kind, opened_by, "
+        "opened_at, deadline, closed_at FROM budget_rounds WHERE community = $1 ORDER BY id",
+        community)
+    ideas = await q.fetch(
+        "SELECT i.round_id, i.idea_id, i.number, i.title, i.cost, i.support, i.rank, "
+        "i.funded, i.reason, i.paid FROM budget_ideas i JOIN budget_rounds r ON "
+        "r.id = i.round_id WHERE r.community = $1 ORDER BY i.round_id, i.number", community)
+    support = await q.fetch(
+        "SELECT s.round_id, s.member_id, s.idea_id, s.points FROM budget_support s JOIN "
+        "budget_rounds r ON r.id = s.round_id WHERE r.community = $1 "
+        "ORDER BY s.round_id, s.member_id, s.idea_id", community)
+    return {"budget_rounds": [_plain(r, ROUND_KEYS) for r in rounds],
+            "budget_ideas": [_plain(r, IDEA_KEYS) for r in ideas],
+            "budget_support": [_plain(r, SUPPORT_KEYS) for r in support]}
+
+
+ROUND_KEYS = ("id", "total", "available", "spent", "method", "points", "state", "close_kind",
+              "opened_by", "opened_at", "deadline", "closed_at")
+IDEA_KEYS = ("round_id", "idea_id", "number", "title", "cost", "support", "rank", "funded",
+             "reason", "paid")
+SUPPORT_KEYS = ("round_id", "member_id", "idea_id", "points")
+
+
+def _plain(row: Row, keys: Sequence[str]) -> dict[str, Any]:
+    return {k: row[k] for k in keys}
+
+
 def room_of(row: Row) -> RoomRef | None:
     if not row["room_platform"]:
         return None

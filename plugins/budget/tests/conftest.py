@@ -16,7 +16,6 @@ from plugins.budget.service import BudgetService
 
 COMMUNITY = testing.COMMUNITY
 T0 = future_time(hour=13)
-DAY = 86400.0
 BUILTINS = {"core": "bot.commands.builtin", "ideas": "plugins.ideas", "tips": "plugins.tips",
             "funding": "plugins.funding", "budget": "plugins.budget"}
 
@@ -43,8 +42,10 @@ class Kit(testing.Kit):
         found = re.search(r"(?:#|n°)(\d+)", out)
         assert found is not None, out
         number = int(found.group(1))
-        assert "accepted" in (await self.say("mod", f"!idea accept {number}")).lower() \
-            or True
+        await self.say("mod", f"!idea accept {number}")
+        accepted = await self.bot.hooks.first("latest_ideas", bot=self.bot, community=COMMUNITY,
+                                               statuses=["accepted"], limit=50)
+        assert number in [idea.number for idea in accepted], out
         return number
 
     async def balance(self, account: str) -> int:

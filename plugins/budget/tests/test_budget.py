@@ -7,7 +7,7 @@ from __future__ import annotations
 from bot.api import Tx
 from plugins.budget import closing, render, store
 from plugins.budget.allocation import Candidate, allocate
-from plugins.budget.tests.conftest import DAY, Kit, MakeKit
+from plugins.budget.tests.conftest import Kit, MakeKit
 
 AUTHORS = ("alice", "bob", "carol", "dave", "erin")
 
@@ -268,3 +268,21 @@ async def test_a_linked_member_keeps_one_support(make_kit: MakeKit) -> None:
     ideas = {int(r["idea_id"]): int(r["number"]) for r in await store.ideas(kit.bot.db, 1)}
     rows = [(m, ideas[i]) for m, i, _p in await kit.support_rows() if m in (carol, dave)]
     assert rows == [(dave, 4), (dave, 5)]
+
+
+async def test_export_lists_budgets_ideas_and_support(make_kit: MakeKit) -> None:
+    kit = await make_kit()
+    await five_ideas(kit)
+    await open_five(kit)
+    await kit.say("alice", "!budget support 3")
+    await kit.say("mod", "!budget close")
+    community = kit.bot.communities.get(kit.community)
+    tables = await kit.bot.hooks.collect("export_data", bot=kit.bot, community=community,
+                                             fmt="json")
+    [mine] = [t for t in tables if t and "budget_rounds" in t]
+    [budget] = mine["budget_rounds"]
+    assert (budget["total"], budget["spent"], budget["state"]) == (500, 150, "closed")
+    assert isinstance(budget["closed_at"], str) and "T" in budget["closed_at"]  # ISO 8601
+    assert [(r["number"], r["reason"], r["paid"]) for r in mine["budget_ideas"]
+            if r["funded"]] == [(3, "funded", 1)]
+    assert [r["points"] for r in mine["budget_support"]] == [1]
