@@ -33,6 +33,7 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "votes": "plugins.votes",
     "tips": "plugins.tips",
     "funding": "plugins.funding",
+    "budget": "plugins.budget",
     "pulse": "plugins.pulse",
 }
 

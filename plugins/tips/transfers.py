@@ -62,7 +62,10 @@ async def transfer(svc: TipsService, community: str, src: str, dst: str, amount:
 
 
 async def account_balance(svc: TipsService, community: str, account: str) -> int:
-    """Any account's balance (0 for one that never held tokens)."""
+    """Any account's balance (0 for one that never held tokens); the treasury's is minted first,
+    so a plugin reading it on a fresh community sees `treasury_initial` as `!treasury` would."""
+    if account == ledger.TREASURY:
+        await svc.treasury.ensure_minted(community)
     return await store.balance(svc.bot.db, community, account) or 0
 
 

@@ -1,0 +1,68 @@
+"""The ledger, seen from budgets: the tips plugin's hooks, and amounts as members read them.
+
+Tokens never live in budget tables: the treasury is read with `get_account_balance`, each
+funded idea is paid with `award_tokens` under the stable ref `budget:<budget>:idea:<idea>`, so
+a replayed close pays nothing twice. `None` from a hook means the tips plugin is not there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.api import UserError, translatable
+
+if TYPE_CHECKING:
+    from bot.api import Bot
+
+_ = translatable("budget")
+
+REASON = "participatory_budget"  # treasury → an idea's author, at close (tips owns "budget")
+TREASURY = "treasury"
+
+
+@dataclass(frozen=True, slots=True)
+class Currency:
+    """The community's token name and display precision (amounts are integers of 10^-decimals)."""
+
+    name: str = ""
+    decimals: int = 0
+
+    def number(self, amount: int) -> str:
+        sign = "-" if amount < 0 else ""
+        whole, frac = divmod(abs(amount), 10**self.decimals)
+        return f"{sign}{whole}.{frac:0{self.decimals}d}" if self.decimals else f"{sign}{whole}"
+
+    def fmt(self, amount: int) -> str:
+        return f"{self.number(amount)} {self.name}".rstrip()
+
+
+def unavailable() -> UserError:
+    return UserError(_("Budgets need the tips plugin, which is not available here."))
+
+
+def pay_ref(round_id: int, idea_id: int) -> str:
+    return f"budget:{round_id}:idea:{idea_id}"
+
+
+async def currency(bot: Bot, community: str) -> Currency | None:
+    value = await bot.hooks.first_safe("get_currency", bot=bot, community=community)
+    if (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str)
+            and isinstance(value[1], int)):
+        return Currency(value[0], value[1])
+    return None
+
+
+async def treasury(bot: Bot, community: str) -> int | None:
+    """The community treasury's balance, or None when tips is unavailable."""
+    value = await bot.hooks.first_safe("get_account_balance", bot=bot, community=community,
+                                       account=TREASURY)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+async def pay(bot: Bot, community: str, member_id: int, amount: int, ref: str) -> bool:
+    """Pay a funded idea's author from the treasury once per ref; False without tips.
+    A replay returns the first entry and pays nothing (tips' `award_tokens` contract)."""
+    entry = await bot.hooks.first("award_tokens", bot=bot, community=community,
+                                  member_id=member_id, amount=amount, reason=REASON, ref=ref)
+    return entry is not None
