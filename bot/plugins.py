@@ -34,6 +34,7 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "tips": "plugins.tips",
     "funding": "plugins.funding",
     "pulse": "plugins.pulse",
+    "governance": "plugins.governance",
 }
 
 #: Plugins the core cannot run without; `[plugins] disabled` cannot name them.
