@@ -93,6 +93,10 @@ class GovernancePlugin(Plugin):
     async def on_poll_closed(self, bot: Bot, poll: Any, result: Any) -> None:
         await self.service.poll_closed(poll, result)
 
+    @hookimpl(optionalhook=True)
+    async def on_poll_cancelled(self, bot: Bot, poll: Any) -> None:
+        await self.service.poll_cancelled(poll)
+
     @hookimpl
     def describe_audit_action(self, action: str) -> Text | None:
         return AUDIT_ACTIONS.get(action)

@@ -37,6 +37,7 @@ STATUS: dict[str, Text] = {
     "no_quorum": _("short of quorum"),
     "superseded": _("superseded"),
     "refused": _("refused"),
+    "cancelled": _("cancelled"),
 }
 MAJORITY: dict[str, Text] = {
     "simple": _("more Yes than No"),

@@ -21,9 +21,12 @@ async def _create(tx: Tx) -> None:
         " room_name TEXT NOT NULL DEFAULT '', room_guild TEXT NOT NULL DEFAULT '',"
         " poll_id BIGINT, poll_number INTEGER,"
         " prior TEXT NOT NULL DEFAULT '', outcome TEXT NOT NULL DEFAULT '',"
-        " created_at DOUBLE PRECISION NOT NULL, closed_at DOUBLE PRECISION,"
+        " created_at DOUBLE PRECISION NOT NULL, closes_at DOUBLE PRECISION,"
+        " closed_at DOUBLE PRECISION,"
         " UNIQUE (community, number), UNIQUE (community, open_target))")
     await tx.execute("CREATE INDEX governance_proposals_poll ON governance_proposals (poll_id)")
+    await tx.execute(
+        "CREATE INDEX governance_proposals_status ON governance_proposals (status, closes_at)")
     await tx.execute(
         "CREATE TABLE governance_activity (community TEXT NOT NULL, member_id BIGINT NOT NULL,"
         " last_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (community, member_id))")

@@ -32,6 +32,7 @@ class Proposal:
     prior: str = ""  # `config`: the setting as shown when the proposal opened
     outcome: str = ""  # why it ended so (refusals, tallies), in English for the record
     created_at: float = 0.0
+    closes_at: float | None = None  # the poll's deadline
     closed_at: float | None = None
 
     @property

@@ -48,6 +48,9 @@ log = logging.getLogger("ruche.governance")
 SUBJECT = "governance:"
 SPEND_REASON = "governance_spend"
 MAX_REASON = 200
+#: How long after its poll's deadline an undecided proposal is looked at by the sweep (the
+#: votes plugin's own sweep closes the poll and tells us first, in the normal case).
+OVERDUE_GRACE = 120.0
 
 
 def fmt_amount(amount: int, decimals: int) -> str:
@@ -224,7 +227,8 @@ class GovernanceService:
         if poll is None:
             await store.delete_opening(db, proposal.id)
             raise UserError(_("Voting is unavailable here, so nothing can be proposed."))
-        await store.set_open(db, proposal.id, int(poll.id), int(poll.number))
+        await store.set_open(db, proposal.id, int(poll.id), int(poll.number),
+                             getattr(poll, "closes_at", None))
         opened = await store.get(db, proposal.id)
         assert opened is not None
         await self.bot.hooks.notify("on_proposal_opened", bot=self.bot, proposal=opened)
@@ -245,27 +249,21 @@ class GovernanceService:
             community=proposal.community, room=proposal.room, question=text[:300],
             options=tuple(options), method=c.method,
             duration_seconds=c.duration.total_seconds(), subject=f"{SUBJECT}{proposal.id}",
-            creator_id=proposal.proposer_id, anonymous=c.secret, quorum=proposal.quorum)
+            creator_id=None, anonymous=c.secret, quorum=proposal.quorum)
         return await self.bot.hooks.first("open_poll", bot=self.bot, request=request)
 
     # -- deciding -------------------------------------------------------------------------------
 
     async def poll_closed(self, poll: Any, result: Any) -> None:
         """Decide the proposal of a closed poll; a replay of the same close changes nothing."""
-        subject = str(getattr(poll, "subject", "") or "")
-        if not subject.startswith(SUBJECT):
-            return
-        try:
-            proposal_id = int(subject[len(SUBJECT):])
-        except ValueError:
-            return
         db = self.bot.db
-        p = await store.get(db, proposal_id)
-        if p is None or p.community != getattr(poll, "community", None):
+        p = await self._of(poll)
+        if p is None:
             return
         if p.status == "opening":  # the poll opened, then the process died before we knew
-            await store.set_open(db, p.id, int(poll.id), int(poll.number))
-            p = await store.get(db, proposal_id)
+            await store.set_open(db, p.id, int(poll.id), int(poll.number),
+                                 getattr(poll, "closes_at", None))
+            p = await store.get(db, p.id)
             assert p is not None
         if p.status == "paying":
             await self.pay(p)
@@ -280,6 +278,26 @@ class GovernanceService:
             await self._apply_config(p, tally)
         else:
             await self._start_spend(p, tally)
+
+    async def poll_cancelled(self, poll: Any) -> None:
+        """A moderator cancelled the poll: the proposal ends without effect."""
+        p = await self._of(poll)
+        if p is not None and p.status in ("opening", "open"):
+            await self._end(p, p.status, "cancelled", "poll cancelled")
+
+    async def _of(self, poll: Any) -> Proposal | None:
+        """The proposal a poll decides, if it is one of ours."""
+        subject = str(getattr(poll, "subject", "") or "")
+        if not subject.startswith(SUBJECT):
+            return None
+        try:
+            proposal_id = int(subject[len(SUBJECT):])
+        except ValueError:
+            return None
+        p = await store.get(self.bot.db, proposal_id)
+        if p is None or p.community != getattr(poll, "community", None):
+            return None
+        return p
 
     def _tally(self, p: Proposal, result: Any) -> str:
         """The record of a result: `3 yes, 1 no (4 ballots, quorum 3)`."""
@@ -306,6 +324,9 @@ class GovernanceService:
         if status == "rejected":
             return _("Proposal #{number} was rejected (vote #{vote}): nothing changes.",
                      number=p.number, vote=vote)
+        if status == "cancelled":
+            return _("Proposal #{number} was cancelled with its poll: nothing changes.",
+                     number=p.number)
         if status == "superseded":
             return _("Proposal #{number} passed, but a moderator changed {key} meanwhile: "
                      "their change stands, the proposal is superseded.", number=p.number,
@@ -431,9 +452,32 @@ class GovernanceService:
             await self._after(p.id, applied=True)
 
     async def sweep(self) -> None:
-        """Payments a dead process left in flight are finished (idempotent on their ref)."""
+        """What a crash or a failed handler left: payments in flight are finished (idempotent
+        on their ref), and open proposals whose poll has ended are decided from its result."""
         for p in await store.in_status(self.bot.db, "paying"):
             try:
                 await self.pay(p)
             except Exception:
                 log.exception("paying proposal %s failed", p.id, extra={"plugin": "governance"})
+        overdue = await store.overdue(self.bot.db, float(self.bot.now()) - OVERDUE_GRACE)
+        for community in sorted({p.community for p in overdue}):
+            try:
+                await self._catch_up(community, {p.poll_id for p in overdue
+                                                 if p.community == community})
+            except Exception:
+                log.exception("deciding overdue proposals failed", extra={
+                    "plugin": "governance", "community": community})
+
+    async def _catch_up(self, community: str, poll_ids: set[int | None]) -> None:
+        """Ended polls of open proposals, read through the votes plugin's read hooks."""
+        polls = await self.bot.hooks.first("list_polls", bot=self.bot, community=community,
+                                           statuses=("closed", "cancelled"), limit=1000)
+        for poll in polls or ():
+            if getattr(poll, "id", None) not in poll_ids:
+                continue
+            if poll.status == "cancelled":
+                await self.poll_cancelled(poll)
+                continue
+            result = await self.bot.hooks.first("poll_tally", bot=self.bot, poll=poll)
+            if result is not None:
+                await self.poll_closed(poll, result)

@@ -20,7 +20,7 @@ class Querier(Protocol):
 
 _COLUMNS = ("id, community, number, kind, target, value, reason, proposer_id, status, quorum, "
             "majority, room_platform, room_id, room_name, room_guild, "
-            "poll_id, poll_number, prior, outcome, created_at, closed_at")
+            "poll_id, poll_number, prior, outcome, created_at, closes_at, closed_at")
 #: Statuses that still hold the target (no second proposal on it meanwhile).
 UNDECIDED = ("opening", "open", "paying")
 
@@ -38,6 +38,7 @@ def _proposal(row: Row) -> Proposal:
         poll_number=None if row["poll_number"] is None else int(row["poll_number"]),
         prior=str(row["prior"]), outcome=str(row["outcome"]),
         created_at=float(row["created_at"]),
+        closes_at=None if row["closes_at"] is None else float(row["closes_at"]),
         closed_at=None if row["closed_at"] is None else float(row["closed_at"]))
 
 
@@ -85,10 +86,12 @@ async def delete_opening(q: Querier, proposal_id: int) -> None:
                     proposal_id)
 
 
-async def set_open(q: Querier, proposal_id: int, poll_id: int, poll_number: int) -> bool:
+async def set_open(q: Querier, proposal_id: int, poll_id: int, poll_number: int,
+                   closes_at: float | None) -> bool:
     return await q.execute(
-        "UPDATE governance_proposals SET status = 'open', poll_id = $2, poll_number = $3"
-        " WHERE id = $1 AND status = 'opening'", proposal_id, poll_id, poll_number) == 1
+        "UPDATE governance_proposals SET status = 'open', poll_id = $2, poll_number = $3,"
+        " closes_at = $4 WHERE id = $1 AND status = 'opening'", proposal_id, poll_id,
+        poll_number, closes_at) == 1
 
 
 async def transition(q: Querier, proposal_id: int, old: str, new: str, outcome: str,
@@ -110,8 +113,8 @@ async def undecided_on(q: Querier, community: str, target: str) -> Proposal | No
 
 async def last_closed_on(q: Querier, community: str, target: str) -> float | None:
     value = await q.fetchval(
-        "SELECT MAX(closed_at) FROM governance_proposals WHERE community = $1 AND target = $2",
-        community, target)
+        "SELECT MAX(closed_at) FROM governance_proposals WHERE community = $1 AND target = $2"
+        " AND status <> 'cancelled'", community, target)
     return None if value is None else float(value)
 
 
@@ -137,6 +140,13 @@ async def listing(q: Querier, community: str, limit: int) -> list[Proposal]:
 async def in_status(q: Querier, status: str) -> list[Proposal]:
     rows = await q.fetch(f"SELECT {_COLUMNS} FROM governance_proposals WHERE status = $1"
                          " ORDER BY id", status)
+    return [_proposal(r) for r in rows]
+
+
+async def overdue(q: Querier, before: float) -> list[Proposal]:
+    """Open proposals whose poll should have closed before `before`."""
+    rows = await q.fetch(f"SELECT {_COLUMNS} FROM governance_proposals WHERE status = 'open'"
+                         " AND closes_at < $1 ORDER BY id", before)
     return [_proposal(r) for r in rows]
 
 
