@@ -36,8 +36,7 @@ def operator_only(default: T | None = None, *, factory: Callable[[], T] | None =
 
     `factory` makes a mutable default (a list, a table) afresh for each instance."""
     if factory is not None:
-        return cast(T, dataclasses.field(default_factory=factory,
-                                         metadata={CHAT_RULE: "operator"}))
+        return dataclasses.field(default_factory=factory, metadata={CHAT_RULE: "operator"})
     return cast(T, dataclasses.field(default=default, metadata={CHAT_RULE: "operator"}))
 
 

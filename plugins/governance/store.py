@@ -183,4 +183,5 @@ async def relink(q: Querier, community: str, old: int, new: int) -> None:
 async def export_rows(q: Querier, community: str) -> list[dict[str, Any]]:
     rows = await q.fetch(f"SELECT {_COLUMNS} FROM governance_proposals WHERE community = $1"
                          " ORDER BY number", community)
-    return [dict(r) for r in rows]
+    names = [name.strip() for name in _COLUMNS.split(",")]
+    return [{name: row[name] for name in names} for row in rows]
