@@ -105,7 +105,8 @@ def make_kit(make_bot: MakeBot) -> MakeKit:
     async def factory(*, governance: dict[str, Any] | None = None,
                       tips: dict[str, Any] | None = None, locale: str = "en",
                       limits: dict[str, Any] | None = None,
-                      plugins: dict[str, object] | None = None) -> Kit:
+                      plugins: dict[str, object] | None = None,
+                      builtins: dict[str, str] | None = None) -> Kit:
         clock, recorder = Clock(), Recorder()
         raw: dict[str, Any] = {
             "bot": {"locale": locale},
@@ -120,7 +121,7 @@ def make_kit(make_bot: MakeBot) -> MakeKit:
         if limits:
             raw["limits"] = limits
         tb = await make_bot(raw=raw, plugins={"recorder": recorder, **(plugins or {})},
-                            builtins=BUILTINS)
+                            builtins=BUILTINS if builtins is None else builtins)
         tb.bot.clock = clock
         kit = Kit(tb, clock, recorder)
         await kit.say("mod", "!treasury")  # mints the initial treasury

@@ -7,7 +7,7 @@ from typing import Any
 from bot import hookimpl
 from plugins.governance import store
 from plugins.governance.models import Proposal
-from plugins.governance.tests.conftest import COMMUNITY, Kit, MakeKit
+from plugins.governance.tests.conftest import BUILTINS, COMMUNITY, Kit, MakeKit
 
 
 async def test_a_passing_proposal_changes_the_setting_and_the_audit_says_by_vote(
@@ -321,3 +321,18 @@ async def test_in_french(make_kit: MakeKit) -> None:
     assert ("La proposition n°1 est adoptée (vote n°1) : plugins.tips.max_tip vaut maintenant "
             "50.") in kit.room_texts()
     assert "appliquée" in await kit.say("bob", "!propositions")
+
+
+async def test_french_help_and_usage(make_kit: MakeKit) -> None:
+    kit = await make_kit(locale="fr")
+    out = await kit.say("bob", "!aide proposer")
+    assert "Soumettre au vote un changement des réglages de la communauté" in out
+    usage = await kit.say("bob", "!proposer dépense")
+    assert "!proposer dépense <montant> <membre> [raison…]" in usage
+
+
+async def test_open_proposals_show_on_pulse_as_their_polls(make_kit: MakeKit) -> None:
+    kit = await make_kit(builtins={**BUILTINS, "pulse": "plugins.pulse"})
+    await kit.say("alice", "!propose config plugins.tips.max_tip 50")
+    assert "Proposal #1: Change plugins.tips.max_tip from 1000 to 50?" in await kit.say(
+        "bob", "!pulse")
