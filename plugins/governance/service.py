@@ -315,9 +315,9 @@ class GovernanceService:
         if status == "applied" and p.kind == "config":  # `why`: the new value as shown
             return _("Proposal #{number} passed (vote #{vote}): {key} is now {value}.",
                      number=p.number, vote=vote, key=p.target, value=why or "")
-        if status == "applied":
-            return _("Proposal #{number} passed (vote #{vote}): the treasury paid {amount}.",
-                     number=p.number, vote=vote, amount=p.value)
+        if status == "applied":  # `why`: "AMOUNT CURRENCY to NAME"
+            return _("Proposal #{number} passed (vote #{vote}): the treasury paid {payment}.",
+                     number=p.number, vote=vote, payment=why or p.value)
         if status == "no_quorum":
             return _("Proposal #{number} fell short of its quorum ({quorum} ballots): nothing "
                      "changes.", number=p.number, quorum=p.quorum)
@@ -437,15 +437,19 @@ class GovernanceService:
                             _("the tips plugin is not available."))
             return
         now = float(self.bot.now())
+        found = await self.bot.hooks.first("get_currency", bot=self.bot, community=p.community)
+        name, decimals = found if found else ("", 0)
+        who = (await self.bot.identity.names([member_id])).get(member_id, f"#{member_id}")
+        payment = _("{amount} {currency} to {member}", amount=fmt_amount(p.amount, decimals),
+                    currency=name, member=who)
 
         async def op(tx: Tx) -> bool:
             if not await store.transition(tx, p.id, "paying", "applied", p.outcome, now):
                 return False
             await self.bot.audit.record(
                 p.community, None, "governance.spend",
-                f"{p.value} to member {member_id} (by vote #{p.poll_number}, proposal "
-                f"#{p.number})", tx=tx)
-            await self._record_end(tx, p, "applied")
+                f"{payment} (by vote #{p.poll_number}, proposal #{p.number})", tx=tx)
+            await self._record_end(tx, p, "applied", payment)
             return True
 
         if await self.bot.db.atomic(op):
