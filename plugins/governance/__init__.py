@@ -7,6 +7,7 @@ proposal exactly once. Thin hookimpls below; other plugins are reached through h
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from bot.api import (
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from bot.api import Bot, Command, Context, IncomingMessage
 
 __version__ = "1.0.0"
+
+log = logging.getLogger("ruche.governance")
 
 _ = translatable("governance")
 #: Our audit actions in words (core hook `describe_audit_action`).
@@ -77,7 +80,10 @@ class GovernancePlugin(Plugin):
 
     @hookimpl
     async def startup(self, bot: Bot) -> None:
-        """Payments a dead run left in flight are finished before anything else."""
+        """Payments a dead run left in flight are finished before anything else; keys of the
+        constitution no vote could ever change are named in the log for the operator."""
+        for problem in self.service.unusable_keys():
+            log.warning("plugins.governance: %s", problem, extra={"plugin": "governance"})
         await self.service.sweep()
 
     @hookimpl

@@ -93,6 +93,23 @@ class GovernanceService:
     def constitution(self, community: str) -> Constitution:
         return self.bot.plugin_config(GovernanceConfig).constitution(community)
 
+    def unusable_keys(self) -> list[str]:
+        """Keys of `allowed` (section and amendments) that no proposal could change."""
+        cfg = self.bot.plugin_config(GovernanceConfig)
+        keys = {key: "allowed" for key in cfg.allowed}
+        for name, amendment in cfg.communities.items():
+            keys.update({key: f"communities.{name}.allowed" for key in amendment.allowed or ()})
+        problems = []
+        for key, where in sorted(keys.items()):
+            try:
+                rule = self.bot.settings.rule(key)
+            except UserError:
+                problems.append(f"{where}: {key} is not a setting of a loaded plugin")
+                continue
+            if rule == "operator":
+                problems.append(f"{where}: {key} is operator-only, so no vote can change it")
+        return problems
+
     # -- activity (quorums as a share of active members) -------------------------------------
 
     async def seen(self, community: str, member_id: int) -> None:

@@ -95,3 +95,14 @@ async def test_the_console_story_runs_as_written(make_kit: MakeKit) -> None:
             else:
                 found = line in lines
             assert found, f"{member}> {command}: {line!r} not in {said!r}"
+
+
+async def test_keys_no_vote_could_change_are_named_at_startup(make_kit: MakeKit) -> None:
+    kit = await make_kit(governance={"allowed": ["plugins.tips.max_tip",
+                                                 "plugins.tips.treasury_initial",
+                                                 "plugins.nothing.here"]})
+    assert kit.svc.unusable_keys() == [
+        "allowed: plugins.nothing.here is not a setting of a loaded plugin",
+        "allowed: plugins.tips.treasury_initial is operator-only, so no vote can change it"]
+    assert "plugins.tips.treasury_initial is set by the operator" in await kit.say(
+        "alice", "!propose config plugins.tips.treasury_initial 5")
