@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from bot import hookimpl
@@ -335,3 +336,13 @@ async def test_open_proposals_show_on_pulse_as_their_polls(make_kit: MakeKit) ->
     await kit.say("alice", "!propose config plugins.tips.max_tip 50")
     assert "Proposal #1: Change plugins.tips.max_tip from 1000 to 50?" in await kit.say(
         "bob", "!pulse")
+
+
+async def test_two_proposals_on_one_key_at_once_open_one(kit: Kit) -> None:
+    await asyncio.gather(*(kit.say(name, f"!propose config plugins.tips.max_tip {n}")
+                           for n, name in ((50, "alice"), (60, "bob"), (70, "carol"))))
+    said = [m.current for m in kit.chat.sent]  # replies to concurrent commands interleave
+    assert sum(t.startswith("Proposal #1 is open") for t in said) == 1, said
+    assert said.count("Proposal #1 on this is still open; wait for its result.") == 2, said
+    assert [s for _n, s in await kit.statuses()] == ["open"]
+    assert await kit.bot.db.fetchval("SELECT COUNT(*) FROM votes_polls") == 1
