@@ -215,8 +215,9 @@ class AuditLog:
         self.bot = bot
 
     async def record(self, community: str, member: Member | None, action: str,
-                     detail: str = "") -> None:
-        await self.bot.db.execute(
+                     detail: str = "", *, tx: Tx | None = None) -> None:
+        """Write one entry; inside `tx` when the action commits with other writes."""
+        await (self.bot.db if tx is None else tx).execute(
             "INSERT INTO core_audit (community, member_id, action, detail, at) "
             "VALUES ($1, $2, $3, $4, $5)",
             community, member.id if member else None, action, detail[:500], self.bot.now(),

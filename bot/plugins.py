@@ -35,6 +35,7 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "funding": "plugins.funding",
     "budget": "plugins.budget",
     "pulse": "plugins.pulse",
+    "governance": "plugins.governance",
 }
 
 #: Plugins the core cannot run without; `[plugins] disabled` cannot name them.

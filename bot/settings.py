@@ -18,6 +18,7 @@ from bot.model import Member
 
 if TYPE_CHECKING:
     from bot.app import Bot
+    from bot.storage import Tx
 
 _ = translatable("core")
 
@@ -115,8 +116,21 @@ class Settings:
         plugin = key.split(".")[1]
         return getattr(self.bot.named_plugin_config(plugin, community_id), field)
 
-    async def set(self, community_id: str, key: str, raw: str, member: Member) -> Any:
-        """Validate, store and audit one override; the next command sees it."""
+    def shown(self, community_id: str, key: str) -> str:
+        """The effective value as people write it (`14d`, `yes`, `—`), as `!config` shows it."""
+        return show_setting(self.current(community_id, key))
+
+    @staticmethod
+    def show(value: Any) -> str:
+        """A value as people write it in `!config`."""
+        return show_setting(value)
+
+    async def check(self, community_id: str, key: str, raw: str) -> Any:
+        """The typed value `!config KEY RAW` would store, or the UserError it would answer.
+
+        The one validation path of a chat-side change (`!config`, a proposal put to a vote):
+        known key, not operator-only, type, the section's `validate`, the operator's ceiling,
+        and every plugin's `validate_setting` veto. Nothing is written."""
         schema, field = self._schema_for(key)
         if chat_rule(schema, field) == "operator":
             raise UserError(_("{key} is set by the operator in the config file, not from chat.",
@@ -140,14 +154,32 @@ class Settings:
                     raise UserError(_("{key} can be at most {ceiling} here: the operator's "
                                       "limit.", key=key, ceiling=show_setting(ceiling)))
         await self._validate(community_id, key, value)
-        await self.bot.db.execute(
+        return value
+
+    async def store(self, tx: Tx, community_id: str, key: str, value: Any) -> None:
+        """Write a checked value inside the caller's transaction; `remember` it after commit."""
+        await tx.execute(
             "INSERT INTO core_settings (community, key, value) VALUES ($1, $2, $3) "
             "ON CONFLICT (community, key) DO UPDATE SET value = excluded.value",
             community_id, key, _to_json(value),
         )
+
+    def remember(self, community_id: str, key: str, value: Any) -> None:
+        """After the commit of `store`: the next command of the community sees the value."""
         self._values.setdefault(community_id, {})[key] = value
         self.bot.forget_community_cache(community_id)
-        await self.bot.audit.record(community_id, member, "config.set", f"{key} = {raw[:100]}")
+
+    async def set(self, community_id: str, key: str, raw: str, member: Member) -> Any:
+        """Validate, store and audit one override; the next command sees it."""
+        value = await self.check(community_id, key, raw)
+
+        async def op(tx: Tx) -> None:
+            await self.store(tx, community_id, key, value)
+            await self.bot.audit.record(community_id, member, "config.set",
+                                        f"{key} = {raw[:100]}", tx=tx)
+
+        await self.bot.db.atomic(op)
+        self.remember(community_id, key, value)
         return value
 
     async def _validate(self, community_id: str, key: str, new: Any) -> None:

@@ -16,7 +16,7 @@ max_grant = 5000        # moderators may set plugins.tips.max_grant up to 5000
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal, TypeVar, cast
 
 T = TypeVar("T")
@@ -31,9 +31,13 @@ def limited(default: T) -> T:
     return dataclasses.field(default=default, metadata={CHAT_RULE: "limited"})
 
 
-def operator_only(default: T) -> T:
-    """A field only the config file may change; `!config` refuses it and says who can."""
-    return dataclasses.field(default=default, metadata={CHAT_RULE: "operator"})
+def operator_only(default: T | None = None, *, factory: Callable[[], T] | None = None) -> T:
+    """A field only the config file may change; `!config` refuses it and says who can.
+
+    `factory` makes a mutable default (a list, a table) afresh for each instance."""
+    if factory is not None:
+        return dataclasses.field(default_factory=factory, metadata={CHAT_RULE: "operator"})
+    return cast(T, dataclasses.field(default=default, metadata={CHAT_RULE: "operator"}))
 
 
 def chat_rule(schema: type[Any], name: str) -> ChatRule | None:
