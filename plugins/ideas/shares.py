@@ -8,8 +8,9 @@ as before. Integer amounts come from the **largest remainder** method: every rec
 the whole part of their exact (rational) quota, then the units left over go one each to the
 largest fractional parts; equal fractions go to whoever comes first — authors before credited
 contributors before supporters, and inside a group the author, then co-authors, credits and
-supports in the order they were made. Nothing is lost or created: the amounts always add up to
-the reward.
+supports in the order they were made. A member in two groups (a credited contributor who is
+also a first supporter) has one quota, the sum of both, and is paid once. Nothing is lost or
+created: the amounts always add up to the reward.
 """
 
 from __future__ import annotations
@@ -57,14 +58,11 @@ def split_reward(total: int, groups: Sequence[Group]) -> list[tuple[int, int]]:
     if total <= 0 or not live:
         return []
     shares = sum(g.share for g in live)
-    people: list[int] = []
-    weights: list[Fraction] = []
+    quotas: dict[int, Fraction] = {}  # one quota per member, in order of first appearance
     for g in live:
         for member_id, w in g.members:
             if w > 0:
-                people.append(member_id)
-                weights.append(Fraction(g.share, shares) * Fraction(w, g.weight))
-    amounts: dict[int, int] = {}
-    for member_id, amount in zip(people, largest_remainder(total, weights), strict=True):
-        amounts[member_id] = amounts.get(member_id, 0) + amount
-    return [(m, a) for m, a in amounts.items() if a > 0]
+                quotas[member_id] = (quotas.get(member_id, Fraction(0))
+                                     + Fraction(g.share, shares) * Fraction(w, g.weight))
+    amounts = largest_remainder(total, list(quotas.values()))
+    return [(m, a) for m, a in zip(quotas, amounts, strict=True) if a > 0]

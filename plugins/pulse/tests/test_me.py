@@ -47,3 +47,74 @@ async def test_me_shows_exactly_what_concerns_the_member(make_pulse: MakePulse) 
         "🙏 Thanked by carol (4 BZZ) this week.",
     ]
 
+
+
+async def test_no_secret_ballot_and_no_one_elses_anonymous_idea(make_pulse: MakePulse) -> None:
+    p = await make_pulse(raw={"plugins": {"ideas": IDEAS}})
+    await p.known("alice", "bob", "carol")
+    await p.say("carol", "!idea submit Quiet room --anonymous")
+    await p.say("alice", "!idea support 1")
+    await p.say("bob", '!poll new "Secret?" "Yes" "No" --duration 2h --anonymous')
+    await p.say("dave", '!poll new "Open?" "Yes" "No" --duration 3h')
+    await p.say("alice", "!vote 1 Yes")
+    await p.say("bob", "!vote 2 No")
+    p.tb.chat.clear()
+    await p.say("alice", "!me")
+    (out,) = p.dms("alice")
+    # alice voted in the secret poll (she is told nothing new); bob's ballot is not hers
+    assert out.splitlines() == ["🗳️ Not voted yet: #2 “Open?” closes in 3h.",
+                                "🪙 Balance: 0 BZZ; last 7 days: +0 BZZ in, −0 BZZ out."]
+    await p.say("bob", "!me")
+    (bob,) = p.dms("bob")
+    assert bob.splitlines()[0] == "🗳️ Not voted yet: #1 “Secret?” closes in 2h."
+    await p.say("carol", "!me")
+    (carol,) = p.dms("carol")
+    assert carol.splitlines()[0] == ("💡 #1 “Quiet room” (anonymous): 2 more supports to "
+                                     "reach review (1/3).")
+    assert "Quiet room" not in out + bob
+
+
+async def test_own_anonymous_ideas_only_in_private(make_pulse: MakePulse) -> None:
+    p = await make_pulse(raw={"plugins": {"ideas": IDEAS}})
+    await p.say("carol", "!idea submit Quiet room --anonymous")
+    await p.say("carol", "!idea submit Open door")
+    adapter = p.tb.chat.adapter
+    adapter.capabilities = Capabilities(reactions=True, edits=True, files=True,
+                                        direct_messages=False)  # no way to answer privately
+    p.tb.chat.clear()
+    out = await p.say("carol", "!me")
+    assert p.room_texts() == [out]
+    assert out.splitlines()[0] == "💡 #2 “Open door”: 3 more supports to reach review (0/3)."
+    assert "Quiet room" not in out
+
+
+async def test_me_in_french(make_pulse: MakePulse) -> None:
+    p = await make_pulse(raw={"bot": {"locale": "fr"}, "plugins": {"ideas": IDEAS}})
+    await p.say("alice", "!idée soumettre Jardin partagé")
+    await p.say("alice", "!moi")
+    assert p.dms("alice") == [
+        "💡 #1 “Jardin partagé” : encore 3 soutiens pour passer en examen (0/3).\n"
+        "🪙 Solde : 0 BZZ ; 7 derniers jours : +0 BZZ reçus, −0 BZZ dépensés."]
+
+
+async def test_me_without_the_other_plugins(make_bot) -> None:  # type: ignore[no-untyped-def]
+    tb = await make_bot(builtins={"core": "bot.commands.builtin", "pulse": "plugins.pulse"})
+    await tb.chat.say("alice", "!me")
+    assert [m.current for m in tb.chat.sent if m.to == "alice"] == [
+        "Nothing waits for you right now."]
+
+
+async def test_at_most_eight_lines(make_pulse: MakePulse) -> None:
+    p = await make_pulse(raw={"plugins": {"ideas": IDEAS}})
+    await setup(p)
+    for title in ("Tool library", "Seed swap"):
+        await p.say("alice", f"!idea submit {title}")
+    p.tb.chat.clear()
+    await p.say("alice", "!me")
+    (out,) = p.dms("alice")
+    lines = out.splitlines()
+    assert len(lines) == 8
+    assert lines[:4] == ["💡 #6 “Seed swap”: 3 more supports to reach review (0/3).",
+                         "💡 #5 “Tool library”: 3 more supports to reach review (0/3).",
+                         "💡 #3 “Night market”: funding 0 BZZ/50 BZZ (0 %), 5d left.",
+                         "💡 …and 2 more ideas in progress."]
