@@ -9,6 +9,8 @@ the authors alone.
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.api import Text, translatable
 from plugins.ideas.models import CampaignClosed, Idea
 from plugins.tips import store
@@ -85,6 +87,25 @@ async def reward_idea(svc: TipsService, idea: Idea, reason: str,
     moves = shared_moves(idea, reason, total, shares) if isinstance(shares, list) else None
     if moves is None:
         moves = idea_moves(idea, reason, total, idea.subject)
+    return await svc.treasury.payout(community, await _allowed(svc, community, moves))
+
+
+async def reward_funded(svc: TipsService, round: Any) -> list[LedgerEntry]:
+    """Pay `idea_funded_reward` once per idea whose funding round succeeded, shared as the
+    ideas plugin says; without its answer nothing is paid (a round does not name the authors)."""
+    community = str(round.community)
+    total = svc.config(community).idea_funded_reward
+    idea = Idea(id=int(round.idea_id), community=community, number=int(round.idea_number),
+                title=str(round.title), description="", status="accepted", author_id=0,
+                anonymous=bool(round.anonymous))
+    if total <= 0 or await store.entry_exists(svc.bot.db, community, "idea_funded",
+                                              idea.subject):
+        return []
+    shares = await svc.bot.hooks.first_safe("split_idea_reward", bot=svc.bot, idea=idea,
+                                            total=total)
+    moves = shared_moves(idea, "idea_funded", total, shares) if isinstance(shares, list) else None
+    if moves is None:
+        return []
     return await svc.treasury.payout(community, await _allowed(svc, community, moves))
 
 

@@ -456,7 +456,7 @@ async def rewards_for(q: Queryable, community: str, subject: str) -> int:
     the (community, reason, ref) index — a range, since ':' sorts after the digits."""
     value = await q.fetchval(
         "SELECT COALESCE(SUM(amount), 0) FROM tips_entries WHERE community = $1 "
-        "AND reason IN ('idea_accepted', 'idea_implemented') "
+        "AND reason IN ('idea_accepted', 'idea_implemented', 'idea_funded') "
         "AND (ref = $2 OR (ref >= $3 AND ref < $4))",
         community, subject, subject + ":", subject + ";",
     )
@@ -493,7 +493,7 @@ async def rewards_by_member(q: Queryable, community: str, subject: str) -> list[
     same index as `rewards_for`), the largest first, ties by the earliest payment."""
     rows = await q.fetch(
         "SELECT dst, SUM(amount) AS amount, MIN(id) AS first FROM tips_entries"
-        " WHERE community = $1 AND reason IN ('idea_accepted', 'idea_implemented')"
+        " WHERE community = $1 AND reason IN ('idea_accepted', 'idea_implemented', 'idea_funded')"
         " AND (ref = $2 OR (ref >= $3 AND ref < $4)) GROUP BY dst ORDER BY amount DESC, first",
         community, subject, subject + ":", subject + ";",
     )

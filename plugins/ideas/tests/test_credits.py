@@ -15,9 +15,9 @@ PEOPLE = ("alice", "bob", "carol", "dave", "erin", "frank", "gina")
 
 
 async def start(make_bot: MakeBot, reward: int, ideas: dict[str, Any] | None = None,
-                locale: str = "en") -> testing.Kit:
+                locale: str = "en", **rewards: int) -> testing.Kit:
     tips = {"allowance_amount": 0, "activity_reward": 0, "idea_accepted_reward": reward,
-            "idea_implemented_reward": 0}
+            "idea_implemented_reward": 0, **rewards}
     tb = await make_bot(raw={"bot": {"locale": locale},
                              "plugins": {"tips": tips, "ideas": ideas or {}}},
                         builtins=TEST_BUILTINS)
@@ -147,3 +147,29 @@ async def test_credit_in_french(make_bot: MakeBot) -> None:
     assert await kit.say("alice", "!idée créditer 1 @carol 2") == (
         "carol est maintenant crédité·e sur l’idée n°1 (part 2) : ses prochaines récompenses "
         "seront partagées avec carol.")
+
+
+async def test_the_funded_reward_is_shared_once(make_bot: MakeBot) -> None:
+    kit = await start(make_bot, 0, idea_funded_reward=40)
+    await kit.say("alice", "!idea submit Bee hotel")
+    await kit.say("alice", "!idea credit 1 @carol")
+    await kit.say("mod", "!idea accept 1 good")
+    await kit.say("mod", "!grant @dave 30 welcome")
+    await kit.say("alice", "!fund open 1 20 --until 2d")
+    await kit.say("dave", "!pledge 1 20")
+    before = await balances(kit)
+    await kit.say("mod", "!fund close 1")
+    # defaults 75/25: alice 30, carol 10; alice also receives the round's 20 as its wallet
+    after = await balances(kit)
+    assert after["carol"] - before["carol"] == 10
+    assert after["alice"] - before["alice"] == 30 + 20
+    rows = await kit.bot.db.fetch("SELECT dst, amount FROM tips_entries"
+                                  " WHERE reason = 'idea_funded' ORDER BY id")
+    assert [(r["dst"], int(r["amount"])) for r in rows] == [
+        (f"member:{await kit.member_id('alice')}", 30),
+        (f"member:{await kit.member_id('carol')}", 10)]
+    rounds = await kit.bot.hooks.first("list_funding_rounds", bot=kit.bot,
+                                       community=kit.community, states=("succeeded",))
+    await kit.bot.hooks.notify("on_funding_succeeded", bot=kit.bot, round=rounds[0],
+                               backers=())  # delivered again
+    assert await balances(kit) == after
