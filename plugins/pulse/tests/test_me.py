@@ -118,3 +118,15 @@ async def test_at_most_eight_lines(make_pulse: MakePulse) -> None:
                          "💡 #5 “Tool library”: 3 more supports to reach review (0/3).",
                          "💡 #3 “Night market”: funding 0 BZZ/50 BZZ (0 %), 5d left.",
                          "💡 …and 2 more ideas in progress."]
+
+
+async def test_a_withdrawn_pledge_and_a_cast_ballot_leave_me(make_pulse: MakePulse) -> None:
+    p = await make_pulse(raw={"plugins": {"ideas": IDEAS}})
+    await setup(p)
+    await p.say("alice", "!unpledge 4")
+    await p.say("alice", "!vote 2 Pizza")
+    p.tb.chat.clear()
+    await p.say("alice", "!me")
+    (out,) = p.dms("alice")
+    assert "Rounds you back" not in out and "Not voted yet" not in out
+    assert len(out.splitlines()) == 5  # three ideas, the balance, carol's thanks
