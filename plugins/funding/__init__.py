@@ -119,6 +119,17 @@ class FundingPlugin(Plugin):
         return await self.service.rounds(community, states, 1000)
 
     @hookimpl
+    async def member_pledges(self, bot: Bot, community: str,
+                             member_id: int) -> list[tuple[FundingRound, int]]:
+        """The member's own confirmed pledges on rounds still open or settling, per round."""
+        found = []
+        for round_id, total in await store.member_round_totals(bot.db, community, member_id):
+            r = await self.service.round(round_id)
+            if r is not None:
+                found.append((r, total))
+        return sorted(found, key=lambda pair: pair[0].deadline)
+
+    @hookimpl
     async def on_member_linked(self, bot: Bot, community: Community, old_member_id: int,
                                member_id: int) -> None:
         await bot.db.atomic(lambda tx: store.relink(tx, community.id, old_member_id, member_id))

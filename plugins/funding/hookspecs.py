@@ -36,3 +36,9 @@ def list_funding_rounds(
     bot: Bot, community: str, states: tuple[str, ...]
 ) -> Maybe[list[FundingRound] | None]:
     """The community's rounds in these states (called with `first`), for dashboards."""
+
+
+@hookspec(firstresult=True)
+def member_pledges(bot: Bot, community: str,
+                   member_id: int) -> Maybe[list[tuple[FundingRound, int]] | None]:
+    """Rounds in progress the member backs, with their pledged total (called with `first`)."""

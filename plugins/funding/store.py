@@ -264,6 +264,17 @@ async def member_total(q: Querier, round_id: int, member_id: int) -> int:
         "AND member_id = $2 AND state = 'confirmed'", round_id, member_id))
 
 
+async def member_round_totals(q: Querier, community: str,
+                              member_id: int) -> list[tuple[int, int]]:
+    """(round id, confirmed total) of a member's pledges on rounds in progress (member index)."""
+    rows = await q.fetch(
+        "SELECT p.round_id, SUM(p.amount) AS total FROM funding_pledges p"
+        " JOIN funding_rounds r ON r.id = p.round_id WHERE p.community = $1"
+        " AND p.member_id = $2 AND p.state = 'confirmed' AND r.state IN ('open', 'settling')"
+        " GROUP BY p.round_id ORDER BY p.round_id LIMIT 50", community, member_id)
+    return [(int(r["round_id"]), int(r["total"])) for r in rows]
+
+
 async def insert_pledge(q: Querier, *, round_id: int, community: str, member_id: int, seq: int,
                         amount: int, src: str, reason: str, ref: str, now: float,
                         moved_from: int | None = None) -> int:

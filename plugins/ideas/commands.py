@@ -93,7 +93,21 @@ class UntilConverter:
                             raw=render.clip(raw, 40)))
 
 
+class CreditShareConverter:
+    """A credited contributor's share: a whole number from 1 to 100."""
+
+    name = "share"
+
+    async def convert(self, ctx: Context, raw: str) -> int:
+        text = raw.strip()
+        if not text.isdigit() or not 1 <= int(text) <= service.MAX_CREDIT_SHARE:
+            raise BadArgument(_("A share is a whole number from 1 to {limit}, not “{raw}”.",
+                                limit=service.MAX_CREDIT_SHARE, raw=render.clip(raw, 20)))
+        return int(text)
+
+
 IdeaNo = Annotated[int, IdeaNumberConverter()]
+CreditShare = Annotated[int, CreditShareConverter()]
 Rating = Annotated[int, RatingConverter()]
 CampaignName = Annotated[str, CampaignNameConverter()]
 Deadline = Annotated[Until, UntilConverter()]
@@ -211,6 +225,8 @@ async def show(ctx: Context, idea: IdeaNo) -> None:
         _("By {author}", author=render.author(row, names, reveal=reveal)),
         _("Co-authors: {names}", names=", ".join(names.get(i, "?") for i in d.coauthors))
         if d.coauthors else None,
+        _("Credited: {names}", names=", ".join(
+            f"{names.get(m, '?')} ({share})" for m, share in d.credits)) if d.credits else None,
         _("Campaign: {name}", name=row.campaign) if row.campaign else None,
         _("Supports: {count} of {threshold} needed for review", count=row.supporters,
           threshold=cfg.support_threshold) if row.status == "open" else
@@ -312,6 +328,20 @@ async def coauthor(ctx: Context, idea: IdeaNo, member: Member) -> None:
     row = await service.coauthor(ctx.bot, ctx.community, ctx.member, idea, member)
     await ctx.reply(_("{name} is now a co-author of idea #{number}.",
                       name=member.display_name, number=row.number))
+
+
+@idea_group.subcommand("credit", names={"fr": "créditer"})
+@requires("ideas.submit")
+async def credit(ctx: Context, idea: IdeaNo, member: Member, share: CreditShare = 1) -> None:
+    """Credit a member who improved your idea: its later rewards are shared with them."""
+    row, new = await service.credit(ctx.bot, ctx.community, ctx.member, idea, member, share)
+    if new:
+        await ctx.reply(_("{name} is now credited on idea #{number} (share {share}): its next "
+                          "rewards are shared with them.", name=member.display_name,
+                          number=row.number, share=share))
+    else:
+        await ctx.reply(_("{name}'s share on idea #{number} is now {share}.",
+                          name=member.display_name, number=row.number, share=share))
 
 
 @idea_group.subcommand("merge", names={"fr": "fusionner"})

@@ -26,6 +26,14 @@ class IdeasConfig:
     max_description_length: int = 2000  # characters
     max_comment_length: int = 1000  # characters
     page_size: int = 10  # ideas per page in list and search
+    # How an idea's accepted / implemented reward is shared (paid by the tips plugin): relative
+    # shares of the authors and co-authors, the credited contributors (`!idea credit`) and the
+    # first `reward_first_supporters` supporters. A group with nobody in it gives its share to
+    # the others, so with nobody credited and no supporter share the authors get everything.
+    reward_share_authors: int = 75
+    reward_share_credited: int = 25
+    reward_share_supporters: int = 0
+    reward_first_supporters: int = 3
 
     def validate(self) -> list[str]:
         """Ranges a type cannot express, reported with their key."""
@@ -46,6 +54,11 @@ class IdeasConfig:
             problems.append("max_comment_length: must be between 10 and 4000")
         if not 1 <= self.page_size <= 50:
             problems.append("page_size: must be between 1 and 50")
+        for key in ("reward_share_authors", "reward_share_credited", "reward_share_supporters"):
+            if not 0 <= getattr(self, key) <= 1000:
+                problems.append(f"{key}: must be between 0 and 1000")
+        if not 0 <= self.reward_first_supporters <= 100:
+            problems.append("reward_first_supporters: must be between 0 and 100")
         if self.poll_duration < timedelta(minutes=1):
             problems.append("poll_duration: must be at least 1m")
         return problems

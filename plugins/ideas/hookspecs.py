@@ -9,7 +9,13 @@ from bot.api import hookspec
 
 if TYPE_CHECKING:
     from bot.api import Bot, Maybe, Text
-    from plugins.ideas.models import CampaignClosed, Idea, IdeaMerged, IdeaStatusChange
+    from plugins.ideas.models import (
+        CampaignClosed,
+        Idea,
+        IdeaMerged,
+        IdeaStatusChange,
+        MemberIdea,
+    )
 
 
 @hookspec(call="notify")
@@ -62,3 +68,14 @@ def latest_ideas(
     bot: Bot, community: str, statuses: Sequence[str], limit: int
 ) -> Maybe[list[Idea] | None]:
     """Return the newest `Idea`s in these statuses, newest first (called with `first`)."""
+
+
+@hookspec(firstresult=True)
+def split_idea_reward(bot: Bot, idea: Idea, total: int) -> Maybe[list[tuple[int, int]] | None]:
+    """`total` of an idea's reward shared by contribution: `[(member id, amount > 0)]`."""
+
+
+@hookspec(firstresult=True)
+def member_ideas(bot: Bot, community: str, member_id: int,
+                 limit: int) -> Maybe[list[MemberIdea] | None]:
+    """The member's ideas still in progress (author or co-author), newest first."""

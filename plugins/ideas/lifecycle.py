@@ -53,6 +53,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _a("coauthor", "pending open review voting accepted implemented", None,
        _("add a co-author to")),
     _a("feedback", "implemented", None, _("give feedback on")),
+    _a("credit", "pending open review voting accepted implemented", None,
+       _("credit a contributor on")),
 )}
 
 

@@ -116,3 +116,13 @@ async def _paging_and_stemming(tx: Tx) -> None:
         await tx.execute(f"DROP TRIGGER ideas_fts_{trigger}")
     await tx.execute(f"DROP TABLE {FTS_TABLE}")
     await _create_fts(tx, "porter unicode61 remove_diacritics 2")
+
+
+@migrations.step(4, "credited contributors (rewards shared by contribution)")
+async def _credits(tx: Tx) -> None:
+    await tx.execute(
+        "CREATE TABLE ideas_credits (idea_id BIGINT NOT NULL REFERENCES ideas_ideas (id),"
+        " member_id BIGINT NOT NULL, share INTEGER NOT NULL CHECK (share >= 1),"
+        " credited_by BIGINT NOT NULL, created_at DOUBLE PRECISION NOT NULL,"
+        " PRIMARY KEY (idea_id, member_id))")
+    await tx.execute("CREATE INDEX ideas_credits_member ON ideas_credits (member_id)")

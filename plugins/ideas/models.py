@@ -56,6 +56,15 @@ class Idea:
 
 
 @dataclass(frozen=True, slots=True)
+class MemberIdea:
+    """One of a member's ideas (`member_ideas`) and how many supports it lacks for review."""
+
+    idea: Idea
+    supports_needed: int = 0  # open ideas only: supports missing to `support_threshold`
+    threshold: int = 0  # the community's `support_threshold`
+
+
+@dataclass(frozen=True, slots=True)
 class IdeaStatusChange:
     """An idea moved from `old` to `new` status (committed)."""
 

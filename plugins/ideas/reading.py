@@ -101,6 +101,7 @@ class Details:
     feedback: tuple[int, float]
     merged_into: int | None
     extra: Sequence[Text | str] = ()
+    credits: Sequence[tuple[int, int]] = ()  # (member id, share), earliest credit first
 
 
 async def details(bot: Bot, community: Community, member: Member, number: int, *,
@@ -109,7 +110,9 @@ async def details(bot: Bot, community: Community, member: Member, number: int, *
     row = await visible_idea(bot, community, member, number, moderator=moderator)
     coauthors = await store.coauthor_ids(bot.db, row.id)
     comments = await store.recent_comments(bot.db, row.id, 3)
-    names = await bot.identity.names([row.author_id, *coauthors, *(c[0] for c in comments)])
+    credits = await store.credits(bot.db, row.id)
+    names = await bot.identity.names([row.author_id, *coauthors, *(c[0] for c in comments),
+                                      *(m for m, _s in credits)])
     merged_into = None
     if row.merged_into is not None:
         target = await store.idea_by_id(bot.db, row.merged_into)
@@ -118,4 +121,4 @@ async def details(bot: Bot, community: Community, member: Member, number: int, *
                                                   idea=row.public(coauthors))
              if isinstance(x, str | Text)]
     return Details(row, coauthors, names, comments, await store.feedback_summary(bot.db, row.id),
-                   merged_into, extra)
+                   merged_into, extra, credits)

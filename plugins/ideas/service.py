@@ -25,6 +25,8 @@ _ = translatable("ideas")
 MODERATE = "ideas.moderate"
 DAY = 86400.0
 MAX_COAUTHORS = 10
+MAX_CREDITS = 20  # credited contributors per idea
+MAX_CREDIT_SHARE = 100  # the largest `[share]` of one credited contributor
 
 
 async def is_moderator(bot: Bot, member: Member, community: Community) -> bool:
@@ -304,6 +306,33 @@ async def coauthor(bot: Bot, community: Community, member: Member, number: int,
         "You are now a co-author of idea #{number} “{title}”.", number=row.number,
         title=row.title), skip=(row.author_id,))
     return row
+
+
+async def credit(bot: Bot, community: Community, member: Member, number: int, other: Member,
+                 share: int) -> tuple[IdeaRow, bool]:
+    """An author credits a member who improved the idea; later rewards are shared with them.
+
+    Returns the idea and whether the member is newly credited (else their share changed).
+    """
+    now = bot.now()
+
+    async def op(tx: Tx) -> tuple[IdeaRow, bool]:
+        row = await _load(tx, community.id, number)
+        authors = (row.author_id, *await store.coauthor_ids(tx, row.id))
+        if member.id not in authors:
+            raise UserError(_("Only the authors of idea #{number} can credit contributors.",
+                              number=number))
+        lifecycle.check("credit", row.status, row.number)
+        if other.id in authors:
+            raise UserError(_("{name} is an author of idea #{number}: authors already share "
+                              "its rewards.", name=other.display_name, number=number))
+        known = {m for m, _s in await store.credits(tx, row.id)}
+        if other.id not in known and len(known) >= MAX_CREDITS:
+            raise UserError(_("Idea #{number} already credits {limit} contributors.",
+                              number=number, limit=MAX_CREDITS))
+        return row, await store.put_credit(tx, row.id, other.id, share, member.id, now)
+
+    return await bot.db.atomic(op)
 
 
 async def feedback(bot: Bot, community: Community, member: Member, number: int, rating: int,

@@ -334,6 +334,39 @@ async def add_coauthor(tx: Tx, idea_id: int, member_id: int, now: float) -> bool
         " ON CONFLICT DO NOTHING", idea_id, member_id, now) == 1
 
 
+async def put_credit(tx: Tx, idea_id: int, member_id: int, share: int, by: int,
+                     now: float) -> bool:
+    """Credit a contributor, or change their share (keeping when they were first credited);
+    True when they were not credited before."""
+    known = await tx.fetchval("SELECT 1 FROM ideas_credits WHERE idea_id = $1"
+                              " AND member_id = $2", idea_id, member_id)
+    if known:
+        await tx.execute("UPDATE ideas_credits SET share = $1, credited_by = $2"
+                         " WHERE idea_id = $3 AND member_id = $4", share, by, idea_id, member_id)
+        return False
+    await tx.execute("INSERT INTO ideas_credits (idea_id, member_id, share, credited_by,"
+                     " created_at) VALUES ($1, $2, $3, $4, $5)", idea_id, member_id, share, by,
+                     now)
+    return True
+
+
+async def credits(q: Q, idea_id: int) -> list[tuple[int, int]]:
+    """(member id, share) of the idea's credited contributors, earliest credit first."""
+    rows = await q.fetch("SELECT member_id, share FROM ideas_credits WHERE idea_id = $1"
+                         " ORDER BY created_at, member_id", idea_id)
+    return [(int(r["member_id"]), int(r["share"])) for r in rows]
+
+
+async def first_supporters(q: Q, idea_id: int, exclude: Sequence[int], limit: int) -> list[int]:
+    """The idea's `limit` earliest supporters, leaving out `exclude` (its authors)."""
+    if limit <= 0:
+        return []
+    skip = f" AND member_id NOT IN ({_marks(3, len(exclude))})" if exclude else ""
+    rows = await q.fetch("SELECT member_id FROM ideas_supports WHERE idea_id = $1" + skip
+                         + " ORDER BY created_at, member_id LIMIT $2", idea_id, limit, *exclude)
+    return [int(r["member_id"]) for r in rows]
+
+
 async def put_feedback(tx: Tx, idea_id: int, member_id: int, rating: int, text: str,
                        now: float) -> bool:
     """Insert or replace a member's feedback; True when it is their first."""
@@ -386,7 +419,8 @@ async def relink_member(tx: Tx, community: str, old: int, new: int) -> list[int]
         "SELECT s.idea_id FROM ideas_supports s JOIN ideas_ideas i ON i.id = s.idea_id"
         " WHERE s.member_id = $1 AND i.community = $2", old, community)]
     for table, columns in (("ideas_supports", "created_at"), ("ideas_coauthors", "added_at"),
-                           ("ideas_feedback", "rating, text, created_at")):
+                           ("ideas_feedback", "rating, text, created_at"),
+                           ("ideas_credits", "share, credited_by, created_at")):
         picked = ", ".join(f"t.{c.strip()}" for c in columns.split(","))
         await tx.execute(
             f"INSERT INTO {table} (idea_id, member_id, {columns})"
@@ -500,6 +534,9 @@ async def export_rows(q: Q, community: str) -> dict[str, list[dict[str, Any]]]:
         "ideas_feedback": "SELECT i.number, f.member_id, f.rating, f.text, f.created_at"
                           " FROM ideas_feedback f JOIN ideas_ideas i ON i.id = f.idea_id"
                           " WHERE i.community = $1 ORDER BY i.number, f.member_id",
+        "ideas_credits": "SELECT i.number, k.member_id, k.share, k.credited_by, k.created_at"
+                         " FROM ideas_credits k JOIN ideas_ideas i ON i.id = k.idea_id"
+                         " WHERE i.community = $1 ORDER BY i.number, k.created_at",
     }
     for table, sql in queries.items():
         rows = await q.fetch(sql, community)

@@ -2,7 +2,8 @@
 
 It learns everything from other plugins' events and read hooks (`count_ideas`,
 `latest_ideas`, `list_polls`, `poll_tally`, `list_funding_rounds`, `get_leaderboard`,
-`get_account_balance`, `get_currency`), never from their tables; any of them may be disabled, and
+`get_account_balance`, `get_currency`; for `!me`: `member_ideas`, `polls_voted`,
+`member_pledges`, `get_balance`, `member_flows`), never from their tables; any of them may be disabled, and
 its part of the picture is then simply absent. Thin hook implementations only.
 """
 

@@ -26,11 +26,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("ruche.pulse")
 
 #: Ledger reasons shown as recognitions ("rewarded"), besides tips.
-REWARD_REASONS = frozenset({"idea_accepted", "idea_implemented", "campaign_bounty", "activity",
+REWARD_REASONS = frozenset({"idea_accepted", "idea_implemented", "idea_funded", "campaign_bounty",
+                            "activity",
                             "grant"})
 #: Rewards paid to an idea's (or a campaign's ideas') authors: the authors may be anonymous,
 #: so these are recorded without the member.
-AUTHOR_REWARDS = frozenset({"idea_accepted", "idea_implemented", "campaign_bounty"})
+AUTHOR_REWARDS = frozenset({"idea_accepted", "idea_implemented", "idea_funded",
+                            "campaign_bounty"})
 FLUSH_DELAY = 0.02  # seconds a record may wait, so a burst becomes one transaction
 FLUSH_SIZE = 500  # records that trigger a flush at once
 

@@ -19,6 +19,7 @@ _n = plural_translatable("pulse")
 REASON_LABELS: dict[str, Text] = {
     "idea_accepted": _("idea accepted"),
     "idea_implemented": _("idea implemented"),
+    "idea_funded": _("idea funded"),
     "campaign_bounty": _("campaign bounty"),
     "activity": _("among the most active"),
     "grant": _("grant"),

@@ -138,6 +138,10 @@ class TipsPlugin(TipsReads, Plugin):  # read hooks for other plugins: reads.py
         total = svc.config(idea.community).idea_implemented_reward
         await rewards.reward_idea(svc, idea, "idea_implemented", total)
 
+    @hookimpl(optionalhook=True)  # emitted by the funding plugin, which may be disabled
+    async def on_funding_succeeded(self, bot: Bot, round: Any, backers: Any) -> None:
+        await rewards.reward_funded(self.service, round)
+
     @hookimpl(optionalhook=True)
     async def describe_idea(self, bot: Bot, idea: Idea) -> Text | None:
         return await rewards.describe(self.service, idea)

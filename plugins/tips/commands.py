@@ -54,6 +54,7 @@ CAUSES: dict[str, Text] = {
     "budget_expired": _("expired budget"),
     "idea_accepted": _("reward: idea accepted"),
     "idea_implemented": _("reward: idea implemented"),
+    "idea_funded": _("reward: idea funded"),
     "campaign_bounty": _("reward: campaign bounty"),
     "activity": _("reward: activity"),
     "pledge": _("pledge"),

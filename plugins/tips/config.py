@@ -51,6 +51,7 @@ class TipsConfig:
     # shared by the author and co-authors of an accepted idea
     idea_accepted_reward: int = limited(50)
     idea_implemented_reward: int = limited(100)  # shared likewise when the idea is implemented
+    idea_funded_reward: int = limited(0)  # shared likewise when its funding round succeeds
     campaign_bounties: bool = True  # pay a closed campaign's bounty to its accepted ideas' authors
     # paid to each of the top_n most active members per period; 0 = off
     activity_reward: int = limited(20)
@@ -95,7 +96,8 @@ class TipsConfig:
         non_negative = (
             "daily_cap", "reaction_tip_amount", "allowance_amount", "welcome_amount",
             "giving_budget",
-            "idea_accepted_reward", "idea_implemented_reward", "activity_reward",
+            "idea_accepted_reward", "idea_implemented_reward", "idea_funded_reward",
+            "activity_reward",
             "activity_weight_idea", "activity_weight_support", "activity_weight_ballot",
             "activity_weight_comment", "activity_weight_tip", "treasury_initial", "credit_limit",
         )

@@ -8,7 +8,7 @@ from bot.api import hookspec
 
 if TYPE_CHECKING:
     from bot.api import Bot, Maybe, Text
-    from plugins.tips.models import LedgerEntry, Tip, TransferRequest
+    from plugins.tips.models import LedgerEntry, MemberFlows, Tip, TransferRequest
 
 
 @hookspec(firstresult=True)
@@ -69,3 +69,9 @@ def get_leaderboard(
 @hookspec(firstresult=True)
 def describe_ledger_reason(bot: Bot, reason: str) -> Maybe[Text | None]:
     """A ledger reason another plugin writes, in words for `!history` (called with `first`)."""
+
+
+@hookspec(firstresult=True)
+def member_flows(bot: Bot, community: str, member_id: int,
+                 since: float) -> Maybe[MemberFlows | None]:
+    """What entered and left a member's account since `since`, and who tipped them."""

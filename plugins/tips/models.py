@@ -46,3 +46,13 @@ class Tip:
     from_member: int
     to_member: int
     via_reaction: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MemberFlows:
+    """A member's own movements since a moment (`member_flows`): what came in, what went out,
+    and who tipped them, most generous first."""
+
+    received: int
+    sent: int
+    thanked_by: tuple[tuple[int, int], ...] = ()  # (giver member id, amount tipped)

@@ -9,12 +9,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.api import hookimpl
+from plugins.tips import store
+from plugins.tips.models import MemberFlows
 
 if TYPE_CHECKING:
     from bot.api import Bot
     from plugins.tips.service import TipsService
 
 PERIODS = ("all", "week", "month")
+#: The most givers one `member_flows` answer names.
+MAX_THANKERS = 5
 #: The most rows one `get_leaderboard` call returns.
 MAX_LEADERBOARD = 100
 
@@ -35,3 +39,11 @@ class TipsReads:
             return []
         top = await self.service.leaderboard(community, period, size)
         return [(int(member), int(amount)) for member, amount in top]
+
+    @hookimpl
+    async def member_flows(self, bot: Bot, community: str, member_id: int,
+                           since: float) -> MemberFlows:
+        """The member's own account only: what others may see of it is not widened."""
+        received, sent, givers = await store.member_flows(bot.db, community, member_id,
+                                                          float(since), MAX_THANKERS)
+        return MemberFlows(received, sent, tuple(givers))

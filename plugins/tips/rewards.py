@@ -1,10 +1,15 @@
 """Rewards paid from the treasury when ideas succeed and campaigns close; all idempotent.
 
 Each reward is one op whose first movement carries the claim ref (`idea:42` for an accepted
-idea's first author): a replayed event finds it in the ledger and pays nothing.
+idea's first recipient, `idea:42:member:<id>` for the others): a replayed event finds the claim
+in the ledger and pays nothing. An idea's reward is shared as the ideas plugin says
+(`split_idea_reward`: authors, credited contributors, first supporters); without its answer, by
+the authors alone.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from bot.api import Text, translatable
 from plugins.ideas.models import CampaignClosed, Idea
@@ -56,13 +61,52 @@ async def _allowed(svc: TipsService, community: str, moves: list[Movement]) -> l
     return kept
 
 
+def shared_moves(idea: Idea, reason: str, total: int,
+                 shares: list[tuple[int, int]]) -> list[Movement] | None:
+    """One movement per recipient of `shares`; None when the shares do not add up to `total`."""
+    clean = [(int(m), int(a)) for m, a in shares if int(a) > 0]
+    if not clean or sum(a for _m, a in clean) != total or len({m for m, _a in clean}) != len(clean):
+        return None
+    claim = idea.subject
+    return [Movement(TREASURY, member_account(member_id), amount, reason,
+                     claim if i == 0 else f"{claim}:member:{member_id}",
+                     memo=idea.title[:100], link=idea.subject)
+            for i, (member_id, amount) in enumerate(clean)]
+
+
 async def reward_idea(svc: TipsService, idea: Idea, reason: str,
                       total: int) -> list[LedgerEntry]:
-    """Pay `total` to the idea's authors for `reason` (idea_accepted, idea_implemented)."""
+    """Pay `total` for `reason` (idea_accepted, idea_implemented), shared by contribution."""
     if total <= 0:
         return []
-    moves = await _allowed(svc, idea.community, idea_moves(idea, reason, total, idea.subject))
-    return await svc.treasury.payout(idea.community, moves)
+    community = idea.community
+    if await store.entry_exists(svc.bot.db, community, reason, idea.subject):
+        return []  # paid already (the payout checks again in its op): no need to ask for shares
+    shares = await svc.bot.hooks.first_safe("split_idea_reward", bot=svc.bot, idea=idea,
+                                            total=total)
+    moves = shared_moves(idea, reason, total, shares) if isinstance(shares, list) else None
+    if moves is None:
+        moves = idea_moves(idea, reason, total, idea.subject)
+    return await svc.treasury.payout(community, await _allowed(svc, community, moves))
+
+
+async def reward_funded(svc: TipsService, round: Any) -> list[LedgerEntry]:
+    """Pay `idea_funded_reward` once per idea whose funding round succeeded, shared as the
+    ideas plugin says; without its answer nothing is paid (a round does not name the authors)."""
+    community = str(round.community)
+    total = svc.config(community).idea_funded_reward
+    idea = Idea(id=int(round.idea_id), community=community, number=int(round.idea_number),
+                title=str(round.title), description="", status="accepted", author_id=0,
+                anonymous=bool(round.anonymous))
+    if total <= 0 or await store.entry_exists(svc.bot.db, community, "idea_funded",
+                                              idea.subject):
+        return []
+    shares = await svc.bot.hooks.first_safe("split_idea_reward", bot=svc.bot, idea=idea,
+                                            total=total)
+    moves = shared_moves(idea, "idea_funded", total, shares) if isinstance(shares, list) else None
+    if moves is None:
+        return []
+    return await svc.treasury.payout(community, await _allowed(svc, community, moves))
 
 
 async def campaign_bounty(svc: TipsService, campaign: CampaignClosed) -> list[LedgerEntry]:
@@ -96,10 +140,22 @@ def top_members(counts: list[tuple[int, str, int]], weights: dict[str, int],
 
 
 async def describe(svc: TipsService, idea: Idea) -> Text | None:
-    """The line `!idea show` adds for an idea whose authors were rewarded."""
-    paid = await store.rewards_for(svc.bot.db, idea.community, idea.subject)
+    """The line `!idea show` adds for a rewarded idea: the total and what each one received
+    (an anonymous author is named "anonymous": the reply is public)."""
+    paid = await store.rewards_by_member(svc.bot.db, idea.community, idea.subject)
     if not paid:
         return None
     cfg = svc.config(idea.community)
-    return _("Rewards paid to its authors: {amount} {currency}.", amount=fmt(cfg, paid),
-             currency=cfg.currency)
+    names = await svc.bot.identity.names([m for m, _a in paid])
+    anonymous = _("anonymous")
+    fields: dict[str, object] = {}
+    parts = []
+    for i, (member_id, amount) in enumerate(paid):
+        who: Text | str = (anonymous if idea.anonymous and member_id == idea.author_id
+                           else names.get(member_id, "?"))
+        fields[f"w{i}"] = who
+        parts.append(f"{{w{i}}} {fmt(cfg, amount)}")
+    received = Text(", ".join(parts), "tips", fields)
+    return _("Rewards paid: {amount} {currency} ({received}).",
+             amount=fmt(cfg, sum(a for _m, a in paid)), currency=cfg.currency,
+             received=received)

@@ -456,11 +456,53 @@ async def rewards_for(q: Queryable, community: str, subject: str) -> int:
     the (community, reason, ref) index — a range, since ':' sorts after the digits."""
     value = await q.fetchval(
         "SELECT COALESCE(SUM(amount), 0) FROM tips_entries WHERE community = $1 "
-        "AND reason IN ('idea_accepted', 'idea_implemented') "
+        "AND reason IN ('idea_accepted', 'idea_implemented', 'idea_funded') "
         "AND (ref = $2 OR (ref >= $3 AND ref < $4))",
         community, subject, subject + ":", subject + ";",
     )
     return int(value or 0)
+
+
+async def member_flows(q: Queryable, community: str, member_id: int, since: float,
+                       givers: int) -> tuple[int, int, list[tuple[int, int]]]:
+    """(received, sent, [(giver, tipped)]) of `member:<id>` since `since`, on the src/dst
+    indexes; a tip paid from a giving budget (`budget:<giver>`) names its giver too."""
+    account = f"member:{member_id}"
+    received = await q.fetchval(
+        "SELECT COALESCE(SUM(amount), 0) FROM tips_entries WHERE dst = $1 AND community = $2"
+        " AND at >= $3", account, community, since)
+    sent = await q.fetchval(
+        "SELECT COALESCE(SUM(amount), 0) FROM tips_entries WHERE src = $1 AND community = $2"
+        " AND at >= $3", account, community, since)
+    rows = await q.fetch(
+        "SELECT src, SUM(amount) AS amount, MAX(id) AS last FROM tips_entries WHERE dst = $1"
+        " AND community = $2 AND reason = 'tip' AND at >= $3 GROUP BY src", account,
+        community, since)
+    tipped: dict[int, tuple[int, int]] = {}
+    for row in rows:
+        kind, _sep, rest = str(row["src"]).partition(":")
+        if kind in ("member", "budget") and rest.isdigit():
+            amount, last = tipped.get(int(rest), (0, 0))
+            tipped[int(rest)] = (amount + int(row["amount"]), max(last, int(row["last"])))
+    ranked = sorted(tipped.items(), key=lambda p: (-p[1][0], -p[1][1]))
+    return int(received or 0), int(sent or 0), [(m, a) for m, (a, _l) in ranked[:givers]]
+
+
+async def rewards_by_member(q: Queryable, community: str, subject: str) -> list[tuple[int, int]]:
+    """What each member received for an idea (its claim ref and `idea:42:…` shares, on the
+    same index as `rewards_for`), the largest first, ties by the earliest payment."""
+    rows = await q.fetch(
+        "SELECT dst, SUM(amount) AS amount, MIN(id) AS first FROM tips_entries"
+        " WHERE community = $1 AND reason IN ('idea_accepted', 'idea_implemented', 'idea_funded')"
+        " AND (ref = $2 OR (ref >= $3 AND ref < $4)) GROUP BY dst ORDER BY amount DESC, first",
+        community, subject, subject + ":", subject + ";",
+    )
+    out = []
+    for row in rows:
+        kind, _sep, rest = str(row["dst"]).partition(":")
+        if kind == "member" and rest.lstrip("-").isdigit():
+            out.append((int(rest), int(row["amount"])))
+    return out
 
 
 async def all_entries(q: Queryable, community: str) -> list[LedgerEntry]:

@@ -52,3 +52,9 @@ def list_polls(
 @hookspec(firstresult=True)
 def poll_tally(bot: Bot, poll: Poll) -> Maybe[PollResult | None]:
     """Return the `PollResult` members may see now, or None (hidden or cancelled poll)."""
+
+
+@hookspec(firstresult=True)
+def polls_voted(bot: Bot, community: str, member_id: int,
+                poll_ids: Sequence[int]) -> Maybe[list[int] | None]:
+    """Which of these open polls the member has a ballot in (their own ballots only)."""

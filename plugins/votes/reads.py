@@ -14,6 +14,7 @@ from bot.api import hookimpl
 from plugins.votes import store
 from plugins.votes.codec import compute_result, decode_result
 from plugins.votes.models import Poll, PollResult
+from plugins.votes.service import voter_key
 
 if TYPE_CHECKING:
     from bot.api import Bot
@@ -55,3 +56,25 @@ class VotesReads:
             return None  # members see no tally before the close; neither does anyone else
         return compute_result(current, await store.ballots(bot.db, current.id),
                               await bot.identity.departed(current.community))
+
+    @hookimpl
+    async def polls_voted(self, bot: Bot, community: str, member_id: int,
+                          poll_ids: Sequence[int]) -> list[int]:
+        """The open polls among `poll_ids` where this member voted; a secret poll is checked
+        with its key while it is open, so the answer never names anyone else's ballot."""
+        wanted = list(dict.fromkeys(int(i) for i in poll_ids))[:MAX_LIST]
+        if not wanted:
+            return []
+        marks = ", ".join(f"${i + 2}" for i in range(len(wanted)))
+        rows = await bot.db.fetch(
+            f"SELECT id, secret, anonymous FROM votes_polls WHERE community = $1"
+            f" AND status = 'open' AND id IN ({marks})", community, *wanted)
+        voted = []
+        for row in rows:
+            if row["anonymous"] and row["secret"] is None:
+                continue  # no key any more: nothing can say who voted
+            key = voter_key(member_id, row["secret"] if row["anonymous"] else None)
+            if await bot.db.fetchval("SELECT 1 FROM votes_ballots WHERE poll_id = $1"
+                                     " AND voter = $2", int(row["id"]), key):
+                voted.append(int(row["id"]))
+        return sorted(voted, key=wanted.index)

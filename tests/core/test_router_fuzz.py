@@ -52,6 +52,7 @@ MODERATOR_STATE = ("core_settings", "ideas_campaigns")
 # Commands whose success posts more than one message in the room (found by reading them):
 ROOM_MESSAGES: dict[str, int] = {
     "idea poll": 2,  # the poll itself is posted in the room, then the command's answer
+    "me": 0,  # answered privately only (it may list the member's own anonymous ideas)
 }
 
 HOSTILE = st.sampled_from([

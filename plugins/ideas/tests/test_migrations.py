@@ -19,7 +19,7 @@ async def test_step_3_rebuilds_the_index_over_existing_ideas(tmp_path: Path) -> 
         await db.execute(
             "INSERT INTO ideas_ideas (community, number, title, description, status, author_id,"
             " created_at, updated_at) VALUES ('c', 1, 'Gardens', 'raised beds', 'open', 1, 0, 0)")
-        assert await run_migrations(db, [migrations]) == {"ideas": (2, 3)}
+        assert await run_migrations(db, [migrations]) == {"ideas": (2, 4)}
         assert [r.number for r in await store.search_fts(
             db, "c", '"garden"', ["open"], limit=5, offset=0)] == [1]  # stemmed, old row
         await db.execute("UPDATE ideas_ideas SET title = 'Orchards' WHERE number = 1")

@@ -48,8 +48,8 @@ async def test_idea_show_gets_a_rewards_line(kit: Kit) -> None:
     await kit.bot.hooks.notify("on_idea_accepted", bot=kit.bot, idea=shown)
     await kit.bot.hooks.notify("on_idea_accepted", bot=kit.bot, idea=other)
     line = await kit.plugin.describe_idea(kit.bot, shown)
-    assert str(line) == "Rewards paid to its authors: 50 BZZ."
-    assert kit.bot.i18n.translate(line, "fr") == "Récompenses versées à ses auteurs : 50 BZZ."
+    assert str(line) == "Rewards paid: 50 BZZ (alice 25, bob 25)."
+    assert kit.bot.i18n.translate(line, "fr") == "Récompenses versées : 50 BZZ (alice 25, bob 25)."
 
 
 async def test_implemented_idea_has_its_own_reward(make_kit: MakeKit) -> None:
