@@ -175,7 +175,8 @@ class Bot:
         for cmd in self.router.walk():
             if cmd.permission:
                 self.permissions.default_role(cmd.permission)  # fails loudly if unregistered
-        self.scheduler.add(Job("core.outbox", _drain_outbox, OUTBOX_INTERVAL, plugin="core"))
+        self.scheduler.add(Job("core.outbox", _drain_outbox, OUTBOX_INTERVAL, plugin="core",
+                               every_process=True))
         for job in await self.hooks.collect("register_jobs", bot=self):
             self.scheduler.add(job)
         for adapter in await self.hooks.collect("register_adapters", bot=self):

@@ -165,3 +165,30 @@ async def _permission_rules(tx: Tx) -> None:
             PRIMARY KEY (community, role, platform_role)
         )"""
     )
+
+
+@migrations.step(6, "membership: accounts that left a community's rooms; upgraded rooms' successors")
+async def _membership_and_room_moves(tx: Tx) -> None:
+    await tx.execute("ALTER TABLE core_identities ADD COLUMN left_at DOUBLE PRECISION")
+    await tx.execute("ALTER TABLE core_identities ADD COLUMN left_reason TEXT")
+    await tx.execute(
+        """CREATE TABLE core_room_moves (
+            platform TEXT NOT NULL,
+            old_room TEXT NOT NULL,
+            new_room TEXT NOT NULL,
+            moved_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (platform, old_room)
+        )"""
+    )
+
+
+@migrations.step(7, "job leases: each scheduled job runs in one process at a time")
+async def _job_leases(tx: Tx) -> None:
+    await tx.execute(
+        """CREATE TABLE core_job_leases (
+            job TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            expires_at DOUBLE PRECISION NOT NULL,
+            last_run_at DOUBLE PRECISION
+        )"""
+    )
