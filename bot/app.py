@@ -42,6 +42,7 @@ from bot.settings import Settings
 from bot.status import LastError
 from bot.storage import Database, Migrations, run_migrations
 from bot.storage.connect import connect as connect_database
+from bot.storage.notify import Freshness
 
 log = logging.getLogger("ruche")
 P = TypeVar("P", bound=Plugin)
@@ -65,6 +66,8 @@ class Bot:
         self.i18n = I18n(config.bot.locale)
         self.router = CommandRouter(self)
         self.scheduler = Scheduler(self)
+        #: Tells other processes on the database what changed (before services subscribe).
+        self.fresh = Freshness()
         self.identity = Identity(self)
         self.permissions = Permissions(self)
         self.audit = AuditLog(self)
@@ -165,6 +168,7 @@ class Bot:
             m for m in await self.hooks.collect("register_migrations", bot=self)
         ]
         await run_migrations(self.db, self.migrations)
+        await self.fresh.start(self.db, self.config.storage.url)
         await self.settings.load()
         await self.ignores.load()
         await self.switches.load()
@@ -225,6 +229,7 @@ class Bot:
         if self._started:
             await self.hooks.notify("shutdown", bot=self)
             self._started = False
+        await self.fresh.close()
         if self._db is not None:
             await self._db.close()
             self._db = None
