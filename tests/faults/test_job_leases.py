@@ -115,3 +115,16 @@ async def test_a_run_longer_than_the_lease_keeps_it(
     finally:
         await a.stop()
         await b.stop()
+
+
+async def test_sqlite_runs_jobs_without_storing_leases(tmp_path: Path) -> None:
+    """One process on SQLite: the job runs at its interval and no lease is ever written."""
+    runs: list[tuple[str, float]] = []
+    tb = await make_test_bot(tmp_path, plugins={"sweeper": Sweeper(runs, [], "a")})
+    try:
+        await asyncio.sleep(4 * INTERVAL)
+        assert len(runs) >= 3
+        assert not tb.bot.scheduler.leases.shared
+        assert await tb.bot.db.fetchval("SELECT count(*) FROM core_job_leases") == 0
+    finally:
+        await tb.stop()
