@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.outbox import pid_alive
 from bot.storage import StorageError
 from bot.storage import leases as _leases
 from bot.storage.leases import JobLeases, SoleLeases
@@ -94,6 +95,10 @@ class Scheduler:
         """Run startup sweeps (catching up on downtime), then start the periodic loops."""
         self.leases = JobLeases.for_database(self.bot.db)
         self._since = time.time()
+        if self.leases.shared:
+            freed = await self.leases.release_dead(pid_alive)
+            if freed:
+                log.info("took back %d job leases of a dead process of this host", freed)
         for job in self.jobs.values():
             if job.run_at_startup and await self._claim(job):
                 await self._run_held(job)

@@ -17,6 +17,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 
 from bot.storage.db import Database
 
@@ -50,6 +51,10 @@ class SoleLeases:
 
     async def release(self) -> None:
         """Nothing to give back."""
+
+    async def release_dead(self, alive: Callable[[int], bool]) -> int:
+        """Nothing can be held by another process."""
+        return 0
 
 
 class JobLeases(SoleLeases):
@@ -96,6 +101,23 @@ class JobLeases(SoleLeases):
             self.holder,
             at,
         )
+
+    async def release_dead(self, alive: Callable[[int], bool]) -> int:
+        """At startup: free the leases of dead processes of this host (a crash, then a
+        restart), so their jobs run now rather than once the leases expire."""
+        host, pid = socket.gethostname(), os.getpid()
+        rows = await self.db.fetch(
+            "SELECT DISTINCT holder FROM core_job_leases WHERE expires_at >= $1", time.time()
+        )
+        freed = 0
+        for row in rows:
+            their_host, _sep, rest = str(row["holder"]).rpartition(":")[0].rpartition(":")
+            if their_host != host or not rest.isdigit() or int(rest) == pid or alive(int(rest)):
+                continue
+            freed += await self.db.execute(
+                "UPDATE core_job_leases SET expires_at = 0 WHERE holder = $1", row["holder"]
+            )
+        return freed
 
     async def release(self) -> None:
         """Give every job back at a clean stop, so others take them at their next tick."""

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import socket
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
 from bot import hookimpl
@@ -126,5 +129,30 @@ async def test_sqlite_runs_jobs_without_storing_leases(tmp_path: Path) -> None:
         assert len(runs) >= 3
         assert not tb.bot.scheduler.leases.shared
         assert await tb.bot.db.fetchval("SELECT count(*) FROM core_job_leases") == 0
+    finally:
+        await tb.stop()
+
+
+async def test_a_restart_after_a_crash_runs_the_jobs_at_once(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A dead process of this host still holding a lease does not delay the startup sweep."""
+    url = await fresh_pg_database(request.getfixturevalue("ruche_pg_url"))
+    first = await make_test_bot(tmp_path, storage_url=url)  # migrates
+    await first.stop()
+    dead = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await dead.wait()
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(
+            "INSERT INTO core_job_leases (job, holder, expires_at) VALUES ($1, $2, $3)",
+            "sweeper.sweep", f"{socket.gethostname()}:{dead.pid}:deadbeef", time.time() + 600)
+    finally:
+        await conn.close()
+    runs: list[tuple[str, float]] = []
+    tb = await make_test_bot(tmp_path, storage_url=url,
+                             plugins={"sweeper": Sweeper(runs, [], "a")})
+    try:
+        assert runs  # the startup sweep ran: the dead holder's lease was taken back
     finally:
         await tb.stop()
