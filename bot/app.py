@@ -45,6 +45,7 @@ from bot.settings import Settings
 from bot.status import LastError
 from bot.storage import Database, Migrations, run_migrations
 from bot.storage.connect import connect as connect_database
+from bot.storage.notify import Freshness
 
 log = logging.getLogger("ruche")
 P = TypeVar("P", bound=Plugin)
@@ -68,6 +69,8 @@ class Bot:
         self.i18n = I18n(config.bot.locale)
         self.router = CommandRouter(self)
         self.scheduler = Scheduler(self)
+        #: Tells other processes on the database what changed (before services subscribe).
+        self.fresh = Freshness()
         self.identity = Identity(self)
         self.permissions = Permissions(self)
         self.audit = AuditLog(self)
@@ -168,6 +171,7 @@ class Bot:
             m for m in await self.hooks.collect("register_migrations", bot=self)
         ]
         await run_migrations(self.db, self.migrations)
+        await self.fresh.start(self.db, self.config.storage.url)
         await self.settings.load()
         await self.identity.load()
         await self.communities.load_moves()
@@ -180,7 +184,8 @@ class Bot:
         for cmd in self.router.walk():
             if cmd.permission:
                 self.permissions.default_role(cmd.permission)  # fails loudly if unregistered
-        self.scheduler.add(Job("core.outbox", _drain_outbox, OUTBOX_INTERVAL, plugin="core"))
+        self.scheduler.add(Job("core.outbox", _drain_outbox, OUTBOX_INTERVAL, plugin="core",
+                               every_process=True))
         for job in await self.hooks.collect("register_jobs", bot=self):
             self.scheduler.add(job)
         for adapter in await self.hooks.collect("register_adapters", bot=self):
@@ -229,6 +234,7 @@ class Bot:
         if self._started:
             await self.hooks.notify("shutdown", bot=self)
             self._started = False
+        await self.fresh.close()
         if self._db is not None:
             await self._db.close()
             self._db = None

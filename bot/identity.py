@@ -9,6 +9,7 @@ from bot.commands.errors import UserError
 from bot.i18n import translatable
 from bot.model import Community, Member, Role, RoomRef, UserRef
 from bot.storage import IntegrityError
+from bot.storage.notify import ALL
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -31,6 +32,7 @@ class Identity:
         self._cache: dict[tuple[str, str, str], tuple[int, str, bool]] = {}
         #: Accounts (platform, user_id, community) that left every room of their community.
         self._left: set[tuple[str, str, str]] = set()
+        bot.fresh.subscribe("identity", self.forget)
 
     async def load(self) -> None:
         """Read which accounts left, so a returning one is noticed without a query per event."""
@@ -112,22 +114,25 @@ class Identity:
             # Idempotent upkeep: the event's de-dup mark waits for the command's own write.
             with self.bot.db.unmarked():
                 try:
-                    member_id = await self.bot.db.atomic(
+                    member_id, renamed = await self.bot.db.atomic(
                         lambda tx: self._get_or_create(tx, user, community.id)
                     )
                 except IntegrityError:
                     # Two first messages raced (PostgreSQL runs ops concurrently): the other won.
-                    member_id = await self.bot.db.atomic(
+                    member_id, renamed = await self.bot.db.atomic(
                         lambda tx: self._get_or_create(tx, user, community.id)
                     )
             name = user.name or (await self.names([member_id])).get(member_id, user.id)
+            if renamed:  # other processes may have cached the old name
+                await self.bot.fresh.publish("identity", str(member_id))
             cached = (member_id, name, user.is_bot)
             if len(self._cache) >= CACHE_LIMIT:
                 self._cache.clear()  # a crude bound; the database is the truth
             self._cache[key] = cached
         return Member(cached[0], community.id, cached[1], role, cached[2], platform_roles, where)
 
-    async def _get_or_create(self, tx: Tx, user: UserRef, community: str) -> int:
+    async def _get_or_create(self, tx: Tx, user: UserRef, community: str) -> tuple[int, bool]:
+        """(member id, whether the stored name changed)."""
         row = await tx.fetchrow(
             "SELECT member_id, display_name FROM core_identities "
             "WHERE platform = $1 AND user_id = $2 AND community = $3",
@@ -142,7 +147,8 @@ class Identity:
                 )
                 await tx.execute("UPDATE core_members SET display_name = $1 WHERE id = $2",
                                  user.name, row["member_id"])
-            return int(row["member_id"])
+                return int(row["member_id"]), True
+            return int(row["member_id"]), False
         name = user.name or user.id
         member_id = await tx.fetchval(
             "INSERT INTO core_members (community, display_name, is_bot, created_at) "
@@ -154,7 +160,7 @@ class Identity:
             "VALUES ($1, $2, $3, $4, $5)",
             user.platform, user.id, community, member_id, name,
         )
-        return int(member_id)
+        return int(member_id), False
 
     async def find(self, community: Community, platform: str, user_id: str) -> Member | None:
         """A known member by platform account, or None (mentioning a stranger is an error)."""
@@ -260,5 +266,14 @@ class Identity:
             return target
 
         target = await self.bot.db.atomic(op)
-        self._cache = {k: v for k, v in self._cache.items() if v[0] != member.id}
+        self.forget(str(member.id))
+        await self.bot.fresh.publish("identity", str(member.id))
         return target
+
+    def forget(self, member_id: str) -> None:
+        """Drop a member's cached accounts (linked away or renamed, maybe in another process);
+        ALL drops every one."""
+        if member_id == ALL:
+            self._cache = {}
+        else:
+            self._cache = {k: v for k, v in self._cache.items() if str(v[0]) != member_id}

@@ -22,6 +22,7 @@ from bot.i18n import Text, translatable
 from bot.model import Member, Role
 from bot.permissions import Permission
 from bot.storage import Tx
+from bot.storage.notify import ALL
 from bot.text import visible
 
 if TYPE_CHECKING:
@@ -63,18 +64,31 @@ class Ignores:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
         self._lists: dict[str, dict[int, Ignored]] = {}
+        bot.fresh.subscribe("ignores", self.reload)
 
     async def load(self) -> None:
         """Read every community's list once (at setup); later changes update the memory copy."""
+        self._lists = await self._read("")
+
+    async def reload(self, community_id: str) -> None:
+        """Re-read one community's list (ALL: every one) after another process changed it."""
+        if community_id == ALL:
+            self._lists = await self._read("")
+        else:
+            self._lists[community_id] = (await self._read(community_id)).get(community_id, {})
+
+    async def _read(self, community_id: str) -> dict[str, dict[int, Ignored]]:
+        """The stored lists, of one community or ("") of all."""
         rows = await self.bot.db.fetch(
-            "SELECT community, member_id, ends_at, reason, by_member, created_at FROM core_ignores")
+            "SELECT community, member_id, ends_at, reason, by_member, created_at FROM core_ignores"
+            " WHERE $1 = '' OR community = $1", community_id)
         lists: dict[str, dict[int, Ignored]] = {}
         for r in rows:
             until = None if r["ends_at"] is None else float(r["ends_at"])
             by = None if r["by_member"] is None else int(r["by_member"])
             lists.setdefault(str(r["community"]), {})[int(r["member_id"])] = Ignored(
                 int(r["member_id"]), until, str(r["reason"]), by, float(r["created_at"]))
-        self._lists = lists
+        return lists
 
     def is_ignored(self, community_id: str, member_id: int) -> bool:
         """Whether the member is on the community's list now (two dict lookups, no query)."""
@@ -109,6 +123,7 @@ class Ignores:
 
         await self.bot.db.atomic(op)
         self._lists.setdefault(community_id, {})[target.id] = entry
+        await self.bot.fresh.publish("ignores", community_id)
         return entry
 
     async def remove(self, community_id: str, member_id: int) -> bool:
@@ -118,6 +133,7 @@ class Ignores:
             "DELETE FROM core_ignores WHERE community = $1 AND member_id = $2",
             community_id, member_id)
         self._lists.get(community_id, {}).pop(member_id, None)
+        await self.bot.fresh.publish("ignores", community_id)
         return was
 
     async def dropped(self, member: Member, kind: str) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.model import Community, Member, Role
+from bot.storage.notify import ALL
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -100,6 +101,7 @@ class Permissions:
         self.bot = bot
         self.registry: dict[str, Permission] = {}
         self._rules: dict[str, CommunityRules] = {}
+        bot.fresh.subscribe("permissions", self.forget)
 
     def register(self, permission: Permission) -> None:
         known = self.registry.get(permission.name)
@@ -145,8 +147,12 @@ class Permissions:
         return found
 
     def forget(self, community_id: str) -> None:
-        """Drop the cached rules after a change, so the next check reads them again."""
-        self._rules.pop(community_id, None)
+        """Drop the cached rules after a change (here or, through `bot.fresh`, in another
+        process), so the next check reads them again; ALL drops every community's."""
+        if community_id == ALL:
+            self._rules.clear()
+        else:
+            self._rules.pop(community_id, None)
 
     async def _load(self, community_id: str) -> CommunityRules:
         db = self.bot.db
@@ -176,6 +182,7 @@ class Permissions:
 
         await self.bot.db.atomic(op)
         self.forget(community_id)
+        await self.bot.fresh.publish("permissions", community_id)
 
     async def move_member(self, community_id: str, old_id: int, new_id: int) -> None:
         """After `!link`, the linked-away member's roles and member rules follow them."""

@@ -21,6 +21,7 @@ from bot.permissions import Permission
 from bot.plugin import Plugin
 from bot.plugins import REQUIRED_PLUGINS
 from bot.storage import Tx
+from bot.storage.notify import ALL
 from bot.text import visible
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class PluginSwitches:
         self._chat: dict[str, dict[str, bool]] = {}
         self._off: dict[str, frozenset[str]] = {}
         self._owners: dict[int, str | None] = {}
+        bot.fresh.subscribe("plugins", self.reload)
 
     async def load(self) -> None:
         """Read every community's switches once (at setup)."""
@@ -57,6 +59,16 @@ class PluginSwitches:
             chat.setdefault(str(r["community"]), {})[str(r["plugin"])] = bool(r["enabled"])
         self._chat = chat
         self._off.clear()
+
+    async def reload(self, community_id: str) -> None:
+        """Re-read one community's switches (ALL: every one) after another process set one."""
+        if community_id == ALL:
+            await self.load()
+            return
+        rows = await self.bot.db.fetch(
+            "SELECT plugin, enabled FROM core_plugin_switches WHERE community = $1", community_id)
+        self._chat[community_id] = {str(r["plugin"]): bool(r["enabled"]) for r in rows}
+        self._off.pop(community_id, None)
 
     def forget(self) -> None:
         """Drop the computed sets (after the TOML's `disabled_plugins` changed)."""
@@ -141,6 +153,7 @@ class PluginSwitches:
         await self.bot.db.atomic(op)
         self._chat.setdefault(community_id, {})[name] = on
         self._off.pop(community_id, None)
+        await self.bot.fresh.publish("plugins", community_id)
         await self.bot.audit.record(community_id, by, "plugins.enable" if on else
                                     "plugins.disable", name)
 

@@ -180,3 +180,15 @@ async def _membership_and_room_moves(tx: Tx) -> None:
             PRIMARY KEY (platform, old_room)
         )"""
     )
+
+
+@migrations.step(7, "job leases: each scheduled job runs in one process at a time")
+async def _job_leases(tx: Tx) -> None:
+    await tx.execute(
+        """CREATE TABLE core_job_leases (
+            job TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            expires_at DOUBLE PRECISION NOT NULL,
+            last_run_at DOUBLE PRECISION
+        )"""
+    )

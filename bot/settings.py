@@ -15,6 +15,7 @@ from bot.config.chat import show_setting
 from bot.config.limits import ChatRule, above, chat_rule
 from bot.i18n import Text, translatable
 from bot.model import Member
+from bot.storage.notify import ALL
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -45,11 +46,25 @@ class Settings:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
         self._values: dict[str, dict[str, Any]] = {}
+        bot.fresh.subscribe("settings", self.reload)
 
     async def load(self) -> None:
         rows = await self.bot.db.fetch("SELECT community, key, value FROM core_settings")
         for row in rows:
             self._values.setdefault(row["community"], {})[row["key"]] = _from_json(row["value"])
+
+    async def reload(self, community_id: str) -> None:
+        """Re-read a community's overrides (ALL: every one) after another process changed them."""
+        if community_id == ALL:
+            self._values = {}
+            await self.load()
+            for community in list(self.bot.communities.known_ids()):
+                self.bot.forget_community_cache(community)
+            return
+        rows = await self.bot.db.fetch(
+            "SELECT key, value FROM core_settings WHERE community = $1", community_id)
+        self._values[community_id] = {row["key"]: _from_json(row["value"]) for row in rows}
+        self.bot.forget_community_cache(community_id)
 
     def overrides(self, community_id: str) -> dict[str, Any]:
         """The community's chat overrides still within the operator's rules.
@@ -164,10 +179,12 @@ class Settings:
             community_id, key, _to_json(value),
         )
 
-    def remember(self, community_id: str, key: str, value: Any) -> None:
-        """After the commit of `store`: the next command of the community sees the value."""
+    async def remember(self, community_id: str, key: str, value: Any) -> None:
+        """After the commit of `store`: the next command of the community sees the value, in
+        this process at once and in the others (which drop their copy) within a second."""
         self._values.setdefault(community_id, {})[key] = value
         self.bot.forget_community_cache(community_id)
+        await self.bot.fresh.publish("settings", community_id)
 
     async def set(self, community_id: str, key: str, raw: str, member: Member) -> Any:
         """Validate, store and audit one override; the next command sees it."""
@@ -179,7 +196,7 @@ class Settings:
                                         f"{key} = {raw[:100]}", tx=tx)
 
         await self.bot.db.atomic(op)
-        self.remember(community_id, key, value)
+        await self.remember(community_id, key, value)
         return value
 
     async def _validate(self, community_id: str, key: str, new: Any) -> None:
@@ -204,4 +221,5 @@ class Settings:
                                   community_id, key)
         self._values.get(community_id, {}).pop(key, None)
         self.bot.forget_community_cache(community_id)
+        await self.bot.fresh.publish("settings", community_id)
         await self.bot.audit.record(community_id, member, "config.reset", key)

@@ -2,8 +2,11 @@
 
 Each step runs in its own `db.transaction()` together with its `schema_versions` row, so a
 failed step leaves the database at the previous version and the next start resumes there.
-`transaction()` (not `atomic()`) because it is exclusive on both backends — two bot processes
-starting at once apply each step once — and a step may await anything, e.g. a data backfill.
+`transaction()` (not `atomic()`) because it is exclusive on both backends — an advisory lock
+on PostgreSQL, BEGIN IMMEDIATE on SQLite — so any number of processes starting at once apply
+each step once, and a step may await anything, e.g. a data backfill. Creating `schema_versions`
+takes the same lock: two concurrent `CREATE TABLE IF NOT EXISTS` collide in PostgreSQL's
+catalog (a duplicate key on pg_type) instead of one of them doing nothing.
 The storage layer's own table (core_processed_events) is not a migration: each backend creates
 it at open, so `mark_event` works whatever the plugins' migration state.
 """
@@ -124,8 +127,10 @@ async def run_migrations(
     """Bring every namespace to its latest step; {namespace: (from, to)}. Refuses, before
     changing anything, a database that any namespace says is newer than the code."""
     _check_unique(migrations)
-    await db.execute(_VERSIONS_DDL)
-    current = await _db_versions(db)
+    async with db.transaction() as tx:  # exclusive: concurrent CREATE TABLEs collide on pg_type
+        await tx.execute(_VERSIONS_DDL)
+        rows = await tx.fetch("SELECT namespace, version FROM schema_versions")
+    current = {row["namespace"]: int(row["version"]) for row in rows}
     for m in migrations:
         if current.get(m.namespace, 0) > m.latest:
             raise DatabaseTooNew(m.namespace, current[m.namespace], m.latest)

@@ -412,7 +412,7 @@ class GovernanceService:
 
         if not await self.bot.db.atomic(op):
             return
-        settings.remember(p.community, p.target, value)
+        await settings.remember(p.community, p.target, value)
         await self._after(p.id, applied=True)
 
     async def _start_spend(self, p: Proposal, tally: str) -> None:

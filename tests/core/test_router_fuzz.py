@@ -44,6 +44,8 @@ VOLATILE = {
     # in practice — excluded only so that a future first-message write is not a false alarm
     "core_identities",
     "core_members",
+    # job leases (PostgreSQL): renewed by the scheduler every few seconds, whatever is said
+    "core_job_leases",
 }
 # What only a moderator may change: a member's line must leave these exactly as they were.
 # (Not the audit log — `!link` audits a member's own action — nor funding rounds, which an
