@@ -12,6 +12,7 @@ import aiohttp
 import discord
 
 from bot.adapters.base import BaseAdapter, Capabilities
+from bot.adapters.discord.catchup import CatchUp
 from bot.adapters.discord.client import GatewayClient, make_intents
 from bot.adapters.discord.inbound import Inbound
 from bot.adapters.discord.interactions import Interactions
@@ -216,9 +217,10 @@ class DiscordAdapter(BaseAdapter):
         await self.interactions.handle(interaction)
 
     async def on_client_ready(self) -> None:
-        """Every shard of this process is ready: say so once in the log."""
+        """Every shard of this process is ready: say so, then read back what was missed."""
         log.info("discord: ready in %d guild(s) as %s", len(self.client.guilds),
                  self.client.user)
+        self.inbound.spawn(CatchUp(self).run())
 
     async def _initial_sync(self) -> None:
         """Before the gateway opens, so slash commands exist when members can see the bot."""
