@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import discord
 import pytest
 from discord_env import Env, MakeEnv
 from fake_discord import CHANNEL_ID, FakeDiscord
@@ -85,3 +86,23 @@ async def test_catch_up_off_answers_nothing_missed(make_env: MakeEnv) -> None:
     live = await fake.say(alice, "!ping")
     await fake.wait_for(lambda: answered(fake) == [live["id"]])
     assert reads(fake) == 0
+
+
+async def test_the_fake_serves_history_as_discord_does(env: Env) -> None:
+    fake = env.fake
+    alice = fake.person("alice")
+    now = time.time()
+    ids = [int(fake.said_offline(alice, f"line {i}", at=now - 200 + i)["id"]) for i in range(150)]
+    client = env.adapter.client
+    channel = client.get_partial_messageable(CHANNEL_ID)
+    # discord.py pages `after` upwards (oldest first) and `before` downwards (newest first).
+    assert [m.id async for m in channel.history(limit=None, after=discord.Object(ids[9]))] \
+        == ids[10:]
+    assert [m.id async for m in channel.history(limit=120)] == ids[::-1][:120]
+    raw = await client.http.logs_from(CHANNEL_ID, 5, after=ids[0])
+    assert [int(m["id"]) for m in raw] == ids[5:0:-1]  # the five just above, newest first
+    raw = await client.http.logs_from(CHANNEL_ID, 3, before=ids[10])
+    assert [int(m["id"]) for m in raw] == [ids[9], ids[8], ids[7]]
+    assert "guild_id" not in raw[0] and "member" not in raw[0]  # REST leaves them out
+    with pytest.raises(discord.HTTPException):
+        await client.http.logs_from(CHANNEL_ID, 101)

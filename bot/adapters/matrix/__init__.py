@@ -72,7 +72,7 @@ class MatrixConfig:
     max_backoff: timedelta = timedelta(seconds=60)
     #: Rate-limited (429) requests retried after the server's retry_after_ms.
     rate_limit_retries: int = 5
-    #: Timeline events per room fetched by a sync (after a restart: the backlog replayed).
+    #: Timeline events per room fetched by a sync (the first one after a restart: catch_up_messages).
     timeline_limit: int = 50
     #: After a restart: the newest messages per room read back (0: none), and their age bound.
     catch_up_messages: int = 100
