@@ -106,3 +106,16 @@ async def test_the_fake_serves_history_as_discord_does(env: Env) -> None:
     assert "guild_id" not in raw[0] and "member" not in raw[0]  # REST leaves them out
     with pytest.raises(discord.HTTPException):
         await client.http.logs_from(CHANNEL_ID, 101)
+
+
+async def test_a_new_session_reads_back_what_the_lost_one_missed(env: Env) -> None:
+    """INVALID_SESSION d=false: what was sent in between is not replayed by Discord; read back."""
+    fake = env.fake
+    alice = fake.person("alice")
+    before = reads(fake)
+    missed = fake.said_offline(alice, "!ping", at=time.time() - 2)  # its event was never sent
+    await fake.invalidate(resumable=False)
+    await fake.wait_for(lambda: len(fake.identifies) == 2 and reads(fake) > before)
+    await fake.wait_for(lambda: answered(fake) == [missed["id"]])
+    await env.adapter.inbound.drain(10)
+    assert answered(fake) == [missed["id"]]

@@ -217,10 +217,13 @@ class DiscordAdapter(BaseAdapter):
         await self.interactions.handle(interaction)
 
     async def on_client_ready(self) -> None:
-        """Every shard of this process is ready: say so, then read back what was missed."""
+        """Every shard of this process is ready: say so once in the log."""
         log.info("discord: ready in %d guild(s) as %s", len(self.client.guilds),
                  self.client.user)
-        self.inbound.spawn(CatchUp(self).run())
+
+    async def on_client_shard_ready(self, shard_id: int) -> None:
+        """A shard's new session: read back what its guilds' channels got while it was away."""
+        self.inbound.spawn(CatchUp(self).run(shard_id))
 
     async def _initial_sync(self) -> None:
         """Before the gateway opens, so slash commands exist when members can see the bot."""

@@ -45,27 +45,29 @@ async def read_back(http: discord.http.HTTPClient, channel_id: int, count: int,
 
 
 class CatchUp:
-    """Run on every fresh gateway session (READY): channels are read one after another."""
+    """Run on every fresh session of a shard (READY): channels are read one after another."""
 
     def __init__(self, adapter: DiscordAdapter) -> None:
         self.adapter = adapter
 
-    def channels(self) -> list[discord.TextChannel]:
-        """Text channels of this process's guilds whose history the bot may read."""
+    def channels(self, shard_id: int) -> list[discord.TextChannel]:
+        """Text channels of the shard's guilds whose history the bot may read."""
         out: list[discord.TextChannel] = []
         for guild in self.adapter.client.guilds:
+            if guild.shard_id != shard_id:
+                continue
             me = guild.me
             for channel in guild.text_channels:
                 if me is None or channel.permissions_for(me).read_message_history:
                     out.append(channel)
         return out
 
-    async def run(self) -> None:
-        """Every channel; one that cannot be read is logged and skipped."""
+    async def run(self, shard_id: int) -> None:
+        """Every channel of the shard; one that cannot be read is logged and skipped."""
         config = self.adapter.config
         if config.catch_up_messages <= 0:
             return
-        for channel in self.channels():
+        for channel in self.channels(shard_id):
             try:
                 handled = await self.channel(channel.id, config.catch_up_messages,
                                              config.catch_up_age.total_seconds())
