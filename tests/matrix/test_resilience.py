@@ -116,3 +116,17 @@ async def test_catch_up_answers_what_was_missed_within_the_bound(
              for r, e in alice.events if r == room and e.sender == mb.user_id
              and "m.relates_to" in e.source.get("content", {})]
     assert order.index(first) < order.index(second)
+
+
+async def test_catch_up_reads_back_only_the_newest_messages(
+        make_matrix_bot: MakeMatrixBot, make_member: MakeMember) -> None:
+    mb = await make_matrix_bot(catch_up_messages=2)
+    alice = await make_member("alice")
+    room = await room_with_bot(alice, mb)
+    await mb.stop()
+    missed = [await alice.say(room, "!ping") for _ in range(3)]
+    await mb.start()
+    await alice.reply_to(room, missed[2], mb.user_id, within=30)
+    await alice.reply_to(room, missed[1], mb.user_id, within=30)
+    await asyncio.sleep(1)
+    assert [replies(alice, room, mb.user_id, e) for e in missed] == [0, 1, 1]
