@@ -7,7 +7,7 @@ import dataclasses
 import importlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -243,6 +243,10 @@ class Bot:
 
     async def dispatch_message(self, message: IncomingMessage) -> None:
         await self.dispatcher.message(message)
+
+    async def dispatch_backlog(self, missed: Sequence[tuple[IncomingMessage, float]],
+                               max_age: float) -> list[IncomingMessage]:
+        return await self.dispatcher.backlog(missed, max_age)
 
     async def dispatch_reaction(self, event: ReactionEvent) -> None:
         await self.dispatcher.reaction(event)

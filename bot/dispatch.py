@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.commands.context import Context
@@ -102,6 +103,42 @@ class Dispatcher:
         finally:
             self._settle(fresh, handled)
             self._leave()
+
+    async def backlog(self, missed: Sequence[tuple[IncomingMessage, float]],
+                      max_age: float) -> list[IncomingMessage]:
+        """Which of one room's missed messages to handle after downtime, oldest first.
+
+        `missed` is what the adapter read back (oldest first, with each message's time, at
+        most its count bound). Only the messages after the last one already handled count
+        (the replay marks say which); of those, the ones older than `max_age` seconds are
+        not answered, and a command among them is logged."""
+        if not missed:
+            return []
+        platform = missed[0][0].ref.platform
+        seen = await self.bot.db.seen_events(platform, [m.ref.id for m, _at in missed])
+        start = 0
+        for index, (msg, _at) in enumerate(missed):
+            if msg.ref.id in seen:
+                start = index + 1
+        oldest = self.bot.now() - max_age
+        chosen: list[IncomingMessage] = []
+        for msg, at in missed[start:]:
+            if msg.author.is_bot:
+                continue
+            if at < oldest:
+                if self._is_command(msg):
+                    log.info("catch-up: command %s in room %s is older than the bound: "
+                             "not answered", msg.ref.id, msg.room.id,
+                             extra={"platform": platform})
+                continue
+            chosen.append(msg)
+        return chosen
+
+    def _is_command(self, msg: IncomingMessage) -> bool:
+        """The text starts with its community's prefix and something after it."""
+        prefix = self.bot.communities.for_room(msg.room).prefix
+        text = msg.text.strip()
+        return text.startswith(prefix) and len(text) > len(prefix)
 
     async def _unreachable(self, msg: IncomingMessage, exc: DatabaseUnavailable) -> None:
         """The database failed before the command ran: commands get the outage reply, chat none."""

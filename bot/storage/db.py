@@ -296,6 +296,19 @@ class Database(abc.ABC):
         mark.token = _event_mark.set(mark)
         return mark
 
+    async def seen_events(self, platform: str, event_ids: Sequence[str]) -> set[str]:
+        """Which of these events were handled already (memory, then the kept marks): catch-up."""
+        seen = {i for i in event_ids if (platform, i) in self._recent}
+        rest = [i for i in event_ids if i not in seen]
+        for start in range(0, len(rest), 500):
+            chunk = rest[start:start + 500]
+            marks = ", ".join(f"${n}" for n in range(2, len(chunk) + 2))
+            rows = await self.fetch(
+                "SELECT event_id FROM core_processed_events WHERE platform = $1"
+                f" AND event_id IN ({marks})", platform, *chunk)
+            seen |= {str(row[0]) for row in rows}
+        return seen
+
     async def _seed_recent(self) -> None:
         """Once, before the first event: remember the marks of the last few minutes."""
         if self._seeding is None:

@@ -229,3 +229,38 @@ async def test_a_command_deleted_before_it_ran_stays_unrun_after_a_restart(make_
     assert await chat2.deliver("alice", "!note deleted", "x1") == []
     assert await rows(again) == []
     assert await chat2.deliver("alice", "!note kept", "x2") == ["noted kept"]
+
+
+async def test_a_backlog_after_downtime_starts_after_the_last_handled_event(
+        make_bot: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """Catch-up: what a room got while the bot was away, read back, is handled once, in order."""
+    tb, chat = await notes_bot(make_bot)
+    await tb.bot.db.execute(NOTES)
+    assert await chat.deliver("alice", "!note handled", "h1") == ["noted handled"]
+    url = url_of(tb)
+    await tb.stop()
+    again, chat2 = await notes_bot(make_bot, storage_url=url)
+    now = again.bot.now()
+
+    def missed(event_id: str, text: str, age: float) -> tuple[IncomingMessage, float]:
+        return IncomingMessage(ref=MessageRef(chat2.platform, chat2.room_id, event_id),
+                               author=chat2.user("bob"), room=chat2.room(), text=text), now - age
+
+    caplog.set_level(logging.INFO, logger="ruche.dispatch")
+    backlog = [missed("o1", "!note before the last handled", 9000),
+               missed("h1", "!note handled", 8000),
+               missed("s1", "!note stale", 5000),
+               missed("n1", "!note fresh", 60),
+               missed("n2", "just chatting", 30),
+               missed("n3", "!notes", 10)]
+    chosen = await again.bot.dispatch_backlog(backlog, 3600)
+    assert [m.ref.id for m in chosen] == ["n1", "n2", "n3"]
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "command s1" in logged and "not answered" in logged
+    assert "o1" not in logged and "n2" not in logged  # before the last handled; not a command
+    answers = []
+    for msg in chosen:
+        answers += await chat2.deliver("bob", msg.text, msg.ref.id)
+    assert answers == ["noted fresh", "2 notes"]
+    # Read back again (a second restart): all of it was handled, nothing is chosen twice.
+    assert await again.bot.dispatch_backlog(backlog, 3600) == []

@@ -42,9 +42,13 @@ class Env:
         assert isinstance(adapter, DiscordAdapter)
         return adapter
 
-    async def restart(self) -> None:
-        """Stop the bot (gateway closed) and start a new one on the same database."""
+    async def restart(self, while_down: Callable[[], Any] | None = None) -> None:
+        """Stop the bot (gateway closed) and start a new one on the same database.
+
+        `while_down` runs between the two: what members write while the bot is away."""
         await self.tb.bot.stop()
+        if while_down is not None:
+            while_down()
         self.tb = await start_bot(self.path, self.raw, self.rec, self.builtins)
         self.made.append(self.tb)
 

@@ -25,6 +25,7 @@ import time
 import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -45,6 +46,7 @@ TIMESTAMP = "2026-11-25T12:00:00.000000+00:00"
 MESSAGE_LIMIT = 2000  # characters of `content`
 INTERACTION_DEADLINE = 3.0  # seconds to send the initial response
 TOKEN_LIFETIME = 15 * 60.0  # seconds an interaction token accepts follow-ups and edits
+DISCORD_EPOCH_MS = 1_420_070_400_000  # snowflake time 0
 CHUNK_SIZE = 1000  # members per GUILD_MEMBERS_CHUNK
 BODY = web.RequestKey("body", object)
 FILES = web.RequestKey("files", list)
@@ -577,6 +579,18 @@ class FakeDiscord:
         await self.dispatch("MESSAGE_CREATE", data)
         return data
 
+    def said_offline(self, user: dict[str, Any], content: str, *, at: float,
+                     **kwargs: Any) -> dict[str, Any]:
+        """A member writes while the bot is away: stored (history has it), no gateway event.
+
+        `at` (epoch seconds) becomes the message id's timestamp, as Discord's snowflakes do."""
+        message_id = (int((at * 1000) - DISCORD_EPOCH_MS) << 22) | (next(self._ids) & 0x3FFFFF)
+        stamp = datetime.fromtimestamp(at, UTC).isoformat()
+        data = self.message_payload(user, content, message_id=message_id, timestamp=stamp,
+                                    **kwargs)
+        self.messages[message_id] = data
+        return data
+
     async def remove_member(self, user: dict[str, Any], *, guild_id: int = GUILD_ID,
                             banned: bool = False) -> None:
         """A member leaves or is kicked (GUILD_MEMBER_REMOVE); a ban sends GUILD_BAN_ADD first."""
@@ -839,6 +853,7 @@ class FakeDiscord:
         r.add_get(API + "/applications/{app}/guilds/{guild}/commands", self._get_commands)
         r.add_put(API + "/applications/{app}/guilds/{guild}/commands", self._put_commands)
         r.add_post(API + "/channels/{channel}/messages", self._create_message)
+        r.add_get(API + "/channels/{channel}/messages", self._channel_messages)
         r.add_get(API + "/channels/{channel}/messages/{message}", self._get_message)
         r.add_patch(API + "/channels/{channel}/messages/{message}", self._edit_message)
         r.add_get(API + "/channels/{channel}/messages/{message}/reactions/{emoji}",
@@ -988,6 +1003,33 @@ class FakeDiscord:
              "me": str(BOT_ID) in users, "me_burst": False}
             for emoji, users in self.message_reactions.get(int(data["id"]), {}).items() if users]
         return out
+
+    async def _channel_messages(self, request: web.Request) -> web.Response:
+        """Channel history as Discord serves it: a page of `limit` (1-100, default 50), always
+        newest first; `before` → the newest ones below it, `after` → the OLDEST ones above it."""
+        channel = request.match_info["channel"]
+        try:
+            limit = int(request.query.get("limit", 50))
+            before = int(request.query["before"]) if "before" in request.query else None
+            after = int(request.query["after"]) if "after" in request.query else None
+        except ValueError:
+            return error(400, 50035, "Invalid Form Body")
+        if not 1 <= limit <= 100:
+            return error(400, 50035, "Invalid Form Body")
+        found = sorted((m for m in self.messages.values() if m["channel_id"] == channel),
+                       key=lambda m: int(m["id"]))
+        if before is not None:
+            found = [m for m in found if int(m["id"]) < before]
+        if after is not None and before is None:
+            found = [m for m in found if int(m["id"]) > after][:limit]
+        else:
+            if after is not None:
+                found = [m for m in found if int(m["id"]) > after]
+            found = found[-limit:]
+        # REST message objects carry neither guild_id nor member (gateway events do).
+        page = [{k: v for k, v in self._with_reactions(m).items()
+                 if k not in ("guild_id", "member")} for m in reversed(found)]
+        return json_response(page)
 
     async def _get_message(self, request: web.Request) -> web.Response:
         data = self.messages.get(int(request.match_info["message"]))

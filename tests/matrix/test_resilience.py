@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
@@ -85,3 +86,47 @@ async def test_homeserver_restart_while_the_bot_runs(
     reply = await alice.reply_to(room, event_id, mb.user_id, within=30)
     assert reply.source["content"]["body"].lower().startswith("pong")
     assert mb.adapter.connected
+
+
+async def test_catch_up_answers_what_was_missed_within_the_bound(
+        make_matrix_bot: MakeMatrixBot, make_member: MakeMember,
+        caplog: pytest.LogCaptureFixture) -> None:
+    mb = await make_matrix_bot(catch_up_age="4s")
+    alice = await make_member("alice")
+    room = await room_with_bot(alice, mb)
+    live = await answered(alice, room, mb)
+    await mb.stop()
+    too_old = await alice.say(room, "!ping")  # sent while down, older than the bound at start
+    await asyncio.sleep(5)
+    first = await alice.say(room, "!ping")
+    await alice.say(room, "just chatting")
+    second = await alice.say(room, "!ping")
+    caplog.set_level(logging.INFO, logger="ruche.matrix")
+    await mb.start()
+    await alice.reply_to(room, second, mb.user_id, within=30)
+    await alice.reply_to(room, first, mb.user_id, within=30)
+    await asyncio.sleep(1)
+    assert replies(alice, room, mb.user_id, too_old) == 0
+    assert any("not answered" in r.getMessage() and too_old in r.getMessage()
+               for r in caplog.records)
+    for event_id in (live, first, second):
+        assert replies(alice, room, mb.user_id, event_id) == 1
+    # In order: the reply to `first` came before the reply to `second`.
+    order = [e.source["content"]["m.relates_to"]["m.in_reply_to"]["event_id"]
+             for r, e in alice.events if r == room and e.sender == mb.user_id
+             and "m.relates_to" in e.source.get("content", {})]
+    assert order.index(first) < order.index(second)
+
+
+async def test_catch_up_reads_back_only_the_newest_messages(
+        make_matrix_bot: MakeMatrixBot, make_member: MakeMember) -> None:
+    mb = await make_matrix_bot(catch_up_messages=2)
+    alice = await make_member("alice")
+    room = await room_with_bot(alice, mb)
+    await mb.stop()
+    missed = [await alice.say(room, "!ping") for _ in range(3)]
+    await mb.start()
+    await alice.reply_to(room, missed[2], mb.user_id, within=30)
+    await alice.reply_to(room, missed[1], mb.user_id, within=30)
+    await asyncio.sleep(1)
+    assert [replies(alice, room, mb.user_id, e) for e in missed] == [0, 1, 1]

@@ -9,6 +9,7 @@ without Discord starts as fast as before.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
 from bot import hookimpl
@@ -42,6 +43,8 @@ class DiscordConfig:
     guild_ready_timeout: float = 2.0
     thread_archive_minutes: Literal[60, 1440, 4320, 10080] = 1440
     max_messages: int = 1000
+    catch_up_messages: int = 100
+    catch_up_age: timedelta = timedelta(hours=1)
 
     def validate(self) -> list[str]:
         """Catch what Discord would only refuse at connect time, or much later."""
@@ -65,6 +68,10 @@ class DiscordConfig:
                 problems.append(f"{key}: ids are positive integers")
         if self.max_messages < 0:
             problems.append("max_messages: must not be negative")
+        if self.catch_up_messages < 0:
+            problems.append("catch_up_messages: must not be negative (0 turns catch-up off)")
+        if self.catch_up_age < timedelta(0):
+            problems.append("catch_up_age: must not be negative")
         return problems
 
 

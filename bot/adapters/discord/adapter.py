@@ -12,6 +12,7 @@ import aiohttp
 import discord
 
 from bot.adapters.base import BaseAdapter, Capabilities
+from bot.adapters.discord.catchup import CatchUp
 from bot.adapters.discord.client import GatewayClient, make_intents
 from bot.adapters.discord.inbound import Inbound
 from bot.adapters.discord.interactions import Interactions
@@ -219,6 +220,10 @@ class DiscordAdapter(BaseAdapter):
         """Every shard of this process is ready: say so once in the log."""
         log.info("discord: ready in %d guild(s) as %s", len(self.client.guilds),
                  self.client.user)
+
+    async def on_client_shard_ready(self, shard_id: int) -> None:
+        """A shard's new session: read back what its guilds' channels got while it was away."""
+        self.inbound.spawn(CatchUp(self).run(shard_id))
 
     async def _initial_sync(self) -> None:
         """Before the gateway opens, so slash commands exist when members can see the bot."""

@@ -36,6 +36,7 @@ class EventSink(Protocol):
     def on_gateway_event(self, name: str, data: Mapping[str, Any], event_id: str) -> None: ...
     async def on_client_interaction(self, interaction: discord.Interaction) -> None: ...
     async def on_client_ready(self) -> None: ...
+    async def on_client_shard_ready(self, shard_id: int) -> None: ...
 
 
 def make_intents(extra: list[str]) -> discord.Intents:
@@ -118,3 +119,7 @@ class GatewayClient(discord.AutoShardedClient):
     async def on_ready(self) -> None:
         """All shards of this process are ready."""
         await self.sink.on_client_ready()
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        """One shard has a fresh session (start-up, or a connection that could not resume)."""
+        await self.sink.on_client_shard_ready(shard_id)

@@ -51,7 +51,7 @@ class Inbound:
     def event(self, name: str, data: Mapping[str, Any], event_id: str) -> None:
         """Called synchronously in gateway order; the work happens in tasks."""
         if name == "MESSAGE_CREATE":
-            self._remember_author(data)
+            self.remember_author(data)
             self.spawn(self.message(data))
         elif name == "MESSAGE_REACTION_ADD":
             self._reaction(data, True, event_id)
@@ -67,14 +67,15 @@ class Inbound:
             for deleted in deletions_from_payload(name, data):
                 self.spawn(self.adapter.bot.dispatch_deleted(deleted))
 
-    def _remember_author(self, d: Mapping[str, Any]) -> None:
+    def remember_author(self, d: Mapping[str, Any]) -> None:
+        """The author of a message, for the reactions that name only its id."""
         people = self.adapter.people
         author = user_ref(d["author"], d.get("member"), people.bot_user_id)
         self.authors.put(str(d["id"]), author)
         if not d.get("webhook_id"):
             people.remember(author)
 
-    async def message(self, d: Mapping[str, Any]) -> None:
+    async def message(self, d: Mapping[str, Any], *, read_back: bool = False) -> None:
         """A member's message: role from their roles, mentions made known, then dispatched."""
         adapter = self.adapter
         people = adapter.people
@@ -82,7 +83,9 @@ class Inbound:
         if author.is_bot or d.get("webhook_id") or int(d.get("type") or 0) not in (0, 19):
             return  # bots, webhooks and system messages (joins, pins…) are never commands
         guild_id = str(d.get("guild_id") or "")
-        if guild_id:
+        if guild_id and read_back:  # from channel history: REST messages carry no member
+            role = await people.role(author.id, guild_id)
+        elif guild_id:
             role = people.role_in_guild(guild_id, author.id, role_ids_of(d.get("member")))
         else:
             dm_guild = people.dm_guild()

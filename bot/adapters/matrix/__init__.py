@@ -72,8 +72,11 @@ class MatrixConfig:
     max_backoff: timedelta = timedelta(seconds=60)
     #: Rate-limited (429) requests retried after the server's retry_after_ms.
     rate_limit_retries: int = 5
-    #: Timeline events per room fetched by a sync (after a restart: the backlog replayed).
+    #: Timeline events per room fetched by a sync (the first one after a restart: catch_up_messages).
     timeline_limit: int = 50
+    #: After a restart: the newest messages per room read back (0: none), and their age bound.
+    catch_up_messages: int = 100
+    catch_up_age: timedelta = timedelta(hours=1)
 
     def validate(self) -> list[str]:
         """Catch at check-config what would otherwise fail at the first login attempt."""
@@ -103,6 +106,10 @@ class MatrixConfig:
             problems.append("rate_limit_retries: must not be negative")
         if not 1 <= self.timeline_limit <= 1000:
             problems.append("timeline_limit: must be between 1 and 1000")
+        if not 0 <= self.catch_up_messages <= 1000:
+            problems.append("catch_up_messages: must be between 0 (off) and 1000")
+        if self.catch_up_age.total_seconds() < 0:
+            problems.append("catch_up_age: must not be negative")
         return problems
 
     def store_path(self, data_dir: str) -> Path:

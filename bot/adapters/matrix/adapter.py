@@ -21,6 +21,7 @@ from nio import (
     AsyncClient,
     MatrixRoom,
     MegolmEvent,
+    RoomMessage,
     SyncResponse,
 )
 
@@ -202,7 +203,9 @@ class MatrixAdapter(MatrixEvents, BaseAdapter):
             await asyncio.wait(self._batches[0].tasks)
             await self._commit_batches()
         timeout = 0 if first else int(self.config.sync_timeout.total_seconds() * 1000)
-        sync_filter = {"room": {"timeline": {"limit": self.config.timeline_limit}}}
+        resumed = first and self._token is not None  # a restart: what was missed comes now
+        limit = max(self.config.catch_up_messages, 1) if resumed else self.config.timeline_limit
+        sync_filter = {"room": {"timeline": {"limit": limit}}}
         response = await client.sync(timeout=timeout, since=self._token, full_state=first or None,
                                      sync_filter=sync_filter)
         if not isinstance(response, SyncResponse):
@@ -218,6 +221,8 @@ class MatrixAdapter(MatrixEvents, BaseAdapter):
         if not history:
             for room_id, info in response.rooms.join.items():
                 events = self._new_events(room_id, list(info.timeline.events))
+                if resumed:
+                    events = self._within_bound(room_id, events, limited=info.timeline.limited)
                 batch.tasks.append(self._room_task(room_id, events, batch))
             retry = self._retry_undecrypted()
             for room_id, events in retry.items():
@@ -230,6 +235,30 @@ class MatrixAdapter(MatrixEvents, BaseAdapter):
                 task.add_done_callback(self._on_task_done)
             await asyncio.sleep(0)  # handlers start (and reach the core) before the next /sync
         await housekeeping(client)
+
+    def _within_bound(self, room_id: str, events: list[Any], *, limited: bool) -> list[Any]:
+        """Catch-up after a restart: messages older than `catch_up_age` are not handled.
+
+        Only messages (commands, chat) are held to the bound; reactions, redactions and
+        membership still apply. `catch_up_messages = 0` drops every missed message."""
+        config = self.config
+        oldest_ms = (self.bot.now() - config.catch_up_age.total_seconds()) * 1000
+        kept: list[Any] = []
+        stale: list[str] = []
+        for event in events:
+            message = isinstance(event, RoomMessage | MegolmEvent)
+            at = getattr(event, "server_timestamp", 0) or 0
+            if message and (config.catch_up_messages == 0 or at < oldest_ms):
+                stale.append(str(getattr(event, "event_id", "")))
+            else:
+                kept.append(event)
+        if stale:
+            log.info("matrix: catch-up in %s: %d message(s) older than the bound not answered "
+                     "(%s)", room_id, len(stale), ", ".join(stale))
+        if limited and config.catch_up_messages:
+            log.info("matrix: catch-up in %s read the newest %d events; older ones were skipped",
+                     room_id, len(events))
+        return kept
 
     def _note_creators(self, response: SyncResponse) -> None:
         """Remember each room's creators (nio keeps no m.room.create): they outrank everyone."""
