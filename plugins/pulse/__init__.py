@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.api import Job, Permission, Plugin, Role, hookimpl
-from plugins.pulse import digest, store
+from plugins.pulse import digest, personal, store
 from plugins.pulse.commands import COMMANDS
 from plugins.pulse.config import PulseConfig, WebConfig
 from plugins.pulse.metrics import outcome_of
@@ -36,7 +36,7 @@ class PulsePlugin(Plugin):
     name = "pulse"
     config_class = PulseConfig
     migrations = migrations
-    commands = COMMANDS
+    commands = (*COMMANDS, *personal.COMMANDS)
 
     def __init__(self, bot: Bot) -> None:
         super().__init__(bot)

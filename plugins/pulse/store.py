@@ -196,3 +196,14 @@ async def pledges(db: Database, community: str,
         " ORDER BY at, id", community, *wanted)
     return [(int(r["number"]), float(r["at"]),
              int(r["amount"] or 0) * (-1 if r["kind"] == "unpledge" else 1)) for r in rows]
+
+
+async def member_flows(db: Database, community: str, member_id: int, since: float,
+                       limit: int) -> list[tuple[int, int, int, int]]:
+    """(giver, receiver, amount, tips) of the tips this member gave or received since `since`."""
+    rows = await db.fetch(
+        "SELECT actor, target, SUM(amount) AS total, COUNT(*) AS n FROM pulse_events"
+        " WHERE community = $1 AND kind = 'tip' AND at >= $2 AND (actor = $3 OR target = $3)"
+        " GROUP BY actor, target ORDER BY total DESC, n DESC, actor, target LIMIT $4",
+        community, since, member_id, limit)
+    return [(int(r["actor"]), int(r["target"]), int(r["total"]), int(r["n"])) for r in rows]

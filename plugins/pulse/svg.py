@@ -143,7 +143,7 @@ def progress(ident: str, points: Sequence[tuple[float, int]], goal: int, start: 
                f'fill="currentColor">{esc(money(goal))}</text>'
                f'<line x1="{left}" x2="{width - pad}" y1="{pad + plot_h}" y2="{pad + plot_h}" '
                f'stroke="currentColor" stroke-opacity="0.5"/>')
-    path = []
+    path: list[str] = []
     last = 0
     for at, value in points:
         x, y = xy(at, value)

@@ -289,6 +289,10 @@ def _document(lang: str, title: str, body: str) -> str:
             f'</head><body>{body}</body></html>')
 
 
+#: The page shell, for the member's own page too (plugins.pulse.personal).
+document = _document
+
+
 def page(s: Snapshot, t: Translate, tz: ZoneInfo, *, lang: str, stream: str,
          query: dict[str, str]) -> str:
     """The whole dashboard of one community."""
