@@ -32,12 +32,13 @@ def _open(ident: str, width: int, height: int, title: str, desc: str, css: str) 
 
 def table(caption: str, head: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """The picture's numbers as a table only screen readers (and text browsers) meet."""
-    out = [f'<table class="sr-only"><caption>{esc(caption)}</caption><thead><tr>']
+    # The wrapper hides it: a table itself cannot be narrower than its content.
+    out = [f'<div class="sr-only"><table><caption>{esc(caption)}</caption><thead><tr>']
     out += [f'<th scope="col">{esc(h)}</th>' for h in head]
     out.append("</tr></thead><tbody>")
     for row in rows:
         out.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>")
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
     return "".join(out)
 
 
@@ -115,10 +116,13 @@ def funnel(stages: Sequence[tuple[str, int]], *, title: str, desc: str) -> str:
         out.append(f'<text x="190" y="{y + 17}" text-anchor="end" font-size="12" '
                    f'fill="currentColor">{esc(label)}</text>'
                    f'<rect class="stage" x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row - 6}" '
-                   f'rx="3" fill="#0072b2" fill-opacity="{1 - i * 0.12:.2f}"/>'
-                   f'<text class="count" x="{200 + full / 2:.1f}" y="{y + 16}" '
-                   f'text-anchor="middle" font-size="12" font-weight="bold" '
-                   f'fill="#fff" stroke="#000" stroke-width="0.3">{n}</text>')
+                   f'rx="3" fill="#0072b2" fill-opacity="{1 - i * 0.06:.2f}"/>'
+                   + (f'<text class="count" x="{200 + full / 2:.1f}" y="{y + 16}" '
+                      f'text-anchor="middle" font-size="12" font-weight="bold" '
+                      f'fill="#fff">{n}</text>' if w >= 40 else
+                      # Too narrow to hold its number: written beside it instead.
+                      f'<text class="count" x="{x + w + 6:.1f}" y="{y + 16}" font-size="12" '
+                      f'font-weight="bold" fill="currentColor">{n}</text>'))
     out.append("</svg>")
     return "".join(out)
 
