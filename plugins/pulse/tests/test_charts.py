@@ -112,3 +112,18 @@ def test_member_text_is_escaped_in_pictures() -> None:
     assert words(root) == ("t<", "d&")
     empty = ET.fromstring(svg.activity([], [], title="none", desc="nothing"))
     assert words(empty) == ("none", "nothing")
+
+
+async def test_a_secret_ballot_is_counted_without_its_member(make_pulse: MakePulse) -> None:
+    p = await make_pulse()
+    await p.say("alice", '!poll new "Secret?" "Yes" "No" --duration 6h --anonymous')
+    await p.say("bob", "!vote 1 Yes")
+    await p.say("carol", "!vote 1 No")
+    await p.svc.recorder.flush()
+    rows = await p.tb.bot.db.fetch(
+        "SELECT actor, target, amount, title, detail FROM pulse_events WHERE kind = 'ballot'")
+    assert len(rows) == 2
+    assert all(r["actor"] is None and r["target"] is None and r["detail"] == ""
+               and r["title"] == "" for r in rows)
+    snapshot = await p.svc.snapshot("console")
+    assert snapshot.charts is not None and snapshot.charts.activity["ballot"][-1] == 2
