@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.api import Job, Permission, Plugin, Role, hookimpl
-from plugins.pulse import digest, store
+from plugins.pulse import digest, personal, store
 from plugins.pulse.commands import COMMANDS
 from plugins.pulse.config import PulseConfig, WebConfig
 from plugins.pulse.metrics import outcome_of
@@ -36,7 +36,7 @@ class PulsePlugin(Plugin):
     name = "pulse"
     config_class = PulseConfig
     migrations = migrations
-    commands = COMMANDS
+    commands = (*COMMANDS, *personal.COMMANDS)
 
     def __init__(self, bot: Bot) -> None:
         super().__init__(bot)
@@ -103,7 +103,9 @@ class PulsePlugin(Plugin):
 
     @hookimpl(optionalhook=True)
     def on_ballot_cast(self, bot: Bot, ballot: BallotCast) -> None:
-        self.service.touch(ballot.poll.community)  # only the tally changes; no record
+        if not ballot.withdrawn:  # counted per day for the activity picture, anonymously
+            self.service.recorder.ballot(ballot.poll.community, ballot.poll.id)
+        self.service.touch(ballot.poll.community)
 
     @hookimpl(optionalhook=True)
     def on_poll_closed(self, bot: Bot, poll: Poll, result: PollResult) -> None:
@@ -128,6 +130,7 @@ class PulsePlugin(Plugin):
 
     @hookimpl(optionalhook=True)
     def on_pledge(self, bot: Bot, pledge: Any) -> None:
+        self.service.recorder.pledge(pledge)
         community = getattr(getattr(pledge, "round", None), "community", None)
         if isinstance(community, str):
             self.service.touch(community)

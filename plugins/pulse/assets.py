@@ -58,6 +58,13 @@ table{width:100%;border-collapse:collapse}
 caption{text-align:left;margin-bottom:.4rem}
 th,td{text-align:left;padding:.3rem .25rem;border-bottom:1px solid var(--line)}
 td meter{width:4rem;vertical-align:middle}
+.charts{grid-column:1/-1}
+.charts{display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(min(100%,26rem),1fr))}
+.charts h2{grid-column:1/-1}
+.picture{margin:0}
+svg.chart{display:block;max-width:100%;height:auto;color:var(--fg)}
+.sr-only{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;
+clip:rect(0 0 0 0);white-space:nowrap;border:0}
 .flows td:nth-child(3){white-space:nowrap}
 .ranks{counter-reset:rank}
 .ranks li{display:flex;justify-content:space-between;counter-increment:rank}

@@ -23,6 +23,8 @@ class PulseConfig:
     show_treasury: bool = True  # the dashboard shows the treasury balance
     # how long pulse keeps its activity records
     retention: timedelta = operator_only(timedelta(days=60))
+    # how long a `!dashboard` link to a member's own page works
+    personal_link_ttl: timedelta = operator_only(timedelta(days=7))
 
     def validate(self) -> list[str]:
         """Ranges a type cannot express, reported with their key."""
@@ -38,6 +40,8 @@ class PulseConfig:
             problems.append("retention: must be at least 8d (a weekly digest reads 7 days)")
         if self.flow_window > self.retention:
             problems.append("flow_window: must not exceed retention")
+        if not timedelta(hours=1) <= self.personal_link_ttl <= timedelta(days=90):
+            problems.append("personal_link_ttl: must be between 1h and 90d")
         if self.closing_soon <= timedelta(0):
             problems.append("closing_soon: must be positive")
         return problems

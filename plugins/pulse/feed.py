@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -161,3 +162,21 @@ class Recorder:
             return
         self.add(Record(community, "funding", f"{round_id}:{state}", self.bot.now(),
                         amount=amount, number=number, title=title, detail=state))
+
+    def ballot(self, community: str, poll_id: int) -> None:
+        """A ballot cast or replaced: counted per day, never with its member or choice."""
+        self.add(Record(community, "ballot", f"{poll_id}:{uuid.uuid4().hex}", self.bot.now(),
+                        number=None))
+
+    def pledge(self, change: Any) -> None:
+        """A pledge (or its withdrawal, `unpledge`) on a round, by the round's idea #N."""
+        try:
+            community, number = str(change.round.community), int(change.round.idea_number)
+            amount, withdrawn = int(change.amount), bool(change.withdrawn)
+        except (AttributeError, TypeError, ValueError):
+            log.warning("pulse: unexpected pledge payload %r", type(change).__name__)
+            return
+        kind = "unpledge" if withdrawn else "pledge"
+        # No member: a round's backers are listed by the funding plugin, not here.
+        self.add(Record(community, kind, uuid.uuid4().hex, self.bot.now(), amount=amount,
+                        number=number, detail=str(getattr(change.round, "id", ""))))

@@ -24,3 +24,13 @@ async def _create(tx: Tx) -> None:
         "CREATE TABLE pulse_digests (community TEXT NOT NULL, period TEXT NOT NULL,"
         " posted BOOLEAN NOT NULL, at DOUBLE PRECISION NOT NULL,"
         " PRIMARY KEY (community, period))")
+
+
+@migrations.step(2, "personal dashboard links")
+async def _links(tx: Tx) -> None:
+    # `!dashboard`: the key signing personal links (one row, random, made on first use) and
+    # each member's link generation; `!dashboard revoke` bumps it, voiding older links.
+    await tx.execute("CREATE TABLE pulse_link_secret (id INTEGER PRIMARY KEY, secret TEXT NOT NULL)")
+    await tx.execute(
+        "CREATE TABLE pulse_links (community TEXT NOT NULL, member_id BIGINT NOT NULL,"
+        " generation INTEGER NOT NULL, PRIMARY KEY (community, member_id))")

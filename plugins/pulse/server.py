@@ -85,6 +85,7 @@ class WebServer:
             web.get("/", self.index),
             web.get("/c/{community}", self.page),
             web.get("/c/{community}/events", self.events),
+            web.get("/me/{token}", self.personal),
             web.get("/healthz", self.healthz),
             web.get("/metrics", self.metrics),
             web.get("/static/pulse.css", self.css),
@@ -163,6 +164,19 @@ class WebServer:
                   + urlencode({**keep, "lang": lang}))
         html = templates.page(snapshot, lambda x: self.service.bot.i18n.translate(x, lang),
                               self.service.tz, lang=lang, stream=stream, query=keep)
+        return web.Response(text=html, content_type="text/html", charset="utf-8",
+                            headers={"Cache-Control": "no-store"})
+
+    async def personal(self, request: web.Request) -> web.Response:
+        """A member's own page, behind a `!dashboard` link (signed, expiring, revocable)."""
+        from plugins.pulse import personal
+
+        link = await personal.check(self.service, request.match_info["token"])
+        if link is None:
+            raise web.HTTPForbidden(text="this link is invalid, expired or revoked: "
+                                         "ask for a new one with !dashboard")
+        lang = self.service.language(link.community, request.query.get("lang"))
+        html = await personal.page(self.service, link, lang)
         return web.Response(text=html, content_type="text/html", charset="utf-8",
                             headers={"Cache-Control": "no-store"})
 

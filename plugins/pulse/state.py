@@ -12,8 +12,11 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
+from plugins.pulse import charts as pictures
 from plugins.pulse import store
+from plugins.pulse.charts import Charts
 from plugins.pulse.config import PulseConfig
 from plugins.pulse.store import Record
 
@@ -94,6 +97,7 @@ class FundingView:
     backers: int
     deadline: float
     state: str
+    opened_at: float = 0.0
 
     @property
     def share(self) -> float:
@@ -138,6 +142,7 @@ class Snapshot:
     activity: tuple[Record, ...]
     names: dict[int, str] = field(default_factory=dict)
     idea_numbers: dict[str, int] = field(default_factory=dict)  # `idea:<id>` → #N (rewards)
+    charts: Charts | None = None  # the pictures' numbers (None: built without them)
 
     def who(self, member_id: int | None) -> str | None:
         """A member's display name, None for nobody (anonymous)."""
@@ -218,6 +223,9 @@ async def gather(bot: Bot, community: str, cfg: PulseConfig) -> Snapshot:
                                         statuses=["closed"], limit=3)
     closed_polls = tuple([await poll_view(bot, p) for p in closed])
     funding = await _funding(bot, community)
+    drawn = await pictures.gather(
+        bot.db, community, now, ZoneInfo(bot.config.bot.timezone),
+        [(f.number, f.goal, f.raised, f.opened_at, f.deadline) for f in funding or ()])
     flows_raw = await store.flows(bot.db, community, now - cfg.flow_window.total_seconds(), 12)
     board, kind = await _leaderboard(bot, community, now)
     treasury = await _treasury(bot, community) if cfg.show_treasury else None
@@ -245,7 +253,8 @@ async def gather(bot: Bot, community: str, cfg: PulseConfig) -> Snapshot:
         polls=polls, closed_polls=closed_polls, funding=funding, flows=flows,
         leaderboard=tuple(Ranked(names.get(m, "?"), a) for m, a in board),
         leaderboard_kind=kind, treasury=treasury, moved_24h=moved, tips_24h=tips,
-        activity=tuple(activity), names=names, idea_numbers=numbers)
+        activity=tuple(activity), names=names, idea_numbers=numbers,
+        charts=drawn)
 
 
 async def _funding(bot: Bot, community: str) -> tuple[FundingView, ...] | None:
@@ -258,7 +267,7 @@ async def _funding(bot: Bot, community: str) -> tuple[FundingView, ...] | None:
         try:
             views.append(FundingView(int(r.idea_number), str(r.title), int(r.goal),
                                      int(r.raised), int(r.backers), float(r.deadline),
-                                     str(r.state)))
+                                     str(r.state), float(getattr(r, "opened_at", 0) or 0)))
         except (AttributeError, TypeError, ValueError):
             log.warning("pulse: unexpected funding round %r", type(r).__name__)
     return tuple(sorted(views, key=lambda v: v.deadline))

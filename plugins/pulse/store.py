@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from bot.api import Database, Row, Tx
 
+DAY = 86400.0
+
 _INSERT = (
     "INSERT INTO pulse_events (community, kind, key, at, actor, target, amount, number, title,"
     " detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
@@ -159,3 +161,49 @@ async def idea_numbers(db: Database, community: str, subjects: Sequence[str]) ->
         f"SELECT key, number FROM pulse_events WHERE community = $1 AND kind = 'idea'"
         f" AND key IN ({_marks(2, len(wanted))})", community, *wanted)
     return {str(r["key"]): int(r["number"]) for r in rows if r["number"] is not None}
+
+
+async def daily(db: Database, community: str, kinds: Sequence[str], start: float,
+                days: int) -> dict[tuple[str, int], int]:
+    """(kind, day index from `start`) → records, for the activity picture (one GROUP BY)."""
+    n = len(kinds)
+    bucket = (f"CAST(FLOOR((at - $2) / {int(DAY)}) AS INTEGER)" if db.dialect == "postgresql"
+              else f"CAST((at - $2) / {int(DAY)} AS INTEGER)")
+    rows = await db.fetch(
+        f"SELECT kind, {bucket} AS day, COUNT(*) AS n FROM pulse_events WHERE community = $1"
+        f" AND at >= $2 AND at < $3 AND kind IN ({_marks(4, n)}) GROUP BY kind, day",
+        community, start, start + days * DAY, *kinds)
+    return {(str(r["kind"]), int(r["day"])): int(r["n"]) for r in rows}
+
+
+async def stages(db: Database, community: str) -> list[tuple[str, int, str]]:
+    """(kind, idea #N, detail) of every idea, status and funding record: the funnel's input."""
+    rows = await db.fetch(
+        "SELECT kind, number, detail FROM pulse_events WHERE community = $1"
+        " AND kind IN ('idea', 'status', 'funding') AND number IS NOT NULL", community)
+    return [(str(r["kind"]), int(r["number"]), str(r["detail"])) for r in rows]
+
+
+async def pledges(db: Database, community: str,
+                  numbers: Sequence[int]) -> list[tuple[int, float, int]]:
+    """(idea #N, at, signed amount) of the pledges on these ideas' rounds, oldest first."""
+    if not numbers:
+        return []
+    wanted = sorted(set(numbers))
+    rows = await db.fetch(
+        "SELECT number, at, kind, amount FROM pulse_events WHERE community = $1"
+        f" AND kind IN ('pledge', 'unpledge') AND number IN ({_marks(2, len(wanted))})"
+        " ORDER BY at, id", community, *wanted)
+    return [(int(r["number"]), float(r["at"]),
+             int(r["amount"] or 0) * (-1 if r["kind"] == "unpledge" else 1)) for r in rows]
+
+
+async def member_flows(db: Database, community: str, member_id: int, since: float,
+                       limit: int) -> list[tuple[int, int, int, int]]:
+    """(giver, receiver, amount, tips) of the tips this member gave or received since `since`."""
+    rows = await db.fetch(
+        "SELECT actor, target, SUM(amount) AS total, COUNT(*) AS n FROM pulse_events"
+        " WHERE community = $1 AND kind = 'tip' AND at >= $2 AND (actor = $3 OR target = $3)"
+        " GROUP BY actor, target ORDER BY total DESC, n DESC, actor, target LIMIT $4",
+        community, since, member_id, limit)
+    return [(int(r["actor"]), int(r["target"]), int(r["total"]), int(r["n"])) for r in rows]

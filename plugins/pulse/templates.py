@@ -17,12 +17,13 @@ from zoneinfo import ZoneInfo
 
 from bot.api import Text
 from plugins.ideas.models import status_label
+from plugins.pulse import svg
 from plugins.pulse.state import PollView, Snapshot
 from plugins.pulse.texts import METHOD_LABELS, _, _n, activity
 
 Translate = Callable[[Text | str], str]
 LANGUAGES = {"en": "English", "fr": "Français"}
-SECTIONS = ("pipeline", "polls", "funding", "flows", "leaderboard", "treasury", "activity")
+SECTIONS = ("charts", "pipeline", "polls", "funding", "flows", "leaderboard", "treasury", "activity")
 
 
 def esc(text: object) -> str:
@@ -142,9 +143,25 @@ def funding(s: Snapshot, t: Translate) -> str:
         out.append(f'<li><span class="num">#{f.number}</span> <span class="title">'
                    f'{esc(f.title)}</span><progress max="100" value="{percent}" '
                    f'aria-label="{esc(label)}">{percent} %</progress>'
-                   f'<span class="meta">{esc(label)}</span></li>')
+                   f'<span class="meta">{esc(label)}</span>' + _round_chart(s, f.number, t) + "</li>")
     out.append("</ul>")
     return "".join(out)
+
+
+def _round_chart(s: Snapshot, number: int, t: Translate) -> str:
+    """A round's pledged total over time against its goal, with the same in words."""
+    series = s.charts.rounds.get(number) if s.charts is not None else None
+    if series is None:
+        return ""
+    raised = series.points[-1][1] if series.points else 0
+    title = t(_("Pledges to idea #{number} over time", number=number))
+    desc = t(_("{raised} pledged of a {goal} goal, {n} changes recorded.",
+               raised=s.money(raised), goal=s.money(series.goal), n=len(series.points) - 2))
+    rows = [(datetime.fromtimestamp(at, ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M"),
+             s.money(v)) for at, v in series.points]
+    return (svg.progress("round" + str(number), series.points, series.goal, series.start,
+                         series.end, title=title, desc=desc, money=s.money)
+            + svg.table(title, [t(_("Time (UTC)")), t(_("Pledged"))], rows))
 
 
 def flows(s: Snapshot, t: Translate) -> str:
@@ -152,6 +169,14 @@ def flows(s: Snapshot, t: Translate) -> str:
     if not s.flows:
         out.append(f'<p class="empty">{esc(t(_("No tips yet.")))}</p>')
         return "".join(out)
+    total = sum(f.amount for f in s.flows)
+    members = len({n for f in s.flows for n in (f.giver, f.receiver)})
+    out.append(svg.network(
+        [(f.giver, f.receiver, f.amount) for f in s.flows],
+        title=t(_("Who thanks whom, as a network")),
+        desc=t(_("{n} links between {members} members, {amount} in all; the table below "
+                 "lists them.", n=len(s.flows), members=members, amount=s.money(total))),
+        money=s.money))
     out.append(f'<table><caption>{esc(t(_("Tips between members, largest first")))}</caption>'
                f'<thead><tr><th scope="col">{esc(t(_("From")))}</th>'
                f'<th scope="col">{esc(t(_("To")))}</th>'
@@ -163,6 +188,40 @@ def flows(s: Snapshot, t: Translate) -> str:
                    f'aria-hidden="true"></meter> {esc(s.money(f.amount))}</td>'
                    f'<td>{f.tips}</td></tr>')
     out.append("</tbody></table>")
+    return "".join(out)
+
+
+ACTIVITY_LABELS: dict[str, Text] = {"idea": _("Ideas"), "ballot": _("Ballots"),
+                                     "tip": _("Tips"), "pledge": _("Pledges")}
+STAGE_LABELS: dict[str, Text] = {
+    "submitted": _("Submitted"), "supported": _("Supported"), "voting": _("In vote"),
+    "accepted": _("Accepted"), "funded": _("Funded"), "implemented": _("Implemented")}
+
+
+def charts(s: Snapshot, t: Translate) -> str:
+    """Activity per day over 30 days and the idea funnel, each with its words and table."""
+    out = [_heading("charts", t(_("The community at a glance")))]
+    c = s.charts
+    if c is None:
+        return "".join(out)
+    series = [svg.Series(t(ACTIVITY_LABELS[k]), v) for k, v in c.activity.items()]
+    totals = ", ".join(x.label + " " + str(x.total) for x in series)
+    title = t(_("Activity per day, last {n} days", n=len(c.days)))
+    out.append('<figure class="picture">' + svg.activity(
+        c.days, series, title=title,
+        desc=t(_("From {first} to {last}: {totals}.", first=c.days[0], last=c.days[-1],
+                 totals=totals))))
+    out.append(svg.table(title, [t(_("Day")), *(x.label for x in series)],
+                         [(day, *(x.values[i] for x in series)) for i, day in enumerate(c.days)
+                          if any(x.values[i] for x in series)]))
+    out.append("</figure>")
+    stages = [(t(STAGE_LABELS[k]), n) for k, n in c.funnel]
+    title = t(_("Idea pipeline, from submission to implementation"))
+    words = ", ".join(label + " " + str(n) for label, n in stages)
+    out.append('<figure class="picture">' + svg.funnel(
+        stages, title=title,
+        desc=t(_("Ideas that reached each stage or a later one: {list}.", list=words))))
+    out.append(svg.table(title, [t(_("Stage")), t(_("Ideas"))], stages) + "</figure>")
     return "".join(out)
 
 
@@ -206,6 +265,7 @@ def activity_list(s: Snapshot, t: Translate, tz: ZoneInfo) -> str:
 def sections(s: Snapshot, t: Translate, tz: ZoneInfo) -> dict[str, str]:
     """Every section's inner HTML, by element id (the live script swaps them by id)."""
     return {
+        "charts": charts(s, t),
         "pipeline": pipeline(s, t),
         "polls": polls(s, t),
         "funding": funding(s, t),
@@ -227,6 +287,10 @@ def _document(lang: str, title: str, body: str) -> str:
             f'<title>{esc(title)}</title><link rel="icon" href="data:,">'
             '<link rel="stylesheet" href="/static/pulse.css">'
             f'</head><body>{body}</body></html>')
+
+
+#: The page shell, for the member's own page too (plugins.pulse.personal).
+document = _document
 
 
 def page(s: Snapshot, t: Translate, tz: ZoneInfo, *, lang: str, stream: str,

@@ -7,6 +7,7 @@ used. Outside CI a missing browser skips these tests with the reason; under CI=t
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -144,3 +145,72 @@ async def test_dark_scheme_and_screenshot(make_pulse: MakePulse, browser: Any,
     await light_page.screenshot(path=str(target), full_page=True)
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert SCREENSHOT.is_file(), "docs/dashboard.png is shown in the README"
+
+
+CHARTS_SCREENSHOT = ROOT / "docs" / "dashboard-charts.png"
+
+
+async def test_pictures_render_and_follow_the_chat(make_pulse: MakePulse, browser: Any,
+                                                   tmp_path: Path) -> None:
+    from playwright.async_api import expect
+
+    from plugins.pulse.tests.test_charts import funded_community
+
+    p = await funded_community(make_pulse, web=True)
+    page = await _open(browser, p)
+    await _wait_live(page)
+    for selector in ("#charts svg.activity-chart", "#charts svg.funnel-chart",
+                     "#funding svg.progress-chart", "#flows svg.network-chart"):
+        box = await page.locator(selector).bounding_box()
+        assert box is not None and box["width"] > 200 and box["height"] > 50, selector
+    assert (await page.locator("#charts svg.activity-chart desc").text_content() or "").endswith(
+        ": Ideas 4, Ballots 1, Tips 2, Pledges 2.")
+    assert await page.locator("#charts svg.funnel-chart text.count").all_text_contents() == [
+        "4", "1", "1", "1", "0", "0"]
+    assert await page.locator("#funding svg.progress-chart desc").text_content() == (
+        "55 BZZ pledged of a 100 BZZ goal, 2 changes recorded.")
+    # The accessible name screen readers announce is the picture's title.
+    assert await page.get_by_role("img", name="Who thanks whom, as a network").count() == 1
+    # The hidden tables take no room on screen.
+    hidden = await page.locator("#charts .sr-only").first.bounding_box()
+    assert hidden is not None and hidden["width"] <= 1
+    # A tip and a ballot redraw the pictures live.
+    await p.say("bob", "!tip @carol 2 thanks")
+    await p.say("dave", "!vote 1 Salad")
+    await expect(page.locator("#charts svg.activity-chart desc")).to_have_text(
+        re.compile(r": Ideas 4, Ballots 2, Tips 3, Pledges 2\.$"), timeout=LIVE_DEADLINE * 1000)
+    await expect(page.locator("#flows svg.network-chart desc")).to_contain_text(
+        "3 links between 3 members, 11 BZZ in all", timeout=LIVE_DEADLINE * 1000)
+    assert page.errors == []
+    # `RUCHE_SCREENSHOT=1` refreshes the picture in docs/.
+    target = (CHARTS_SCREENSHOT if os.environ.get("RUCHE_SCREENSHOT") == "1"
+              else tmp_path / "charts.png")
+    await page.screenshot(path=str(target), full_page=True)
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert CHARTS_SCREENSHOT.is_file(), "docs/dashboard-charts.png is shown in the docs"
+
+
+async def test_pictures_without_javascript(make_pulse: MakePulse, browser: Any) -> None:
+    from plugins.pulse.tests.test_charts import funded_community
+
+    p = await funded_community(make_pulse, web=True)
+    page = await _open(browser, p, java_script_enabled=False)
+    box = await page.locator("#charts svg.funnel-chart").bounding_box()
+    assert box is not None and box["width"] > 200
+    assert await page.get_by_role("img", name="Activity per day, last 30 days").count() == 1
+
+
+async def test_personal_page_in_the_browser(make_pulse: MakePulse, browser: Any) -> None:
+    p = await make_pulse(web=True)
+    await p.seed()
+    await p.say("alice", "!dashboard")
+    link = p.dms("alice")[-1].split(": ", 1)[1].split("\n")[0]
+    page = await _open(browser, p, link.removeprefix(p.url))
+    assert await page.title() == "Your page in console"
+    assert "Community garden" in await page.inner_text("main")
+    box = await page.locator("svg.network-chart").bounding_box()
+    assert box is not None and box["width"] > 200
+    assert page.errors == []
+    await p.say("alice", "!dashboard revoke")
+    refused = await _open(browser, p, link.removeprefix(p.url))
+    assert "invalid, expired or revoked" in await refused.inner_text("body")
