@@ -108,14 +108,13 @@ IDEA_WORDS = ("idea", "idée", "idee")
 @propose.subcommand("spend", names={"fr": "dépense"})
 @requires("governance.propose")
 async def propose_spend(ctx: Context, amount: Tokens,
-                        beneficiary: Annotated[Member | str, Beneficiary()],
+                        member_or_idea: Annotated[Member | str, Beneficiary()],
                         reason: Rest | None = None) -> None:
-    """Propose paying a member, or an idea's funding round, from the treasury; paid once if
-    the vote passes."""
+    """Propose paying a member or an idea's funding round from the treasury, once if passed."""
     svc = _svc(ctx)
-    if isinstance(beneficiary, Member):
+    if isinstance(member_or_idea, Member):
         p = await svc.propose_spend(ctx.community, ctx.member, ctx.message.room, amount,
-                                    beneficiary, reason or "")
+                                    member_or_idea, reason or "")
     else:
         first, _sep, rest = (reason or "").strip().partition(" ")
         number = first.removeprefix("#")
