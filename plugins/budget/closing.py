@@ -2,9 +2,11 @@
 
 `close` reads the treasury, then in ONE op claims the budget (open → closing, a conditional
 UPDATE only one caller wins) and freezes the ranking and the funded ideas. `drive` pays each
-funded idea from the treasury with `award_tokens` under the stable ref
-`budget:<budget>:idea:<idea>` — the tips ledger writes a (reason, ref) once, so a payment
-replayed after a crash, a second close or a restart moves nothing — then marks it paid.
+funded idea from the treasury under the stable ref `budget:<budget>:idea:<idea>`: into the
+idea's open funding round if it has one (it then counts toward that round's goal, and goes
+back to the treasury if the round fails), else to its author with `award_tokens` — the tips
+ledger writes a (reason, ref) once, so a payment replayed after a crash, a second close or a
+restart moves nothing, and never both ways — then marks it paid (and where).
 `finish` makes the budget closed once nothing is left to pay, recording its announcement in
 the core outbox in the same op. A process killed anywhere leaves a state the sweep continues.
 """
@@ -81,10 +83,13 @@ async def drive(svc: BudgetService, round_id: int) -> None:
             return
         community = row["community"]
         for idea in await store.unpaid(bot.db, round_id):
-            idea_id = int(idea["idea_id"])
+            idea_id, cost = int(idea["idea_id"]), int(idea["cost"])
+            ref = money.pay_ref(round_id, idea_id)
             try:
-                done = await money.pay(bot, community, int(idea["author_id"]),
-                                       int(idea["cost"]), money.pay_ref(round_id, idea_id))
+                funding = await money.credit_round(bot, community, idea_id, cost, ref,
+                                                   f"budget {round_id}, idea #{idea['number']}")
+                done = funding is not None or await money.pay(
+                    bot, community, int(idea["author_id"]), cost, ref)
             except UserError as exc:  # the treasury fell short or a plugin vetoed: retried
                 log.warning("budget: budget %s cannot pay idea #%s yet: %s", round_id,
                             idea["number"], exc, extra={"plugin": "budget"})
@@ -93,7 +98,7 @@ async def drive(svc: BudgetService, round_id: int) -> None:
                 log.warning("budget: budget %s waits for the tips plugin", round_id,
                             extra={"plugin": "budget"})
                 return
-            await store.mark_paid(bot.db, round_id, idea_id)
+            await store.mark_paid(bot.db, round_id, idea_id, funding)
 
         async def finish(tx: Tx) -> bool:
             if not await store.finish(tx, round_id):

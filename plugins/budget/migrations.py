@@ -65,3 +65,9 @@ async def _initial(tx: Tx) -> None:
         " points INTEGER NOT NULL CHECK (points > 0),"
         " PRIMARY KEY (round_id, member_id, idea_id))"
     )
+
+
+@migrations.step(2, "the funding round a funded idea's money went to")
+async def _paid_round(tx: Tx) -> None:
+    # NULL: paid to the idea's author (no open funding round when it was paid).
+    await tx.execute("ALTER TABLE budget_ideas ADD COLUMN paid_round BIGINT")

@@ -1,8 +1,11 @@
 """The ledger, seen from budgets: the tips plugin's hooks, and amounts as members read them.
 
 Tokens never live in budget tables: the treasury is read with `get_account_balance`, each
-funded idea is paid with `award_tokens` under the stable ref `budget:<budget>:idea:<idea>`, so
-a replayed close pays nothing twice. `None` from a hook means the tips plugin is not there.
+funded idea is paid under the stable reason and ref `participatory_budget`,
+`budget:<budget>:idea:<idea>` — into its open funding round (the funding plugin's
+`fund_round_from_treasury`), else to its author (`award_tokens`). The ledger writes a (reason,
+ref) once, so a replayed close pays nothing twice, and never both ways: a credit whose ref
+already paid the author moves nothing. `None` from a hook means its plugin is not there.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ if TYPE_CHECKING:
 
 _ = translatable("budget")
 
-REASON = "participatory_budget"  # treasury → an idea's author, at close (tips owns "budget")
+REASON = "participatory_budget"  # treasury → an idea's round or author (tips owns "budget")
 TREASURY = "treasury"
 
 
@@ -66,3 +69,15 @@ async def pay(bot: Bot, community: str, member_id: int, amount: int, ref: str) -
     entry = await bot.hooks.first("award_tokens", bot=bot, community=community,
                                   member_id=member_id, amount=amount, reason=REASON, ref=ref)
     return entry is not None
+
+
+async def credit_round(bot: Bot, community: str, idea_id: int, amount: int, ref: str,
+                       memo: str) -> int | None:
+    """Credit the idea's open funding round from the treasury once per ref; its id, or None
+    when there is none (no funding plugin, no open round, or this ref already paid the author).
+    UserError when the treasury is short."""
+    found = await bot.hooks.first("fund_round_from_treasury", bot=bot, community=community,
+                                  idea_id=idea_id, amount=amount, reason=REASON, ref=ref,
+                                  memo=memo)
+    round_id = getattr(found, "id", None)
+    return round_id if isinstance(round_id, int) else None

@@ -74,6 +74,11 @@ def result(head: Row, ideas: Sequence[Row], cur: Currency, width: int) -> list[T
         lines.append(_("The treasury held only {available} at close.",
                        available=cur.fmt(int(available))))
     lines += _lines(placed, ideas, cur, width, final=True)
+    rounds = [f"#{int(r['number'])}" for r in sorted(ideas, key=lambda r: int(r["rank"] or 0))
+              if r["paid"] and r["paid_round"] is not None]
+    if rounds:
+        lines.append(_("Paid into their funding round (it goes back to the treasury if the "
+                       "round fails): {ideas}.", ideas=", ".join(rounds)))
     misfits = [f"#{p.candidate.number}" for p in placed if p.reason == NO_FIT]
     if misfits:
         lines.append(_("Did not fit in what was left: {ideas}.", ideas=", ".join(misfits)))

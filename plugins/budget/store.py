@@ -140,9 +140,11 @@ async def unpaid(q: Querier, round_id: int) -> list[Row]:
                          "AND paid = 0 ORDER BY rank", round_id)
 
 
-async def mark_paid(q: Querier, round_id: int, idea_id: int) -> None:
-    await q.execute("UPDATE budget_ideas SET paid = 1 WHERE round_id = $1 AND idea_id = $2",
-                    round_id, idea_id)
+async def mark_paid(q: Querier, round_id: int, idea_id: int,
+                    funding_round: int | None = None) -> None:
+    """Paid: to the idea's funding round `funding_round`, or (None) to its author."""
+    await q.execute("UPDATE budget_ideas SET paid = 1, paid_round = $3 WHERE round_id = $1 "
+                    "AND idea_id = $2", round_id, idea_id, funding_round)
 
 
 async def finish(q: Querier, round_id: int) -> bool:

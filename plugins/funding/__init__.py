@@ -130,6 +130,13 @@ class FundingPlugin(Plugin):
         return sorted(found, key=lambda pair: pair[0].deadline)
 
     @hookimpl
+    async def fund_round_from_treasury(self, bot: Bot, community: str, idea_id: int,
+                                       amount: int, reason: str, ref: str,
+                                       memo: str) -> FundingRound | None:
+        return await self.service.credit_from_treasury(community, idea_id, amount, reason,
+                                                       ref, memo)
+
+    @hookimpl
     async def on_member_linked(self, bot: Bot, community: Community, old_member_id: int,
                                member_id: int) -> None:
         await bot.db.atomic(lambda tx: store.relink(tx, community.id, old_member_id, member_id))

@@ -42,3 +42,9 @@ def list_funding_rounds(
 def member_pledges(bot: Bot, community: str,
                    member_id: int) -> Maybe[list[tuple[FundingRound, int]] | None]:
     """Rounds in progress the member backs, with their pledged total (called with `first`)."""
+
+
+@hookspec(firstresult=True)
+def fund_round_from_treasury(bot: Bot, community: str, idea_id: int, amount: int, reason: str,
+                             ref: str, memo: str) -> Maybe[FundingRound | None]:
+    """Pledge treasury tokens to the idea's open round once per ref; None if none is open."""

@@ -21,6 +21,10 @@ PLEDGE = "pledge"  # member → escrow
 MOVE = "pledge_move"  # escrow of a merged round → escrow of the target round
 REFUND = "refund"  # escrow → member (unpledge, goal missed, idea cancelled)
 RELEASE = "funding"  # escrow → project wallet (goal reached)
+TREASURY = "treasury"  # the community's treasury account in the ledger
+#: The `member_id` of a pledge the treasury made (`fund_round_from_treasury`): ids of real
+#: members start at 1, so it is never a backer, and its refund goes back to the treasury.
+TREASURY_MEMBER = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,11 @@ def member_account(member_id: int) -> str:
     return f"member:{member_id}"
 
 
+def holder_account(member_id: int) -> str:
+    """Where a pledge came from and a refund goes: a member's wallet, or the treasury."""
+    return TREASURY if member_id == TREASURY_MEMBER else member_account(member_id)
+
+
 def escrow_account(round_id: int) -> str:
     return f"escrow:fund:{round_id}"
 
@@ -75,6 +84,16 @@ async def transfer(bot: Bot, community: str, src: str, dst: str, amount: int, re
     entry = await bot.hooks.first("transfer_tokens", bot=bot, community=community, src=src,
                                   dst=dst, amount=amount, reason=reason, ref=ref, memo=memo)
     return entry is not None
+
+
+async def transfer_entry(bot: Bot, community: str, src: str, dst: str, amount: int,
+                         reason: str, ref: str, memo: str = "") -> object | None:
+    """Like `transfer`, but the ledger entry itself (a replay's is the first one written under
+    that reason and ref, which may have gone elsewhere); None if tips is unavailable."""
+    result: object | None = await bot.hooks.first(
+        "transfer_tokens", bot=bot, community=community, src=src, dst=dst, amount=amount,
+        reason=reason, ref=ref, memo=memo)
+    return result
 
 
 async def balance(bot: Bot, community: str, account: str) -> int | None:

@@ -28,29 +28,34 @@ async def confirm(bot: Bot, row: Row) -> bool | None:
     """A `pending` pledge: move it into the escrow (again: a replay returns the first entry)
     and confirm it; True if this call confirmed it. If the member cannot pay, the movement
     never happened: the row goes (False). None: not now (tips unavailable, or a bug logged)."""
+    escrow = money.escrow_account(int(row["round_id"]))
     try:
-        done = await money.transfer(bot, row["community"], row["src"],
-                                    money.escrow_account(int(row["round_id"])), int(row["amount"]),
-                                    row["reason"], row["ref"], _memo(row))
+        entry = await money.transfer_entry(bot, row["community"], row["src"], escrow,
+                                           int(row["amount"]), row["reason"], row["ref"],
+                                           _memo(row))
     except UserError:
-        if row["reason"] == money.PLEDGE:
+        if row["reason"] == money.PLEDGE or int(row["member_id"]) == money.TREASURY_MEMBER:
             await store.delete_pending(bot.db, int(row["id"]))
             return False
         log.error("funding: pledge %s cannot leave %s", row["ref"], row["src"],
                   extra={"plugin": "funding"})
         return None
-    if not done:
+    if entry is None:
         return None
+    if getattr(entry, "dst", escrow) != escrow:  # a treasury ref that paid elsewhere first
+        await store.delete_pending(bot.db, int(row["id"]))
+        return False
     return await store.set_state(bot.db, int(row["id"]), "pending", "confirmed",
                                  float(bot.now()))
 
 
 async def refund(bot: Bot, row: Row) -> bool:
-    """A `refunding` pledge: give it back to its member (who may have linked accounts since)."""
+    """A `refunding` pledge: give it back to its member (who may have linked accounts since),
+    or to the treasury when the treasury made it."""
     rid, pid = int(row["round_id"]), int(row["id"])
     try:
         done = await money.transfer(bot, row["community"], money.escrow_account(rid),
-                                    money.member_account(int(row["member_id"])),
+                                    money.holder_account(int(row["member_id"])),
                                     int(row["amount"]), money.REFUND, money.refund_ref(rid, pid),
                                     _memo(row))
     except UserError:

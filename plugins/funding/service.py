@@ -21,6 +21,7 @@ from bot.api import (
     IntegrityError,
     Member,
     RoomRef,
+    Row,
     Tx,
     UserError,
     format_duration,
@@ -282,6 +283,77 @@ class FundingService:
         change = PledgeChange(after, member.id, total, 0, withdrawn=True)
         await self.bot.hooks.notify("on_pledge", bot=self.bot, pledge=change)
         return change, complete
+
+
+    # -- the treasury's share --------------------------------------------------------------------
+
+    async def credit_from_treasury(self, community: str, idea_id: int, amount: int,
+                                   reason: str, ref: str, memo: str = "") -> FundingRound | None:
+        """Pledge `amount` from the treasury to the idea's open round, once per `ref`: a pledge
+        like a member's (counted toward the goal, released to the wallet on success), except
+        that a failed or cancelled round gives it back to the treasury. Returns the round (a
+        replay returns it without moving anything); None if there is no open round, or if
+        (reason, ref) already moved tokens elsewhere in the ledger: then nothing moved here.
+        UserError (nothing moved) when the treasury is short or tips is unavailable."""
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+            raise ValueError(f"amount must be a positive int, not {amount!r}")
+        if not reason or not ref:
+            raise ValueError("reason and ref are required (they make the credit idempotent)")
+        db = self.bot.db
+        row = await store.pledge_by_ref(db, ref)
+        round_id = int(row["round_id"]) if row is not None \
+            else await store.active_round_id(db, community, idea_id)
+        if round_id is None:
+            return None
+        async with self.lock(round_id):
+            row = await store.pledge_by_ref(db, ref)
+            if row is None:
+                row = await self._reserve_treasury(community, round_id, amount, reason, ref)
+                if row is None:
+                    return None
+            if row["state"] == "pending" and not await self._confirm_treasury(row, memo):
+                return None
+        return await self.round(round_id)
+
+    async def _reserve_treasury(self, community: str, round_id: int, amount: int, reason: str,
+                                ref: str) -> Row | None:
+        """The treasury pledge's intent row, if the round still takes pledges."""
+        now = float(self.bot.now())
+
+        async def reserve(tx: Tx) -> int | None:
+            if not await store.guard_open(tx, round_id, now):
+                return None
+            _pledged, _busy, seq = await store.member_state(tx, round_id, money.TREASURY_MEMBER)
+            return await store.insert_pledge(
+                tx, round_id=round_id, community=community, member_id=money.TREASURY_MEMBER,
+                seq=seq + 1, amount=amount, src=money.TREASURY, reason=reason, ref=ref, now=now)
+
+        try:
+            pledge_id = await self.bot.db.atomic(reserve)
+        except IntegrityError:  # the same ref reserved by another process: theirs stands
+            return await store.pledge_by_ref(self.bot.db, ref)
+        return None if pledge_id is None else await store.pledge_row(self.bot.db, pledge_id)
+
+    async def _confirm_treasury(self, row: Row, memo: str) -> bool:
+        """Move a pending treasury pledge into the escrow and confirm it; False (row dropped)
+        when its (reason, ref) had already paid someone else."""
+        pledge_id, escrow = int(row["id"]), money.escrow_account(int(row["round_id"]))
+        try:
+            entry = await money.transfer_entry(self.bot, row["community"], money.TREASURY,
+                                               escrow, int(row["amount"]), row["reason"],
+                                               row["ref"], memo)
+        except UserError:  # short, or vetoed: nothing moved, so nothing of it remains
+            await store.delete_pending(self.bot.db, pledge_id)
+            raise
+        if entry is None:
+            await store.delete_pending(self.bot.db, pledge_id)
+            raise money.unavailable()
+        if getattr(entry, "dst", escrow) != escrow:
+            await store.delete_pending(self.bot.db, pledge_id)
+            return False
+        await store.set_state(self.bot.db, pledge_id, "pending", "confirmed",
+                              float(self.bot.now()))
+        return True
 
 
 def _ended(number: int) -> UserError:

@@ -239,9 +239,11 @@ async def mark_notified(q: Querier, round_id: int) -> None:
 # -- pledges ------------------------------------------------------------------------------------
 
 async def confirmed_totals(q: Querier, round_id: int) -> tuple[int, int]:
-    """(sum of confirmed pledges, members with one) of a round."""
+    """(sum of confirmed pledges, members with one) of a round; the treasury's pledges count
+    toward the sum, not as a backer."""
     row = await q.fetchrow(
-        "SELECT COALESCE(SUM(amount), 0) AS raised, COUNT(DISTINCT member_id) AS backers "
+        "SELECT COALESCE(SUM(amount), 0) AS raised, COUNT(DISTINCT CASE WHEN member_id <> 0 "
+        "THEN member_id END) AS backers "
         "FROM funding_pledges WHERE round_id = $1 AND state = 'confirmed'", round_id)
     assert row is not None
     return int(row["raised"]), int(row["backers"])
@@ -324,6 +326,10 @@ async def pledge_row(q: Querier, pledge_id: int) -> Row | None:
     return await q.fetchrow("SELECT * FROM funding_pledges WHERE id = $1", pledge_id)
 
 
+async def pledge_by_ref(q: Querier, ref: str) -> Row | None:
+    return await q.fetchrow("SELECT * FROM funding_pledges WHERE ref = $1", ref)
+
+
 async def continuation(q: Querier, pledge_id: int) -> Row | None:
     """The pledge a merge created in the target round for this one."""
     return await q.fetchrow("SELECT * FROM funding_pledges WHERE moved_from = $1", pledge_id)
@@ -344,9 +350,10 @@ async def count_in(q: Querier, round_id: int, states: Sequence[str]) -> int:
 
 
 async def sums_by_member(q: Querier, round_id: int, state: str) -> list[tuple[int, int]]:
+    """Members' totals in a state (the treasury, member 0, is no backer)."""
     rows = await q.fetch(
         "SELECT member_id, SUM(amount) AS total FROM funding_pledges WHERE round_id = $1 "
-        "AND state = $2 GROUP BY member_id ORDER BY SUM(amount) DESC, member_id",
+        "AND state = $2 AND member_id <> 0 GROUP BY member_id ORDER BY SUM(amount) DESC, member_id",
         round_id, state)
     return [(int(r["member_id"]), int(r["total"])) for r in rows]
 

@@ -8,8 +8,10 @@ from bot.api import (
     Amount,
     Context,
     Member,
+    MemberConverter,
     Rest,
     Text,
+    UserError,
     Word,
     command,
     describe,
@@ -88,13 +90,39 @@ async def propose_config(ctx: Context, key: Annotated[str, Word()],
     await ctx.reply(_opened(ctx, p))
 
 
+class Beneficiary:
+    """`@member`, or the word `idea` (`idée`) followed by the idea's number in the rest."""
+
+    name = "@member|idea"
+
+    async def convert(self, ctx: Context, raw: str) -> Member | str:
+        if raw.strip().lower() in IDEA_WORDS:
+            return IDEA
+        return await MemberConverter().convert(ctx, raw)
+
+
+IDEA = "idea"
+IDEA_WORDS = ("idea", "idée", "idee")
+
+
 @propose.subcommand("spend", names={"fr": "dépense"})
 @requires("governance.propose")
-async def propose_spend(ctx: Context, amount: Tokens, member: Member,
+async def propose_spend(ctx: Context, amount: Tokens,
+                        member_or_idea: Annotated[Member | str, Beneficiary()],
                         reason: Rest | None = None) -> None:
-    """Propose paying a member from the treasury; paid once if the vote passes."""
-    p = await _svc(ctx).propose_spend(ctx.community, ctx.member, ctx.message.room, amount,
-                                      member, reason or "")
+    """Propose paying a member or an idea's funding round from the treasury, once if passed."""
+    svc = _svc(ctx)
+    if isinstance(member_or_idea, Member):
+        p = await svc.propose_spend(ctx.community, ctx.member, ctx.message.room, amount,
+                                    member_or_idea, reason or "")
+    else:
+        first, _sep, rest = (reason or "").strip().partition(" ")
+        number = first.removeprefix("#")
+        if not number.isdigit() or not 0 < int(number) < 2**31:
+            raise UserError(_("Name the idea by its number: {prefix}propose spend AMOUNT idea "
+                              "N [reason].", prefix=ctx.prefix))
+        p = await svc.propose_spend_idea(ctx.community, ctx.member, ctx.message.room, amount,
+                                         int(number), rest)
     await ctx.reply(_opened(ctx, p))
 
 
@@ -111,6 +139,9 @@ async def proposals(ctx: Context) -> None:
     for p in found:
         if p.kind == "config":
             what = ctx.t(_("{key} → {value}", key=p.target, value=p.value))
+        elif p.member_id is None:
+            what = ctx.t(_("pay {amount} into the funding round of idea {idea}",
+                           amount=p.value, idea=p.prior))
         else:
             who = names.get(p.member_id or 0, "?")
             what = ctx.t(_("pay {amount} to {member}", amount=p.value, member=who))

@@ -13,7 +13,8 @@ KINDS = ("config", "spend")
 
 @dataclass(frozen=True, slots=True)
 class Proposal:
-    """One proposal; `target` is a setting key (`config`) or `member:ID` (`spend`)."""
+    """One proposal; `target` is a setting key (`config`), or `member:ID` or `idea:ID` (`spend`:
+    to a member, or into the idea's open funding round)."""
 
     id: int
     community: str
@@ -29,7 +30,7 @@ class Proposal:
     room: RoomRef | None = None  # where it was proposed: outcomes are announced there
     poll_id: int | None = None
     poll_number: int | None = None
-    prior: str = ""  # `config`: the setting as shown when the proposal opened
+    prior: str = ""  # `config`: the setting as shown when it opened; `spend` to an idea: `#N`
     outcome: str = ""  # why it ended so (refusals, tallies), in English for the record
     created_at: float = 0.0
     closes_at: float | None = None  # the poll's deadline

@@ -6,7 +6,8 @@ one guarded status change, `open` → final, that shares its transaction with th
 - `config`: the setting's new value and its audit entry are written in that same transaction,
   so a setting is changed once and only with its proposal marked applied;
 - `spend`: the treasury lives in the tips plugin's ledger (another plugin's transaction), so
-  the proposal goes `open` → `paying`, then `award_tokens` pays under the ref
+  the proposal goes `open` → `paying`, then `award_tokens` (a member) or funding's
+  `fund_round_from_treasury` (an idea's open round) pays under the ref
   `governance:<id>` (idempotent: a replay pays nothing twice), then `paying` → `applied` (or
   `refused` when the treasury fell short). A `paying` proposal left by a crash is finished
   by the next `on_poll_closed` replay or by the sweep.
@@ -161,11 +162,43 @@ class GovernanceService:
         """`!propose spend AMOUNT @member`: within the constitution's per-proposal and period caps."""
         c = self.constitution(community.id)
         name, decimals = await self.currency(community.id)
+        if beneficiary.is_bot and c.spend_max > 0:
+            raise UserError(_("Bots cannot receive tokens."))
+        await self._check_spend(community, c, amount, name, decimals)
+        draft = self._draft(community.id, member, room, "spend", f"member:{beneficiary.id}",
+                            str(amount), reason, c)
+        question = _("Pay {amount} {currency} from the treasury to {member}?",
+                     amount=fmt_amount(amount, decimals), currency=name,
+                     member=beneficiary.display_name)
+        return await self._open(draft, question, c)
+
+    async def propose_spend_idea(self, community: Community, member: Member, room: RoomRef,
+                                 amount: int, number: int, reason: str) -> Proposal:
+        """`!propose spend AMOUNT idea N`: the treasury pledges to the idea's open funding round
+        (refused at once without one), within the same caps as a spend to a member."""
+        c = self.constitution(community.id)
+        name, decimals = await self.currency(community.id)
+        await self._check_spend(community, c, amount, name, decimals)
+        rounds = await self.bot.hooks.first_safe("list_funding_rounds", bot=self.bot,
+                                                 community=community.id, states=("open",))
+        found = [r for r in rounds or () if getattr(r, "idea_number", None) == number]
+        if not found:
+            raise UserError(_("Idea #{number} has no open funding round: a spend to an idea "
+                              "is paid into its round, so one must be open first.",
+                              number=number))
+        draft = self._draft(community.id, member, room, "spend", f"idea:{found[0].idea_id}",
+                            str(amount), reason, c, prior=f"#{number}")
+        question = _("Pay {amount} {currency} from the treasury into the funding round of "
+                     "idea #{number}?", amount=fmt_amount(amount, decimals), currency=name,
+                     number=number)
+        return await self._open(draft, question, c)
+
+    async def _check_spend(self, community: Community, c: Constitution, amount: int, name: str,
+                           decimals: int) -> None:
+        """The constitution's spending rules, checked when a spend is proposed."""
         if c.spend_max <= 0:
             raise UserError(_("This community's constitution does not allow spending the "
                               "treasury by vote."))
-        if beneficiary.is_bot:
-            raise UserError(_("Bots cannot receive tokens."))
         if amount > c.spend_max:
             raise UserError(_("A proposal may spend at most {max} {currency}.",
                               max=fmt_amount(c.spend_max, decimals), currency=name))
@@ -178,12 +211,6 @@ class GovernanceService:
                     "Spending by vote is capped at {max} {currency} per period, and {spent} "
                     "are already spent or proposed.", max=fmt_amount(c.spend_period_max, decimals),
                     currency=name, spent=fmt_amount(spent, decimals)))
-        draft = self._draft(community.id, member, room, "spend", f"member:{beneficiary.id}",
-                            str(amount), reason, c)
-        question = _("Pay {amount} {currency} from the treasury to {member}?",
-                     amount=fmt_amount(amount, decimals), currency=name,
-                     member=beneficiary.display_name)
-        return await self._open(draft, question, c)
 
     def _draft(self, community: str, member: Member, room: RoomRef, kind: str, target: str,
                value: str, reason: str, c: Constitution, prior: str = "") -> Proposal:
@@ -439,26 +466,42 @@ class GovernanceService:
             await self.pay(paying)
 
     async def pay(self, p: Proposal) -> None:
-        """Pay a `paying` proposal once (the ledger ref is the proposal), then end it."""
+        """Pay a `paying` proposal once (the ledger ref is the proposal), then end it: to a
+        member (`award_tokens`), or into an idea's open funding round."""
         member_id = p.member_id
-        assert member_id is not None
+        ref = f"governance:{p.id}"
         try:
-            entry = await self.bot.hooks.first(
-                "award_tokens", bot=self.bot, community=p.community, member_id=member_id,
-                amount=p.amount, reason=SPEND_REASON, ref=f"governance:{p.id}")
+            if member_id is not None:
+                paid: object = await self.bot.hooks.first(
+                    "award_tokens", bot=self.bot, community=p.community, member_id=member_id,
+                    amount=p.amount, reason=SPEND_REASON, ref=ref)
+            else:
+                paid = await self.bot.hooks.first(
+                    "fund_round_from_treasury", bot=self.bot, community=p.community,
+                    idea_id=int(p.target.removeprefix("idea:")), amount=p.amount,
+                    reason=SPEND_REASON, ref=ref,
+                    memo=f"proposal #{p.number}, idea {p.prior}")
         except UserError as exc:  # the treasury fell short (or a plugin vetoed the transfer)
             await self._end(p, "paying", "refused", f"{p.outcome}; {exc}", exc.message)
             return
-        if entry is None:
+        if paid is None and member_id is None:
+            await self._end(p, "paying", "refused", f"{p.outcome}; no open funding round",
+                            _("idea {idea} has no open funding round any more.", idea=p.prior))
+            return
+        if paid is None:
             await self._end(p, "paying", "refused", f"{p.outcome}; tips unavailable",
                             _("the tips plugin is not available."))
             return
         now = float(self.bot.now())
         found = await self.bot.hooks.first("get_currency", bot=self.bot, community=p.community)
         name, decimals = found if found else ("", 0)
-        who = (await self.bot.identity.names([member_id])).get(member_id, f"#{member_id}")
-        payment = _("{amount} {currency} to {member}", amount=fmt_amount(p.amount, decimals),
-                    currency=name, member=who)
+        if member_id is not None:
+            who = (await self.bot.identity.names([member_id])).get(member_id, f"#{member_id}")
+            payment = _("{amount} {currency} to {member}", amount=fmt_amount(p.amount, decimals),
+                        currency=name, member=who)
+        else:
+            payment = _("{amount} {currency} into the funding round of idea {idea}",
+                        amount=fmt_amount(p.amount, decimals), currency=name, idea=p.prior)
 
         async def op(tx: Tx) -> bool:
             if not await store.transition(tx, p.id, "paying", "applied", p.outcome, now):

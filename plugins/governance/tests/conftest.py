@@ -100,13 +100,15 @@ MakeKit = Callable[..., Awaitable[Kit]]
 
 @pytest.fixture
 def make_kit(make_bot: MakeBot) -> MakeKit:
-    """`kit = await make_kit(governance={...}, tips={...}, locale="fr", limits={...})`."""
+    """`kit = await make_kit(governance={...}, tips={...}, locale="fr", limits={...})`; `more`
+    adds other plugins' tables (`{"ideas": {...}}`)."""
 
     async def factory(*, governance: dict[str, Any] | None = None,
                       tips: dict[str, Any] | None = None, locale: str = "en",
                       limits: dict[str, Any] | None = None,
                       plugins: dict[str, object] | None = None,
-                      builtins: dict[str, str] | None = None) -> Kit:
+                      builtins: dict[str, str] | None = None,
+                      more: dict[str, Any] | None = None) -> Kit:
         clock, recorder = Clock(), Recorder()
         raw: dict[str, Any] = {
             "bot": {"locale": locale},
@@ -116,6 +118,7 @@ def make_kit(make_bot: MakeBot) -> MakeKit:
                          "treasury_initial": 1000, "treasury_auto_mint": False,
                          **(tips or {})},
                 "votes": {"reactions": False},
+                **(more or {}),
             },
         }
         if limits:

@@ -328,7 +328,7 @@ async def test_french_help_and_usage(make_kit: MakeKit) -> None:
     out = await kit.say("bob", "!aide proposer")
     assert "Soumettre au vote un changement des réglages de la communauté" in out
     usage = await kit.say("bob", "!proposer dépense")
-    assert "!proposer dépense <montant> <membre> [raison…]" in usage
+    assert "!proposer dépense <montant> <membre-ou-idée> [raison…]" in usage
 
 
 async def test_open_proposals_show_on_pulse_as_their_polls(make_kit: MakeKit) -> None:
