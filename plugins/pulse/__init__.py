@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.api import Job, Permission, Plugin, Role, hookimpl
-from plugins.pulse import digest, store
+from plugins.pulse import digest, personal, store
 from plugins.pulse.commands import COMMANDS
 from plugins.pulse.config import PulseConfig, WebConfig
 from plugins.pulse.metrics import outcome_of
@@ -49,8 +49,9 @@ class PulsePlugin(Plugin):
         return [Job("pulse.digest", self._digest_job, DIGEST_INTERVAL, plugin="pulse")]
 
     async def _digest_job(self, bot: Bot) -> None:
-        """Post the due digests, then forget records older than `retention`."""
+        """Post the due digests (the community's and members' own), then forget records older than `retention`."""
         await digest.sweep(self.service)
+        await personal.sweep(self.service)
         await store.prune(bot.db, bot.now() - self.service.config().retention.total_seconds())
 
     @hookimpl(specname="register_config")
