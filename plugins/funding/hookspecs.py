@@ -42,3 +42,9 @@ def list_funding_rounds(
 def member_pledges(bot: Bot, community: str,
                    member_id: int) -> Maybe[list[tuple[FundingRound, int]] | None]:
     """Rounds in progress the member backs, with their pledged total (called with `first`)."""
+
+
+@hookspec(firstresult=True)
+def idea_backers(bot: Bot, community: str, subject: str) -> Maybe[list[int] | None]:
+    """Members who back the idea's latest round (`idea:<id>`): its recorded backers once funded,
+    else those with a confirmed pledge (called with `first`; feedback requests)."""

@@ -131,6 +131,13 @@ async def is_supporter(q: Q, idea_id: int, member_id: int) -> bool:
         "SELECT 1 FROM ideas_supports WHERE idea_id = $1 AND member_id = $2", idea_id, member_id))
 
 
+async def supporter_ids(q: Q, idea_id: int) -> list[int]:
+    """Every member supporting the idea, earliest first."""
+    rows = await q.fetch("SELECT member_id FROM ideas_supports WHERE idea_id = $1"
+                         " ORDER BY created_at, member_id", idea_id)
+    return [int(r["member_id"]) for r in rows]
+
+
 async def list_ideas(q: Q, community: str, statuses: Sequence[str], *, member_id: int | None,
                      campaign_id: int | None, limit: int, offset: int) -> list[IdeaRow]:
     """A page of ideas, newest first; `member_id` keeps those they wrote or co-wrote.

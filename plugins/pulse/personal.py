@@ -23,7 +23,6 @@ from plugins.pulse.digest import last_period
 from plugins.pulse.texts import _
 
 if TYPE_CHECKING:
-    from bot.api import Bot
     from plugins.pulse.service import PulseService
 
 log = logging.getLogger("ruche.pulse")

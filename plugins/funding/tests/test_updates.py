@@ -58,3 +58,32 @@ async def test_after_success_the_recorded_backers_get_it_in_french(make_kit: Mak
     assert "2 contributeurs" in out
     [dm] = kit.dms("carol")
     assert dm.startswith(f"📣 Nouvelles de l’idée n°{number}")
+
+
+async def test_implementing_asks_supporters_and_backers_for_feedback_once(kit: Kit) -> None:
+    for name in ("bob", "carol"):
+        await kit.give(name, 100)
+    await kit.known("dave", "erin")
+    await kit.say("alice", "!idea submit Tool library")
+    await kit.say("dave", "!idea support 1")
+    await kit.say("bob", "!idea support 1")  # a supporter and a backer: asked once
+    await kit.say("mod", "!idea accept 1")
+    await kit.say("alice", "!fund open 1 100 --until 5d")
+    await kit.say("bob", "!pledge 1 60")
+    await kit.say("carol", "!pledge 1 40")
+    kit.clock.advance(days=6)
+    await kit.sweep()
+    kit.tb.chat.clear()
+    await kit.say("mod", "!idea implement 1")
+    ask = ("🛠️ Idea #1 “Tool library”, which you helped along, is implemented. How does it "
+           "work for you? Answer with !idea feedback 1 RATING (1 to 5) and a comment if you "
+           "like.")
+    for member in ("bob", "carol", "dave"):
+        assert kit.dms(member) == [ask], member
+    assert ask not in kit.dms("alice") and kit.dms("erin") == []
+    await kit.restart()
+    kit.tb.chat.clear()
+    await kit.bot.outbox.drain("ideas")
+    assert kit.tb.chat.sent == []
+    assert "rated 4.0/5" in await kit.say("dave", "!idea feedback 1 4 handy")
+    assert "Feedback: 4.0/5" in await kit.say("bob", "!idea show 1")
