@@ -222,6 +222,16 @@ async def feedback_summary(q: Q, idea_id: int) -> tuple[int, float]:
     return int(row["n"]), float(row["avg"])
 
 
+async def rated_ideas(q: Q, community: str, limit: int) -> list[tuple[int, int, float]]:
+    """(idea id, ratings, average) of the community's rated ideas, latest rated first."""
+    rows = await q.fetch(
+        "SELECT f.idea_id, COUNT(*) AS n, AVG(f.rating) AS avg, MAX(f.created_at) AS last"
+        " FROM ideas_feedback f JOIN ideas_ideas i ON i.id = f.idea_id"
+        " WHERE i.community = $1 AND i.status = 'implemented'"
+        " GROUP BY f.idea_id ORDER BY last DESC, f.idea_id DESC LIMIT $2", community, limit)
+    return [(int(r["idea_id"]), int(r["n"]), float(r["avg"])) for r in rows]
+
+
 async def recent_submissions(q: Q, community: str, member_id: int, since: float) -> int:
     return int(await q.fetchval(
         "SELECT COUNT(*) FROM ideas_ideas WHERE community = $1 AND author_id = $2"
