@@ -72,7 +72,7 @@ def latest_ideas(
 
 
 @hookspec(firstresult=True)
-def ideas_feedback(bot: Bot, community: str, limit: int) -> Maybe[list[IdeaFeedback] | None]:
+def idea_ratings(bot: Bot, community: str, limit: int) -> Maybe[list[IdeaFeedback] | None]:
     """Implemented ideas with feedback, most recently rated first (called with `first`)."""
 
 

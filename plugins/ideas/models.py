@@ -66,7 +66,7 @@ class MemberIdea:
 
 @dataclass(frozen=True, slots=True)
 class IdeaFeedback:
-    """An implemented idea and what its users said (`ideas_feedback`): ratings and average."""
+    """An implemented idea and what its users said (`idea_ratings`): ratings and average."""
 
     idea: Idea
     ratings: int

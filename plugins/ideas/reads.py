@@ -31,7 +31,7 @@ MAX_MEMBER = 50
 
 
 class IdeasReads:
-    """`count_ideas`, `latest_ideas`, `ideas_feedback`…, answered from the ideas tables (indexed reads)."""
+    """`count_ideas`, `latest_ideas`, `idea_ratings`…: answered from the ideas tables."""
 
     @hookimpl
     async def count_ideas(self, bot: Bot, community: str) -> dict[str, int]:
@@ -57,7 +57,7 @@ class IdeasReads:
         return [row.public() for row in rows]
 
     @hookimpl
-    async def ideas_feedback(self, bot: Bot, community: str,
+    async def idea_ratings(self, bot: Bot, community: str,
                              limit: int) -> list[IdeaFeedback]:
         """Rated implemented ideas, latest rated first (the dashboard's feedback card)."""
         size = max(0, min(int(limit), MAX_LATEST))

@@ -261,8 +261,8 @@ async def gather(bot: Bot, community: str, cfg: PulseConfig) -> Snapshot:
 
 
 async def _feedback(bot: Bot, community: str, limit: int) -> tuple[FeedbackView, ...] | None:
-    """What users said of implemented ideas (`ideas_feedback`), latest rated first."""
-    found = await bot.hooks.first_safe("ideas_feedback", bot=bot, community=community,
+    """What users said of implemented ideas (`idea_ratings`), latest rated first."""
+    found = await bot.hooks.first_safe("idea_ratings", bot=bot, community=community,
                                        limit=limit)
     if found is None:
         return None

@@ -1,4 +1,4 @@
-"""The dashboard's feedback card: what users said of implemented ideas, from `ideas_feedback`."""
+"""The dashboard's feedback card: what users said of implemented ideas, from `idea_ratings`."""
 
 from __future__ import annotations
 
