@@ -24,7 +24,8 @@ def test_every_hookspec_is_documented_with_its_exact_signature() -> None:
     doc = hooks_section("Funding hooks")
     specs = _specs(hookspecs)
     assert set(specs) == {"on_funding_opened", "on_pledge", "on_funding_succeeded",
-                          "on_funding_failed", "list_funding_rounds", "member_pledges"}
+                          "on_funding_failed", "list_funding_rounds", "member_pledges",
+                          "idea_backers"}
     for name, sig in specs.items():
         heading = f"### `{name}({', '.join(sig.parameters)}) -> {sig.return_annotation}`"
         assert heading in doc, name
