@@ -80,7 +80,8 @@ async def sweep(service: PulseService) -> int:
             continue  # the period ended before they asked, or it is done
         found = await current(service, sub.community, sub.member_id)
         now_print = fingerprint(found)
-        before = await store.last_fingerprint(bot.db, sub.community, sub.member_id)
+        before = await store.last_fingerprint(bot.db, sub.community, sub.member_id,
+                                              sub.since)  # else what they had when they asked
         changed = now_print != (before if before is not None else sub.baseline)
         text = None
         if changed:

@@ -209,11 +209,12 @@ async def member_period_done(db: Database, community: str, member_id: int, perio
         " AND period = $3", community, member_id, period))
 
 
-async def last_fingerprint(db: Database, community: str, member_id: int) -> str | None:
-    """What the member had at their latest digest period (sent or skipped)."""
+async def last_fingerprint(db: Database, community: str, member_id: int,
+                           since: float) -> str | None:
+    """What the member had at their latest digest period (sent or skipped) after `since`."""
     value = await db.fetchval(
         "SELECT fingerprint FROM pulse_member_sent WHERE community = $1 AND member_id = $2"
-        " ORDER BY at DESC LIMIT 1", community, member_id)
+        " AND at >= $3 ORDER BY at DESC LIMIT 1", community, member_id, since)
     return None if value is None else str(value)
 
 

@@ -71,6 +71,13 @@ async def test_weekly_and_off(make_pulse: MakePulse) -> None:
     p.clock.advance(days=7)
     assert await _sweep(p) == []
     assert "“sometimes” is not one of" in await p.say("alice", "!digest me sometimes")
+    await p.say("alice", "!digest me daily")  # back on: waits for a change from now
+    p.clock.advance(days=1)
+    assert await _sweep(p) == []
+    await p.say("alice", "!idea withdraw 2")
+    p.clock.advance(days=1)
+    [digest] = await _sweep(p)
+    assert "Book swap" not in digest and "Bike repair" in digest
 
 
 async def test_skipped_where_pulse_is_off_and_in_french(make_pulse: MakePulse) -> None:
