@@ -2,7 +2,7 @@
 
 It learns everything from other plugins' events and read hooks (`count_ideas`,
 `latest_ideas`, `list_polls`, `poll_tally`, `list_funding_rounds`, `get_leaderboard`,
-`get_account_balance`, `get_currency`; for `!me`: `member_ideas`, `polls_voted`,
+`get_account_balance`, `get_currency`, `idea_ratings`; for `!me` and personal digests: `member_ideas`, `polls_voted`,
 `member_pledges`, `get_balance`, `member_flows`), never from their tables; any of them may be disabled, and
 its part of the picture is then simply absent. Thin hook implementations only.
 """
@@ -49,7 +49,7 @@ class PulsePlugin(Plugin):
         return [Job("pulse.digest", self._digest_job, DIGEST_INTERVAL, plugin="pulse")]
 
     async def _digest_job(self, bot: Bot) -> None:
-        """Post the due digests (the community's and members' own), then forget records older than `retention`."""
+        """Post the due digests (the community's and members' own), forget old records."""
         await digest.sweep(self.service)
         await personal.sweep(self.service)
         await store.prune(bot.db, bot.now() - self.service.config().retention.total_seconds())
