@@ -22,7 +22,7 @@ from bot.api import (
     translatable,
 )
 from plugins.funding import hookspecs as funding_hookspecs
-from plugins.funding import idea_events, integrity, render, settlement, store
+from plugins.funding import idea_events, integrity, render, settlement, store, updates
 from plugins.funding.commands import COMMANDS
 from plugins.funding.config import FundingConfig
 from plugins.funding.migrations import migrations
@@ -135,6 +135,16 @@ class FundingPlugin(Plugin):
                                        memo: str) -> FundingRound | None:
         return await self.service.credit_from_treasury(community, idea_id, amount, reason,
                                                        ref, memo)
+
+    @hookimpl
+    async def idea_backers(self, bot: Bot, community: str, subject: str) -> list[int] | None:
+        """The backers of the idea's latest round; None for a subject that is no idea."""
+        raw = subject.removeprefix("idea:")
+        if not subject.startswith("idea:") or not raw.isdigit():
+            return None
+        round_id = await store.latest_round_id(bot.db, community, int(raw))
+        found = await self.service.round(round_id) if round_id is not None else None
+        return [] if found is None else await updates.recipients(self.service, found)
 
     @hookimpl
     async def on_member_linked(self, bot: Bot, community: Community, old_member_id: int,

@@ -1,4 +1,4 @@
-"""Chat commands `!fund open|show|list|close`, `!pledge`, `!unpledge`: parse → service → reply."""
+"""Chat commands `!fund open|show|list|close|update`, `!pledge`, `!unpledge`: parse → reply."""
 
 from __future__ import annotations
 
@@ -12,15 +12,17 @@ from bot.api import (
     Duration,
     Positive,
     PositiveInt,
+    Rest,
     Text,
     UserError,
     command,
     describe,
     group,
+    plural_translatable,
     requires,
     translatable,
 )
-from plugins.funding import money, render, settlement, store
+from plugins.funding import money, render, settlement, store, updates
 from plugins.funding.models import Tier
 from plugins.funding.service import OpenRequest
 from plugins.funding.tiers import parse as parse_tiers
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from plugins.funding.service import FundingService
 
 _ = translatable("funding")
+_n = plural_translatable("funding")
 
 #: `!fund list` filters and the round states they show.
 LISTS = {"open": ("open", "settling"), "ended": store.FINAL_STATES,
@@ -200,6 +203,16 @@ async def close(ctx: Context, idea: IdeaNo) -> None:
     funded = await settlement.backers_of(ctx.bot, final.id)
     await ctx.reply(await render.outcome(ctx.bot, final, funded,
                                          await svc.display_currency(ctx.community.id)))
+
+
+@fund_group.subcommand("update", names={"fr": "nouvelles"})
+async def update(ctx: Context, idea: IdeaNo, text: Rest) -> None:
+    """Tell a round's backers how the project goes: posted here and sent to each privately."""
+    sent = await updates.send(_svc(ctx), ctx.community.id, ctx.member, idea, text,
+                              ctx.message.room)
+    await ctx.reply(_n("Your update on idea #{number} went to its {n} backer privately.",
+                       "Your update on idea #{number} went to its {n} backers privately.",
+                       sent.backers, number=sent.round.idea_number))
 
 
 # -- !pledge, !unpledge ------------------------------------------------------------------------------

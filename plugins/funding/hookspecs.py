@@ -48,3 +48,9 @@ def member_pledges(bot: Bot, community: str,
 def fund_round_from_treasury(bot: Bot, community: str, idea_id: int, amount: int, reason: str,
                              ref: str, memo: str) -> Maybe[FundingRound | None]:
     """Pledge treasury tokens to the idea's open round once per ref; None if none is open."""
+
+
+@hookspec(firstresult=True)
+def idea_backers(bot: Bot, community: str, subject: str) -> Maybe[list[int] | None]:
+    """Members who back the idea's latest round (`idea:<id>`): its recorded backers once funded,
+    else those with a confirmed pledge (called with `first`; feedback requests)."""

@@ -108,3 +108,15 @@ async def _initial(tx: Tx) -> None:
 @migrations.step(2, "the run that claimed a round's event, released when that run is gone")
 async def _notify_owner(tx: Tx) -> None:
     await tx.execute("ALTER TABLE funding_rounds ADD COLUMN notify_owner TEXT")
+
+
+@migrations.step(3, "updates the wallet's owner sends a round's backers")
+async def _updates(tx: Tx) -> None:
+    # One row per `!fund update`, written with its announcements (the room's and each
+    # backer's private one) in the core outbox: every backer gets it once.
+    await tx.execute(
+        f"CREATE TABLE funding_updates (id {serial_pk(tx.dialect)},"
+        " round_id BIGINT NOT NULL REFERENCES funding_rounds (id),"
+        " community TEXT NOT NULL, author_id BIGINT NOT NULL, text TEXT NOT NULL,"
+        " backers INTEGER NOT NULL, created_at DOUBLE PRECISION NOT NULL)")
+    await tx.execute("CREATE INDEX funding_updates_round ON funding_updates (round_id)")

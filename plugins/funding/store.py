@@ -404,6 +404,8 @@ async def relink(q: Querier, community: str, old: int, new: int) -> None:
             await q.execute(
                 "UPDATE funding_backers SET member_id = $3 WHERE round_id = $1 "
                 "AND member_id = $2", row["round_id"], old, new)
+    await q.execute("UPDATE funding_updates SET author_id = $3 WHERE community = $1"
+                    " AND author_id = $2", community, old, new)
     await q.execute(
         "UPDATE funding_rounds SET wallet = $3 WHERE community = $1 AND wallet = $2 "
         "AND state IN ('open', 'settling')", community, f"member:{old}", f"member:{new}")

@@ -84,6 +84,20 @@ async def tell_authors(bot: Bot, idea: Idea, text: Text | str, *,
                           extra={"plugin": "ideas", "community": idea.community})
 
 
+async def record_feedback_asks(bot: Bot, tx: Tx, idea: Idea, members: Iterable[int],
+                               prefix: str) -> None:
+    """In the op that marks the idea implemented: each supporter and backer (never an author,
+    who cannot rate it) is asked privately, once, how it works for them."""
+    authors = {idea.author_id, *idea.coauthor_ids}
+    text = _("🛠️ Idea #{number} “{title}”, which you helped along, is implemented. How does "
+             "it work for you? Answer with {prefix}idea feedback {number} RATING (1 to 5) and a "
+             "comment if you like.", number=idea.number, title=idea.title, prefix=prefix)
+    for member_id in dict.fromkeys(members):
+        if member_id not in authors:
+            await bot.outbox.add(tx, "ideas", f"ideas:feedback-ask:{idea.id}:{member_id}",
+                                 community=idea.community, member_id=member_id, text=text)
+
+
 async def record_merge(bot: Bot, tx: Tx, merge: IdeaMerged, change: IdeaStatusChange,
                        now: float) -> None:
     """In the merge op: a word to the source's authors and to the target's."""

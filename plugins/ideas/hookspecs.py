@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from plugins.ideas.models import (
         CampaignClosed,
         Idea,
+        IdeaFeedback,
         IdeaMerged,
         IdeaStatusChange,
         MemberIdea,
@@ -68,6 +69,11 @@ def latest_ideas(
     bot: Bot, community: str, statuses: Sequence[str], limit: int
 ) -> Maybe[list[Idea] | None]:
     """Return the newest `Idea`s in these statuses, newest first (called with `first`)."""
+
+
+@hookspec(firstresult=True)
+def idea_ratings(bot: Bot, community: str, limit: int) -> Maybe[list[IdeaFeedback] | None]:
+    """Implemented ideas with feedback, most recently rated first (called with `first`)."""
 
 
 @hookspec(firstresult=True)

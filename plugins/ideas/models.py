@@ -65,6 +65,15 @@ class MemberIdea:
 
 
 @dataclass(frozen=True, slots=True)
+class IdeaFeedback:
+    """An implemented idea and what its users said (`idea_ratings`): ratings and average."""
+
+    idea: Idea
+    ratings: int
+    average: float  # 1…5
+
+
+@dataclass(frozen=True, slots=True)
 class IdeaStatusChange:
     """An idea moved from `old` to `new` status (committed)."""
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from bot.api import hookimpl
 from plugins.ideas import store
 from plugins.ideas.config import IdeasConfig
-from plugins.ideas.models import STATUSES, Idea, MemberIdea
+from plugins.ideas.models import STATUSES, Idea, IdeaFeedback, MemberIdea
 from plugins.ideas.shares import Group, split_reward
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ MAX_MEMBER = 50
 
 
 class IdeasReads:
-    """`count_ideas` and `latest_ideas`, answered from the ideas tables (indexed reads)."""
+    """`count_ideas`, `latest_ideas`, `idea_ratings`…: answered from the ideas tables."""
 
     @hookimpl
     async def count_ideas(self, bot: Bot, community: str) -> dict[str, int]:
@@ -55,6 +55,15 @@ class IdeasReads:
         rows = await store.list_ideas(bot.db, community, wanted, member_id=None,
                                       campaign_id=None, limit=size, offset=0)
         return [row.public() for row in rows]
+
+    @hookimpl
+    async def idea_ratings(self, bot: Bot, community: str,
+                             limit: int) -> list[IdeaFeedback]:
+        """Rated implemented ideas, latest rated first (the dashboard's feedback card)."""
+        size = max(0, min(int(limit), MAX_LATEST))
+        found = await store.rated_ideas(bot.db, community, size) if size else []
+        return [IdeaFeedback(await store.public_idea(bot.db, idea_id), n, avg)
+                for idea_id, n, avg in found]
 
     @hookimpl
     async def split_idea_reward(self, bot: Bot, idea: Idea,

@@ -366,10 +366,22 @@ async def decide(bot: Bot, community: Community, member: Member, action: str, nu
         raise UserError(_("Give a reason for the rejection: the authors will read it."))
     reason = _clean(reason).strip()[:500]
     now = bot.now()
+    backers: list[int] = []
+    if action == "implement":  # asked for feedback with the supporters (funding may be off)
+        found = await store.idea_by_number(bot.db, community.id, number)
+        if found is not None:
+            backers = list(await bot.hooks.first_safe(
+                "idea_backers", default=[], bot=bot, community=community.id,
+                subject=f"idea:{found.id}") or [])
 
     async def op(tx: Tx) -> IdeaStatusChange:
         row = await _load(tx, community.id, number)
-        return await _transition(bot, tx, row, action, member.id, reason, now)
+        change = await _transition(bot, tx, row, action, member.id, reason, now)
+        if change.new == "implemented":
+            await events.record_feedback_asks(
+                bot, tx, change.idea, [*await store.supporter_ids(tx, row.id), *backers],
+                community.prefix)
+        return change
 
     change = await bot.db.atomic(op)
     await bot.audit.record(community.id, member, f"ideas.{action}",

@@ -131,6 +131,13 @@ async def is_supporter(q: Q, idea_id: int, member_id: int) -> bool:
         "SELECT 1 FROM ideas_supports WHERE idea_id = $1 AND member_id = $2", idea_id, member_id))
 
 
+async def supporter_ids(q: Q, idea_id: int) -> list[int]:
+    """Every member supporting the idea, earliest first."""
+    rows = await q.fetch("SELECT member_id FROM ideas_supports WHERE idea_id = $1"
+                         " ORDER BY created_at, member_id", idea_id)
+    return [int(r["member_id"]) for r in rows]
+
+
 async def list_ideas(q: Q, community: str, statuses: Sequence[str], *, member_id: int | None,
                      campaign_id: int | None, limit: int, offset: int) -> list[IdeaRow]:
     """A page of ideas, newest first; `member_id` keeps those they wrote or co-wrote.
@@ -213,6 +220,16 @@ async def feedback_summary(q: Q, idea_id: int) -> tuple[int, float]:
     if row is None or not row["n"]:
         return 0, 0.0
     return int(row["n"]), float(row["avg"])
+
+
+async def rated_ideas(q: Q, community: str, limit: int) -> list[tuple[int, int, float]]:
+    """(idea id, ratings, average) of the community's rated ideas, latest rated first."""
+    rows = await q.fetch(
+        "SELECT f.idea_id, COUNT(*) AS n, AVG(f.rating) AS avg, MAX(f.created_at) AS last"
+        " FROM ideas_feedback f JOIN ideas_ideas i ON i.id = f.idea_id"
+        " WHERE i.community = $1 AND i.status = 'implemented'"
+        " GROUP BY f.idea_id ORDER BY last DESC, f.idea_id DESC LIMIT $2", community, limit)
+    return [(int(r["idea_id"]), int(r["n"]), float(r["avg"])) for r in rows]
 
 
 async def recent_submissions(q: Q, community: str, member_id: int, since: float) -> int:

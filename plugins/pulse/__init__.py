@@ -2,9 +2,10 @@
 
 It learns everything from other plugins' events and read hooks (`count_ideas`,
 `latest_ideas`, `list_polls`, `poll_tally`, `list_funding_rounds`, `get_leaderboard`,
-`get_account_balance`, `get_currency`; for `!me`: `member_ideas`, `polls_voted`,
-`member_pledges`, `get_balance`, `member_flows`), never from their tables; any of them may be disabled, and
-its part of the picture is then simply absent. Thin hook implementations only.
+`get_account_balance`, `get_currency`, `idea_ratings`; for `!me` and personal digests:
+`member_ideas`, `polls_voted`, `member_pledges`, `get_balance`, `member_flows`), never from
+their tables; any of them may be disabled, and its part of the picture is then simply absent.
+Thin hook implementations only.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.api import Job, Permission, Plugin, Role, hookimpl
-from plugins.pulse import digest, personal, store
+from plugins.pulse import digest, personal, personal_digest, store
 from plugins.pulse.commands import COMMANDS
 from plugins.pulse.config import PulseConfig, WebConfig
 from plugins.pulse.metrics import outcome_of
@@ -49,8 +50,9 @@ class PulsePlugin(Plugin):
         return [Job("pulse.digest", self._digest_job, DIGEST_INTERVAL, plugin="pulse")]
 
     async def _digest_job(self, bot: Bot) -> None:
-        """Post the due digests, then forget records older than `retention`."""
+        """Post the due digests (the community's and members' own), forget old records."""
         await digest.sweep(self.service)
+        await personal_digest.sweep(self.service)
         await store.prune(bot.db, bot.now() - self.service.config().retention.total_seconds())
 
     @hookimpl(specname="register_config")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from bot.api import Context, OutgoingMessage, command, requires
+from bot.api import Context, OutgoingMessage, command, describe, group, requires
 from plugins.pulse import me as mine
+from plugins.pulse import personal_digest, store
 from plugins.pulse.render import pulse_message
+from plugins.pulse.texts import _
 
 if TYPE_CHECKING:
     from plugins.pulse import PulsePlugin
@@ -46,7 +48,7 @@ async def me(ctx: Context) -> None:
         return
     caps = ctx.adapter.capabilities
     if caps.ephemeral and ctx.message.private_reply:
-        await ctx.reply(mine.me_message(found, ctx.t, private=True), ephemeral=True)
+        await ctx.reply(mine.me_message(found, ctx.t, private=True))
         return
     if caps.direct_messages:  # only this member reads it: their anonymous ideas may show
         ref = await ctx.adapter.send_direct(
@@ -54,7 +56,36 @@ async def me(ctx: Context) -> None:
         if ref is not None:
             ctx.replies.append(ref)
             return
-    await ctx.reply(mine.me_message(found, ctx.t, private=False), ephemeral=True)
+    await ctx.reply(mine.me_message(found, ctx.t, private=False))
 
 
-COMMANDS = (pulse, me)
+@group("digest", names={"fr": "résumé"})
+async def digest_group(ctx: Context) -> None:
+    """Your own digest of what concerns you, privately."""
+    assert ctx.command is not None
+    await ctx.reply(await describe(ctx, ctx.command))
+
+
+@digest_group.subcommand("me", names={"fr": "moi"})
+@requires("pulse.view")
+async def digest_me(ctx: Context,
+                    period: Literal["daily", "weekly", "off"] | None = None) -> None:
+    """Get what concerns you privately each day or week, only when something changed."""
+    svc = service(ctx)
+    community, member = ctx.community.id, ctx.member.id
+    if period is None:
+        current = await store.subscription(ctx.bot.db, community, member)
+        await ctx.reply(_("Your personal digest: {period}.", period=current or "off"))
+        return
+    await personal_digest.subscribe(svc, community, member, period)
+    if period == "off":
+        await ctx.reply(_("Your personal digest is off."))
+    elif period == "daily":
+        await ctx.reply(_("You will get a private digest at the end of each day when "
+                          "something changed for you."))
+    else:
+        await ctx.reply(_("You will get a private digest at the end of each week when "
+                          "something changed for you."))
+
+
+COMMANDS = (pulse, me, digest_group)

@@ -34,3 +34,19 @@ async def _links(tx: Tx) -> None:
     await tx.execute(
         "CREATE TABLE pulse_links (community TEXT NOT NULL, member_id BIGINT NOT NULL,"
         " generation INTEGER NOT NULL, PRIMARY KEY (community, member_id))")
+
+
+@migrations.step(3, "personal digests")
+async def _personal(tx: Tx) -> None:
+    # `!digest me daily|weekly`: one row per member who asked; `baseline` is a fingerprint of
+    # what `!me` showed them when they asked, so the first digest waits for a change.
+    await tx.execute(
+        "CREATE TABLE pulse_member_digests (community TEXT NOT NULL, member_id BIGINT NOT NULL,"
+        " period TEXT NOT NULL, since DOUBLE PRECISION NOT NULL, baseline TEXT NOT NULL,"
+        " PRIMARY KEY (community, member_id))")
+    # One row per member and period key (`daily:2026-12-07`), claimed with the message in the
+    # outbox in one transaction: never built twice, even across restarts.
+    await tx.execute(
+        "CREATE TABLE pulse_member_sent (community TEXT NOT NULL, member_id BIGINT NOT NULL,"
+        " period TEXT NOT NULL, fingerprint TEXT NOT NULL, sent BOOLEAN NOT NULL,"
+        " at DOUBLE PRECISION NOT NULL, PRIMARY KEY (community, member_id, period))")

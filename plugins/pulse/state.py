@@ -119,6 +119,16 @@ class Ranked:
     amount: int
 
 
+@dataclass(frozen=True, slots=True)
+class FeedbackView:
+    """An implemented idea's feedback: how many rated it, and the average out of 5."""
+
+    number: int
+    title: str
+    ratings: int
+    average: float
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """One community's picture at `at`; `None` parts: the plugin behind them is absent."""
@@ -143,6 +153,7 @@ class Snapshot:
     names: dict[int, str] = field(default_factory=dict)
     idea_numbers: dict[str, int] = field(default_factory=dict)  # `idea:<id>` → #N (rewards)
     charts: Charts | None = None  # the pictures' numbers (None: built without them)
+    feedback: tuple[FeedbackView, ...] | None = None  # None: the ideas plugin is absent
 
     def who(self, member_id: int | None) -> str | None:
         """A member's display name, None for nobody (anonymous)."""
@@ -254,7 +265,18 @@ async def gather(bot: Bot, community: str, cfg: PulseConfig) -> Snapshot:
         leaderboard=tuple(Ranked(names.get(m, "?"), a) for m, a in board),
         leaderboard_kind=kind, treasury=treasury, moved_24h=moved, tips_24h=tips,
         activity=tuple(activity), names=names, idea_numbers=numbers,
-        charts=drawn)
+        charts=drawn,
+        feedback=await _feedback(bot, community, cfg.column_items))
+
+
+async def _feedback(bot: Bot, community: str, limit: int) -> tuple[FeedbackView, ...] | None:
+    """What users said of implemented ideas (`idea_ratings`), latest rated first."""
+    found = await bot.hooks.first_safe("idea_ratings", bot=bot, community=community,
+                                       limit=limit)
+    if found is None:
+        return None
+    return tuple(FeedbackView(int(f.idea.number), str(f.idea.title), int(f.ratings),
+                              float(f.average)) for f in found)
 
 
 async def _funding(bot: Bot, community: str) -> tuple[FundingView, ...] | None:

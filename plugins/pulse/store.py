@@ -207,3 +207,69 @@ async def member_flows(db: Database, community: str, member_id: int, since: floa
         " GROUP BY actor, target ORDER BY total DESC, n DESC, actor, target LIMIT $4",
         community, since, member_id, limit)
     return [(int(r["actor"]), int(r["target"]), int(r["total"]), int(r["n"])) for r in rows]
+
+
+# -- personal digests (`!digest me`) -------------------------------------------------------------
+
+async def subscribe(db: Database, community: str, member_id: int, period: str, at: float,
+                    baseline: str) -> None:
+    """Set (or, with "off", drop) a member's digest; `baseline` is what they have now."""
+    async def op(tx: Tx) -> None:
+        await tx.execute("DELETE FROM pulse_member_digests WHERE community = $1"
+                         " AND member_id = $2", community, member_id)
+        if period != "off":
+            await tx.execute(
+                "INSERT INTO pulse_member_digests (community, member_id, period, since,"
+                " baseline) VALUES ($1, $2, $3, $4, $5)", community, member_id, period, at,
+                baseline)
+
+    await db.atomic(op)
+
+
+async def subscription(db: Database, community: str, member_id: int) -> str | None:
+    """The member's digest period, None when they have none."""
+    value = await db.fetchval("SELECT period FROM pulse_member_digests WHERE community = $1"
+                              " AND member_id = $2", community, member_id)
+    return None if value is None else str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """One member's personal digest: its period, since when, what they had then."""
+
+    community: str
+    member_id: int
+    period: str
+    since: float
+    baseline: str
+
+
+async def subscribers(db: Database) -> list[Subscriber]:
+    rows = await db.fetch("SELECT community, member_id, period, since, baseline"
+                          " FROM pulse_member_digests ORDER BY community, member_id")
+    return [Subscriber(str(r["community"]), int(r["member_id"]), str(r["period"]),
+                       float(r["since"]), str(r["baseline"])) for r in rows]
+
+
+async def member_period_done(db: Database, community: str, member_id: int, period: str) -> bool:
+    return bool(await db.fetchval(
+        "SELECT 1 FROM pulse_member_sent WHERE community = $1 AND member_id = $2"
+        " AND period = $3", community, member_id, period))
+
+
+async def last_fingerprint(db: Database, community: str, member_id: int,
+                           since: float) -> str | None:
+    """What the member had at their latest digest period (sent or skipped) after `since`."""
+    value = await db.fetchval(
+        "SELECT fingerprint FROM pulse_member_sent WHERE community = $1 AND member_id = $2"
+        " AND at >= $3 ORDER BY at DESC LIMIT 1", community, member_id, since)
+    return None if value is None else str(value)
+
+
+async def claim_member_period(tx: Tx, community: str, member_id: int, period: str,
+                              fingerprint: str, sent: bool, at: float) -> bool:
+    """Mark a member's digest period done; False when it already was."""
+    return await tx.execute(
+        "INSERT INTO pulse_member_sent (community, member_id, period, fingerprint, sent, at)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (community, member_id, period) DO NOTHING",
+        community, member_id, period, fingerprint, sent, at) == 1

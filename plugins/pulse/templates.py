@@ -23,7 +23,8 @@ from plugins.pulse.texts import METHOD_LABELS, _, _n, activity
 
 Translate = Callable[[Text | str], str]
 LANGUAGES = {"en": "English", "fr": "Français"}
-SECTIONS = ("charts", "pipeline", "polls", "funding", "flows", "leaderboard", "treasury", "activity")
+SECTIONS = ("charts", "pipeline", "polls", "funding", "feedback", "flows", "leaderboard",
+            "treasury", "activity")
 
 
 def esc(text: object) -> str:
@@ -164,6 +165,24 @@ def _round_chart(s: Snapshot, number: int, t: Translate) -> str:
             + svg.table(title, [t(_("Time (UTC)")), t(_("Pledged"))], rows))
 
 
+def feedback(s: Snapshot, t: Translate) -> str:
+    """What users said of implemented ideas: the average out of 5 and how many rated."""
+    out = [_heading("feedback", t(_("Feedback on implemented ideas")))]
+    if not s.feedback:
+        out.append(f'<p class="empty">{esc(t(_("No feedback yet.")))}</p>')
+        return "".join(out)
+    out.append('<ul class="feedback">')
+    for f in s.feedback:
+        label = t(_n("{average}/5 from {n} rating", "{average}/5 from {n} ratings", f.ratings,
+                     average=f"{f.average:.1f}"))
+        out.append(f'<li><span class="num">#{f.number}</span> <span class="title">'
+                   f'{esc(f.title)}</span> <meter min="1" max="5" value="{f.average:.2f}" '
+                   f'aria-label="{esc(label)}"></meter> <span class="meta">{esc(label)}</span>'
+                   '</li>')
+    out.append("</ul>")
+    return "".join(out)
+
+
 def flows(s: Snapshot, t: Translate) -> str:
     out = [_heading("flows", t(_("Who thanks whom")))]
     if not s.flows:
@@ -269,6 +288,7 @@ def sections(s: Snapshot, t: Translate, tz: ZoneInfo) -> dict[str, str]:
         "pipeline": pipeline(s, t),
         "polls": polls(s, t),
         "funding": funding(s, t),
+        "feedback": feedback(s, t),
         "flows": flows(s, t),
         "leaderboard": leaderboard(s, t),
         "treasury": treasury(s, t),
@@ -304,7 +324,8 @@ def page(s: Snapshot, t: Translate, tz: ZoneInfo, *, lang: str, stream: str,
         langs.append(f'<a href="?{esc(params)}" hreflang="{code}" lang="{code}"{current}>'
                      f'{esc(name)}</a>')
     title = t(_("Pulse of {community}", community=s.name))
-    shown = [k for k in SECTIONS if k != "funding" or s.funding is not None]
+    shown = [k for k in SECTIONS if (k != "funding" or s.funding is not None)
+             and (k != "feedback" or s.feedback is not None)]
     body = [f'<a class="skip" href="#main">{esc(t(_("Skip to the dashboard")))}</a>',
             f'<header><h1>{esc(title)}</h1><p class="status"><span id="updated">'
             f'{parts["updated"]}</span> <span id="live" class="live" '

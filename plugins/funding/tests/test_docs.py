@@ -25,7 +25,7 @@ def test_every_hookspec_is_documented_with_its_exact_signature() -> None:
     specs = _specs(hookspecs)
     assert set(specs) == {"on_funding_opened", "on_pledge", "on_funding_succeeded",
                           "on_funding_failed", "list_funding_rounds", "member_pledges",
-                          "fund_round_from_treasury"}
+                          "fund_round_from_treasury", "idea_backers"}
     for name, sig in specs.items():
         heading = f"### `{name}({', '.join(sig.parameters)}) -> {sig.return_annotation}`"
         assert heading in doc, name

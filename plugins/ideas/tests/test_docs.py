@@ -21,7 +21,7 @@ def test_every_hookspec_is_documented_with_its_exact_signature() -> None:
     doc = hooks_section("Ideas hooks")
     specs = {name: inspect.signature(f) for name, f in vars(hookspecs).items()
              if inspect.isfunction(f) and hasattr(f, "ruche_spec")}
-    assert len(specs) == 12  # 8 events and questions + the 4 read hooks of reads.py
+    assert len(specs) == 13  # 8 events and questions + the 5 read hooks of reads.py
     for name, sig in specs.items():
         heading = f"### `{name}({', '.join(sig.parameters)}) -> {sig.return_annotation}`"
         assert heading in doc, name
