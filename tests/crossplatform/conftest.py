@@ -36,7 +36,7 @@ def _discord_conftest() -> Any:
 
 from discord_env import discord_section  # noqa: E402
 from fake_discord import CHANNEL_ID, FakeDiscord  # noqa: E402
-from matrix.conftest import bot_config, make_member, synapse  # noqa: E402,F401
+import matrix.conftest as matrix_fixtures  # noqa: E402
 from matrix.member import Member  # noqa: E402
 from matrix.synapse import Homeserver  # noqa: E402
 
@@ -46,6 +46,9 @@ from bot.testing import TestBot, make_test_bot  # noqa: E402
 
 fake = _discord_conftest().fake
 storage = _discord_conftest().storage
+synapse = matrix_fixtures.synapse
+make_member = matrix_fixtures.make_member
+bot_config = matrix_fixtures.bot_config
 
 COMMUNITY = "garden"
 BUILTINS = {"core": "bot.commands.builtin", "discord": "bot.adapters.discord",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
 from conftest import CrossBot, MakeCrossBot
+from fake_discord import CHANNEL_ID
 from matrix.member import Member
 
 PLUGINS = {"ideas": {"support_threshold": 2, "auto_poll": False},
@@ -23,7 +25,7 @@ async def link(cross: CrossBot, discord_user: dict[str, Any], member: Member) ->
     """`!link` on Discord (the code comes by direct message), the code typed on Matrix."""
     fake = cross.fake
     dm = int(fake._dm_channel(discord_user)["id"])
-    await fake.say(discord_user, "!link")
+    assert "private message" in await cross.on_discord(discord_user, "!link")
     match = await fake.wait_for(lambda: next(
         (m for m in (re.search(r"code is (\w+)", str(x["content"]))
                      for x in fake.bot_messages(dm)) if m), None), 15)
@@ -35,7 +37,7 @@ async def test_one_community_across_discord_and_matrix(
         make_cross_bot: MakeCrossBot, make_member: Any) -> None:
     cross = await make_cross_bot(plugins=PLUGINS)
     fake = cross.fake
-    alice_d, carol_d = fake.person("alice"), fake.person("carol")
+    alice_d, carol_d, dave_d = fake.person("alice"), fake.person("carol"), fake.person("dave")
     alice_m: Member = await make_member("alice")
     bob_m: Member = await make_member("bob")
     for member in (alice_m, bob_m):
@@ -45,36 +47,53 @@ async def test_one_community_across_discord_and_matrix(
     # Alice links her Discord and Matrix accounts: one member from here on.
     await link(cross, alice_d, alice_m)
 
-    # An idea submitted on Discord, supported from both platforms.
+    # An idea submitted on Discord, supported from both platforms: people, not accounts.
     assert "#1" in await cross.on_discord(carol_d, "!idea submit Compost bins | by the gate")
-    assert "You support idea #1" in await cross.on_discord(alice_d, "!idea support 1")
+    assert "(1 support)" in await cross.on_discord(alice_d, "!idea support 1")
     again = await alice_m.ask(cross.room_id, "!idea support 1", bot)
-    assert "You already support idea #1" in again  # same person, other account: no 2nd support
+    assert again == "You already support idea #1."
     crossing = await bob_m.ask(cross.room_id, "!idea support 1", bot)
-    assert "You support idea #1" in crossing and "2" in crossing
+    assert "(2 supports)" in crossing and "moves to review" in crossing, crossing
     shown = await cross.on_discord(carol_d, "!idea show 1")
-    assert "review" in shown.lower(), shown
+    assert "in review" in shown and "Supports: 2" in shown, shown
 
-    # A poll opened on Discord; ballots by command from both platforms, once per person.
+    # A poll opened on Discord: ballots by command on both platforms and by reaction on
+    # Discord, once per person.
     opened = await cross.on_discord(carol_d, '!poll new "Paint the shed?" Yes No')
-    number = re.search(r"#(\d+)", opened)
+    number = re.search(r"Poll #(\d+)", opened)
     assert number is not None, opened
     poll = number[1]
-    await cross.on_discord(alice_d, f"!vote {poll} Yes")
+    poll_message = next(m for m in fake.bot_messages(CHANNEL_ID)
+                        if f"Poll #{poll}" in m["content"])
+    assert "recorded" in await cross.on_discord(alice_d, f"!vote {poll} Yes")
     replaced = await alice_m.ask(cross.room_id, f"!vote {poll} No", bot)
-    assert "replaces your previous one" in replaced  # one person, one ballot
-    await bob_m.ask(cross.room_id, f"!vote {poll} No", bot)
-    results = await alice_m.ask(cross.room_id, f"!poll results {poll}", bot)
-    assert "2" in results and "ballot" in results.lower(), results
+    assert "replaces your previous one" in replaced  # the same person on her other account
+    assert "recorded" in await bob_m.ask(cross.room_id, f"!vote {poll} No", bot)
+    await fake.react(dave_d, poll_message["id"], "1️⃣")
+    results = ""
+    for _attempt in range(50):  # the reaction arrives through the gateway, on its own time
+        results = await alice_m.ask(cross.room_id, f"!poll results {poll}", bot)
+        if "3 ballots" in results:
+            break
+        await asyncio.sleep(0.2)
+    assert "3 ballots" in results, results
+    assert "Yes" in results and "1 (33%)" in results and "2 (67%)" in results, results
+
+    # Closing it on Discord: the result is announced in both rooms of the community.
+    await fake.say(carol_d, f"!poll close {poll}")
+    posted = await fake.wait_for(lambda: [t for t in fake.texts() if t.startswith("Results")])
+    on_matrix = await bob_m.wait(lambda: [t for t in cross.matrix_texts(bob_m)
+                                          if t.startswith("Results") and "(closed)" in t], 20)
+    assert "(closed)" in posted[-1] and on_matrix[-1] == posted[-1]
 
     # A tip typed on Discord to a member who is only on Matrix.
     tipped = await cross.on_discord(carol_d, f"!tip {bob_m.user_id} 5 thanks")
-    assert "tipped" in tipped, tipped
-    balance = await bob_m.ask(cross.room_id, "!balance", bot)
-    assert "25" in balance, balance
+    assert tipped.startswith("carol tipped bob") and "5 BZZ" in tipped, tipped
+    assert "has 25 BZZ" in await bob_m.ask(cross.room_id, "!balance", bot)
+    assert "has 15 BZZ" in await cross.on_discord(carol_d, "!balance")
 
-    # One community on both sides.
+    # One community on both sides: the same pulse, whichever platform asks.
     pulse_d = await cross.on_discord(carol_d, "!pulse")
     pulse_m = await bob_m.ask(cross.room_id, "!pulse", bot)
-    assert "Garden" in pulse_d and "Garden" in pulse_m
-    assert pulse_d == pulse_m
+    assert pulse_d.startswith("📈 Pulse of Garden") and "1 tip" in pulse_d, pulse_d
+    assert pulse_m == pulse_d
