@@ -34,9 +34,9 @@ def _discord_conftest() -> Any:
     return sys.modules[name]
 
 
+import matrix.conftest as matrix_fixtures  # noqa: E402
 from discord_env import discord_section  # noqa: E402
 from fake_discord import CHANNEL_ID, FakeDiscord  # noqa: E402
-import matrix.conftest as matrix_fixtures  # noqa: E402
 from matrix.member import Member  # noqa: E402
 from matrix.synapse import Homeserver  # noqa: E402
 
