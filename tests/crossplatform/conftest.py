@@ -10,7 +10,6 @@ import asyncio
 import importlib.util
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +34,12 @@ def _discord_conftest() -> Any:
 
 
 import matrix.conftest as matrix_fixtures  # noqa: E402
+from cross_env import CrossBot, MakeCrossBot  # noqa: E402
 from discord_env import discord_section  # noqa: E402
 from fake_discord import CHANNEL_ID, FakeDiscord  # noqa: E402
 from matrix.member import Member  # noqa: E402
 from matrix.synapse import Homeserver  # noqa: E402
 
-from bot.adapters.discord.adapter import DiscordAdapter  # noqa: E402
-from bot.adapters.matrix.adapter import MatrixAdapter  # noqa: E402
 from bot.testing import TestBot, make_test_bot  # noqa: E402
 
 fake = _discord_conftest().fake
@@ -54,45 +52,6 @@ COMMUNITY = "garden"
 BUILTINS = {"core": "bot.commands.builtin", "discord": "bot.adapters.discord",
             "matrix": "bot.adapters.matrix", "ideas": "plugins.ideas", "votes": "plugins.votes",
             "tips": "plugins.tips", "pulse": "plugins.pulse"}
-
-
-@dataclass
-class CrossBot:
-    """The bot, the fake Discord, the Matrix room its community shares, and its Matrix owner."""
-
-    tb: TestBot
-    fake: FakeDiscord
-    owner: Member
-    room_id: str
-    bot_user: str
-
-    @property
-    def discord(self) -> DiscordAdapter:
-        adapter = self.tb.bot.adapters["discord"]
-        assert isinstance(adapter, DiscordAdapter)
-        return adapter
-
-    @property
-    def matrix(self) -> MatrixAdapter:
-        adapter = self.tb.bot.adapters["matrix"]
-        assert isinstance(adapter, MatrixAdapter)
-        return adapter
-
-    async def on_discord(self, user: dict[str, Any], text: str, within: float = 15.0) -> str:
-        """Say something in the community's Discord channel; the bot's next message there."""
-        before = len(self.fake.bot_messages(CHANNEL_ID))
-        await self.fake.say(user, text)
-        sent = await self.fake.wait_for(
-            lambda: self.fake.bot_messages(CHANNEL_ID)[before:], within)
-        return str(sent[0]["content"])
-
-    def matrix_texts(self, member: Member) -> list[str]:
-        """What the bot posted in the community's Matrix room, as `member` received it."""
-        return [str(e.source.get("content", {}).get("body", ""))
-                for e in member.from_user(self.room_id, self.bot_user)]
-
-
-MakeCrossBot = Callable[..., Awaitable[CrossBot]]
 
 
 @pytest_asyncio.fixture

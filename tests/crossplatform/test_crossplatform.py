@@ -6,7 +6,7 @@ import asyncio
 import re
 from typing import Any
 
-from conftest import CrossBot, MakeCrossBot
+from cross_env import CrossBot, MakeCrossBot
 from fake_discord import CHANNEL_ID
 from matrix.member import Member
 
