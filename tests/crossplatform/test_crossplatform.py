@@ -33,11 +33,25 @@ async def link(cross: CrossBot, discord_user: dict[str, Any], member: Member) ->
     assert "Linked" in answer, answer
 
 
+async def ballots(cross: CrossBot, member: Member, poll: str, count: int,
+                  also: str = "") -> str:
+    """`!poll results` from Matrix until it shows `count` ballots (reactions and clicks
+    arrive on their own time)."""
+    results = ""
+    for _attempt in range(75):
+        results = await member.ask(cross.room_id, f"!poll results {poll}", cross.bot_user)
+        if f"{count} ballots" in results and also in results:
+            return results
+        await asyncio.sleep(0.2)
+    raise AssertionError(results)
+
+
 async def test_one_community_across_discord_and_matrix(
         make_cross_bot: MakeCrossBot, make_member: Any) -> None:
     cross = await make_cross_bot(plugins=PLUGINS)
     fake = cross.fake
     alice_d, carol_d, dave_d = fake.person("alice"), fake.person("carol"), fake.person("dave")
+    erin_d = fake.person("erin")
     alice_m: Member = await make_member("alice")
     bob_m: Member = await make_member("bob")
     for member in (alice_m, bob_m):
@@ -70,14 +84,26 @@ async def test_one_community_across_discord_and_matrix(
     assert "replaces your previous one" in replaced  # the same person on her other account
     assert "recorded" in await bob_m.ask(cross.room_id, f"!vote {poll} No", bot)
     await fake.react(dave_d, poll_message["id"], "1️⃣")
-    results = ""
-    for _attempt in range(50):  # the reaction arrives through the gateway, on its own time
-        results = await alice_m.ask(cross.room_id, f"!poll results {poll}", bot)
-        if "3 ballots" in results:
-            break
-        await asyncio.sleep(0.2)
-    assert "3 ballots" in results, results
-    assert "Yes" in results and "1 (33%)" in results and "2 (67%)" in results, results
+    buttons = [c for row in fake.messages[int(poll_message["id"])]["components"]
+               for c in row["components"] if c.get("label", "").endswith("Yes")]
+    await fake.click(erin_d, poll_message["id"], buttons[0]["custom_id"])
+    results = await ballots(cross, alice_m, poll, 4)
+    assert "Yes" in results and "2 (50%)" in results, results
+
+    # A poll opened on Matrix: a Matrix reaction and a Discord command, once per person.
+    since = len(bob_m.events)
+    await bob_m.say(cross.room_id, '!poll new "Plant tulips?" Yes No')
+    matrix_poll = (await bob_m.wait(lambda: [
+        e for e in bob_m.from_user(cross.room_id, bot, since)
+        if "Plant tulips?" in e.source.get("content", {}).get("body", "")]))[0]
+    number = re.search(r"Poll #(\d+)", matrix_poll.source["content"]["body"])
+    assert number is not None and number[1] != poll
+    await bob_m.react(cross.room_id, matrix_poll.event_id, "1️⃣")
+    assert "recorded" in await cross.on_discord(alice_d, f"!vote {number[1]} No")
+    await alice_m.react(cross.room_id, matrix_poll.event_id, "1️⃣")  # her ballot, changed
+    await ballots(cross, alice_m, number[1], 2)
+    tally = await ballots(cross, alice_m, number[1], 2, "2 (100%)")
+    assert "Yes" in tally, tally
 
     # Closing it on Discord: the result is announced in both rooms of the community.
     await fake.say(carol_d, f"!poll close {poll}")
