@@ -212,11 +212,21 @@ class Identity:
         return [UserRef(r["platform"], r["user_id"], r["display_name"]) for r in rows]
 
     async def resolve_mention(self, ctx: Context, raw: str) -> Member | None:
-        """Turn `@name` / a platform mention into a known member of the community."""
-        user = ctx.adapter.parse_mention(raw.strip())
-        if user is None:
-            return None
-        return await self.find(ctx.community, user.platform, user.id)
+        """Turn `@name` / a platform mention into a known member of the community.
+
+        A mention this platform cannot read is tried on the others, so a member of a
+        community spanning platforms can name one who is only on the other (`@bob:server`
+        typed on Discord)."""
+        token = raw.strip()
+        adapters = [ctx.adapter, *(a for a in self.bot.adapters.values() if a is not ctx.adapter)]
+        for adapter in adapters:
+            user = adapter.parse_mention(token)
+            if user is None:
+                continue
+            member = await self.find(ctx.community, user.platform, user.id)
+            if member is not None:
+                return member
+        return None
 
     # -- linking accounts across platforms (SPEC §2) -------------------------------------------
 

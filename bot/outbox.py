@@ -110,24 +110,54 @@ class Outbox:
         """Record an announcement in `tx`; a key already recorded is kept as it was."""
         if room is None and member_id is None and edit is None:
             raise ValueError(f"announcement {key!r} has nowhere to go")
-        await tx.execute(
-            "INSERT INTO core_announcements (namespace, key, community, room, member_id, "
-            "edit_ref, reply_to, text, payload, created_at, next_try_at) VALUES ($1, $2, $3, "
-            "$4, $5, $6, $7, $8, $9, $10, $10) ON CONFLICT (key) DO NOTHING",
-            namespace, key, community, encode_room(room), member_id, encode_ref(edit),
-            encode_ref(reply_to), encode_text(text), json.dumps(dict(payload or {})),
-            self.bot.now())
+        rows = [(key, room, reply_to)]
+        if room is not None and member_id is None and edit is None:
+            rows += [(mirror_key(key, target), target, None)
+                     for target in self.mirrors(community, room)]
+        for row_key, row_room, row_reply in rows:
+            await tx.execute(
+                "INSERT INTO core_announcements (namespace, key, community, room, member_id, "
+                "edit_ref, reply_to, text, payload, created_at, next_try_at) VALUES ($1, $2, "
+                "$3, $4, $5, $6, $7, $8, $9, $10, $10) ON CONFLICT (key) DO NOTHING",
+                namespace, row_key, community, encode_room(row_room), member_id,
+                encode_ref(edit), encode_ref(row_reply), encode_text(text),
+                json.dumps(dict(payload or {})), self.bot.now())
         return key
+
+    def mirrors(self, community: str, room: RoomRef) -> list[RoomRef]:
+        """The community's other announcement rooms a post in `room` is repeated in.
+
+        `[communities.ID] announce_rooms` (default: every entry of `rooms`); entries of a
+        platform not running, spaces, and what an adapter says is no room it can post in
+        (a Discord guild id) are skipped; the post's own room (or guild) is never repeated."""
+        section = self.bot.config.communities.get(community)
+        if section is None:
+            return []
+        targets: list[RoomRef] = []
+        for spec in dict.fromkeys(section.announcement_rooms()):
+            platform, _sep, room_id = spec.partition(":")
+            adapter = self.bot.adapters.get(platform)
+            if adapter is None or (platform == room.platform
+                                   and room_id in (room.id, room.guild)):
+                continue
+            is_room = getattr(adapter, "is_room", None)
+            if is_room is not None and not is_room(room_id):
+                continue
+            targets.append(RoomRef(platform, room_id))
+        return targets
 
     async def deliver(self, keys: Iterable[str]) -> int:
         """Send these announcements now (after their commit); returns how many went out."""
         sent = 0
         for key in keys:
-            row = await self.bot.db.fetchrow(
-                f"SELECT {_COLUMNS} FROM core_announcements WHERE key = $1 "
-                "AND sent_at IS NULL", key)
-            if row is not None and await self._deliver(row):
-                sent += 1
+            prefix = mirror_key(key, None)
+            rows = await self.bot.db.fetch(
+                f"SELECT {_COLUMNS} FROM core_announcements WHERE (key = $1 OR "
+                "substr(key, 1, $2) = $3) AND sent_at IS NULL ORDER BY id",
+                key, len(prefix), prefix)
+            for row in rows:
+                if await self._deliver(row):
+                    sent += 1
         return sent
 
     async def pending(self, namespace: str | None = None) -> list[Announcement]:
@@ -255,6 +285,11 @@ class Outbox:
             return content
         locale = self.bot.communities.get(item.community).locale
         return OutgoingMessage(self.bot.i18n.translate(content, locale), reply_to=item.reply_to)
+
+
+def mirror_key(key: str, room: RoomRef | None) -> str:
+    """The outbox key of an announcement's copy in another room (None: the keys' prefix)."""
+    return f"{key}|mirror|" + ("" if room is None else f"{room.platform}:{room.id}")
 
 
 def announcement(row: Row) -> Announcement:

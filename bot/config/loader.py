@@ -326,13 +326,15 @@ def validate_config(
             elif name not in known:
                 hint = _suggest(name, known)
                 b.error(where, f"{name!r} is not a known plugin" + (f"; {hint}" if hint else ""))
-        for spec in community.rooms:
-            platform = spec.split(":", 1)[0]
-            if platform not in room_platforms:
-                b.error(
-                    _join(_join("communities", cid), "rooms"),
-                    f"room {spec!r}: platform {platform!r} is not configured",
-                )
+        for key, specs in (("rooms", community.rooms),
+                           ("announce_rooms", community.announce_rooms or [])):
+            for spec in specs:
+                platform = spec.split(":", 1)[0]
+                if platform not in room_platforms:
+                    b.error(
+                        _join(_join("communities", cid), key),
+                        f"room {spec!r}: platform {platform!r} is not configured",
+                    )
     _check_limits(b, raw.get("limits", {}), schemas)
     for dotted, schema in sorted(schemas.items()):
         head, _, rest = dotted.partition(".")

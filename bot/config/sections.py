@@ -102,6 +102,9 @@ class CommunitySection:
     rooms: list[str] = field(default_factory=list)
     #: Plugins off in this community until an admin's `!plugin enable` (data is kept).
     disabled_plugins: list[str] = field(default_factory=list)
+    #: Where announcements (idea status, poll results, funding outcomes, digests) are mirrored;
+    #: None = every room in `rooms`, [] = only the room each announcement is made in.
+    announce_rooms: list[str] | None = None
 
     def validate(self) -> list[str]:
         """Room specs are `platform:id`; catch malformed ones before the room map is built."""
@@ -110,7 +113,13 @@ class CommunitySection:
             problems += _prefix_problems("prefix", self.prefix)
         for spec in self.rooms:
             problems += [f"rooms: {p}" for p in _room_spec_problems(spec)]
+        for spec in self.announce_rooms or []:
+            problems += [f"announce_rooms: {p}" for p in _room_spec_problems(spec)]
         return problems
+
+    def announcement_rooms(self) -> list[str]:
+        """The room specs announcements are mirrored to (`announce_rooms`, else `rooms`)."""
+        return list(self.rooms if self.announce_rooms is None else self.announce_rooms)
 
 
 def _room_spec_problems(spec: str) -> list[str]:

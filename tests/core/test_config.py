@@ -475,6 +475,22 @@ def test_core_range_checks(raw: dict[str, Any], path: str, fragment: str) -> Non
     assert "pw@" not in str(info.value)
 
 
+def test_announce_rooms_are_checked_like_rooms() -> None:
+    raw = {"communities": {"a": {"rooms": ["console:console"], "announce_rooms": ["nope"]}}}
+    with pytest.raises(ConfigErrors) as info:
+        Config(raw)
+    assert "invalid room 'nope'" in only(info.value.errors,
+                                               "communities.a.announce_rooms").message
+    config = Config({"communities": {"a": {"rooms": ["console:console"],
+                                           "announce_rooms": ["irc:#x"]}}})
+    found = {(p.path, p.message) for p in validate_config(config, SCHEMAS)}
+    assert ("communities.a.announce_rooms",
+            "room 'irc:#x': platform 'irc' is not configured") in found
+    assert config.communities["a"].announcement_rooms() == ["irc:#x"]
+    default = Config({"communities": {"a": {"rooms": ["console:console"]}}})
+    assert default.communities["a"].announcement_rooms() == ["console:console"]
+
+
 def test_room_in_two_communities() -> None:
     raw = {
         "communities": {"a": {"rooms": ["console:console"]}, "b": {"rooms": ["console:console"]}}

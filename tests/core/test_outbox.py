@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from bot import hookimpl
+from bot.adapters.local import LocalAdapter
+from bot.announcement import decode_ref
 from bot.i18n import translatable
-from bot.model import OutgoingMessage, RoomRef
+from bot.model import MessageRef, OutgoingMessage, RoomRef
 from bot.outbox import RunOwner, pid_alive
 from bot.storage import Tx
 from bot.testing import TestBot
@@ -139,3 +142,85 @@ async def test_nowhere_to_go_is_refused(make_bot: Any) -> None:
     with pytest.raises(ValueError):
         await _add(tb, "k", text="lost")
     assert await tb.bot.outbox.pending() == []
+
+
+@dataclass
+class OtherSection:
+    enabled: bool = True
+
+
+class OtherPlatform:
+    """Declares the `other` platform so `[communities.*] rooms` may name its rooms."""
+
+    @hookimpl
+    def register_config(self) -> dict[str, type]:
+        return {"platforms.other": OtherSection}
+
+
+async def _two_rooms(make_bot: Any, **community: Any) -> tuple[TestBot, LocalAdapter]:
+    tb = await make_bot(builtins=CORE_ONLY, plugins={"demo": Renderer(), "p": OtherPlatform()},
+                        raw={"communities": {"main": {
+                            "rooms": ["console:console", "other:room", "other:hall"],
+                            **community}}})
+    other = LocalAdapter("other", "room")
+    tb.bot.adapters["other"] = other
+    await other.start(tb.bot)
+    return tb, other
+
+
+async def _copies(tb: TestBot) -> list[tuple[str, str]]:
+    """(room, key) of each copy posted on the `other` platform, from the refs stored."""
+    rows = await tb.bot.db.fetch("SELECT key, message_ref FROM core_announcements "
+                                 "WHERE sent_at IS NOT NULL ORDER BY id")
+    refs = [(r["key"], decode_ref(r["message_ref"])) for r in rows]
+    return [(ref.room_id, key) for key, ref in refs if ref is not None and ref.platform == "other"]
+
+
+async def _add_main(tb: TestBot, key: str, **kwargs: Any) -> None:
+    async def op(tx: Tx) -> None:
+        await tb.bot.outbox.add(tx, "demo", key, community="main", **kwargs)
+
+    await tb.bot.db.atomic(op)
+
+
+async def test_a_post_is_mirrored_to_every_room_of_its_community(make_bot: Any) -> None:
+    tb, other = await _two_rooms(make_bot)
+    await _add_main(tb, "m1", room=ROOM, payload={"n": 1})
+    assert await tb.bot.outbox.deliver(["m1"]) == 3
+    assert tb.chat.texts == ["rendered 1"]
+    assert [m.text for m in other.sent] == ["rendered 1", "rendered 1"]
+    assert await _copies(tb) == [("room", "m1|mirror|other:room"), ("hall", "m1|mirror|other:hall")]
+    assert await tb.bot.outbox.deliver(["m1"]) == 0  # each copy once
+    await _add_main(tb, "m2", member_id=1, room=ROOM, payload={"n": 2})  # private: no copies
+    await _add_main(tb, "m3", edit=MessageRef("console", "console", "1"), payload={"n": 3})
+    keys = await tb.bot.db.fetch("SELECT key FROM core_announcements ORDER BY id")
+    assert [r["key"] for r in keys] == ["m1", "m1|mirror|other:room", "m1|mirror|other:hall",
+                                        "m2", "m3"]
+
+
+async def test_announce_rooms_chooses_the_copies(make_bot: Any) -> None:
+    tb, other = await _two_rooms(make_bot, announce_rooms=["other:hall"])
+    await _add_main(tb, "m1", room=ROOM, payload={"n": 1})
+    assert await tb.bot.outbox.deliver(["m1"]) == 2
+    assert [m.text for m in other.sent] == ["rendered 1"]
+    assert await _copies(tb) == [("hall", "m1|mirror|other:hall")]
+    tb2, other2 = await _two_rooms(make_bot, announce_rooms=[])
+    await _add_main(tb2, "m1", room=ROOM, payload={"n": 1})
+    assert await tb2.bot.outbox.deliver(["m1"]) == 1 and other2.sent == []
+
+
+async def test_a_copy_that_fails_is_retried_alone(make_bot: Any) -> None:
+    tb, other = await _two_rooms(make_bot, announce_rooms=["other:room"])
+    sent = other.send
+
+    async def down(room: RoomRef, message: OutgoingMessage) -> Any:
+        raise RuntimeError("other platform down")
+
+    other.send = down  # type: ignore[method-assign]
+    await _add_main(tb, "m1", room=ROOM, payload={"n": 1})
+    assert await tb.bot.outbox.deliver(["m1"]) == 1
+    assert [a.key for a in await tb.bot.outbox.pending()] == ["m1|mirror|other:room"]
+    other.send = sent  # type: ignore[method-assign]
+    await tb.bot.db.execute("UPDATE core_announcements SET next_try_at = 0")
+    assert await tb.bot.outbox.drain() == 1
+    assert tb.chat.texts == ["rendered 1"] and [m.text for m in other.sent] == ["rendered 1"]

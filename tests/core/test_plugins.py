@@ -192,8 +192,8 @@ async def test_every_core_hook_is_exercised(make_bot: Any, tmp_path: Path) -> No
                                 room=chat.adapter.room(), payload={"n": 7})
 
     await tb.bot.db.atomic(record)
-    assert await tb.bot.outbox.deliver(["r1"]) == 1
-    assert chat.sent[-1].text == "announced 7"
+    assert await tb.bot.outbox.deliver(["r1"]) == 2  # and its copy in the community's other room
+    assert chat.sent[-1].text == other.sent[-1].text == "announced 7"
     await chat.say("mod", "!ignore @alice")
     assert await chat.say("alice", "!ping") == ""  # on_event_ignored
     await tb.bot.audit.record("main", None, "recorder.thing", "7")

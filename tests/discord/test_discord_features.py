@@ -177,3 +177,9 @@ async def test_a_mapped_discord_role_grants_a_custom_role(env: Env) -> None:
     await said(admin, f"!perm deny core.audit <#{CHANNEL_ID}>",
                "core.audit is now denied to everyone in #")
     await said(admin, "!audit", "You are not allowed to do that (core.audit).")
+
+
+async def test_a_guild_id_is_no_room_to_post_announcements_in(env: Env) -> None:
+    assert env.adapter.is_room(str(CHANNEL_ID))
+    assert not env.adapter.is_room(str(GUILD_ID))  # `rooms = ["discord:GUILD"]`: no copies
+    assert not env.adapter.is_room("general")

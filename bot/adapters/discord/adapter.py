@@ -476,6 +476,12 @@ class DiscordAdapter(BaseAdapter):
             return None
         return self.people.names.get(user_id) or UserRef(PLATFORM, user_id, user_id)
 
+    def is_room(self, room_id: str) -> bool:
+        """A channel id, not a guild's: `[communities.X] rooms` may name a whole guild."""
+        if self._client is None or not room_id.isdigit():
+            return room_id.isdigit()
+        return self._client.get_guild(int(room_id)) is None
+
     def parse_room(self, token: str, here: RoomRef) -> RoomRef | None:
         """`<#id>` (a channel mention) → that channel, in the guild the command came from."""
         channel_id = parse_channel(token)
