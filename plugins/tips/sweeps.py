@@ -3,6 +3,8 @@
 Each runs every minute and at startup, and pays each period exactly once: the period key is
 part of every entry's ref (`allowance`, `2026-11-25:member:12`), progress markers say which
 periods are done, and after downtime the missed periods are caught up (at most `max_catch_up`).
+The allowance is set-based (one INSERT … SELECT per period for many communities at once), so a
+sweep over ten thousand communities costs a few hundred statements, not a million.
 """
 
 from __future__ import annotations
