@@ -23,6 +23,7 @@ from plugins.pulse.state import MOVEMENTS, Money
 
 if TYPE_CHECKING:
     from bot.api import Bot
+    from plugins.pulse.config import PulseConfig
     from plugins.pulse.service import PulseService
 
 log = logging.getLogger("ruche.pulse")
@@ -89,8 +90,10 @@ async def sweep(service: PulseService) -> int:
     await service.recorder.flush()
     tz = ZoneInfo(bot.config.bot.timezone)
     posted = 0
+    off = bot.plugin_disabled_in("pulse")
+    due: list[tuple[str, PulseConfig, RoomRef, str, float, float, date]] = []
     for community in await store.communities(bot.db):
-        if not bot.plugin_enabled("pulse", community):
+        if community in off:
             continue
         cfg = service.config(community)
         if cfg.digest == "off" or not cfg.digest_room:
@@ -100,8 +103,10 @@ async def sweep(service: PulseService) -> int:
             log.warning("pulse: digest room %r of %s is not reachable", cfg.digest_room,
                         community, extra={"plugin": "pulse", "community": community})
             continue
-        key, start, end, first = last_period(cfg.digest, bot.now(), tz)
-        if await store.period_done(bot.db, community, key):
+        due.append((community, cfg, room, *last_period(cfg.digest, bot.now(), tz)))
+    done = await store.periods_done(bot.db, [key for *_head, key, _s, _e, _f in due])
+    for community, cfg, room, key, start, end, first in due:
+        if (community, key) in done:
             continue
         digest = await build(bot, community, start, end, cfg.digest, first,
                              await service.money(community))

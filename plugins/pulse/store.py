@@ -142,9 +142,16 @@ async def claim_period(db: Database | Tx, community: str, period: str, posted: b
         " ON CONFLICT (community, period) DO NOTHING", community, period, posted, at) == 1
 
 
-async def period_done(db: Database, community: str, period: str) -> bool:
-    return bool(await db.fetchval(
-        "SELECT 1 FROM pulse_digests WHERE community = $1 AND period = $2", community, period))
+async def periods_done(db: Database, periods: Sequence[str]) -> set[tuple[str, str]]:
+    """(community, period) of the digests already done among `periods`, in every community:
+    one query per sweep, not one per community."""
+    wanted = sorted(set(periods))
+    if not wanted:
+        return set()
+    marks = ", ".join(f"${i + 1}" for i in range(len(wanted)))
+    rows = await db.fetch(
+        f"SELECT community, period FROM pulse_digests WHERE period IN ({marks})", *wanted)
+    return {(str(r["community"]), str(r["period"])) for r in rows}
 
 
 async def ping(db: Database) -> bool:

@@ -236,34 +236,72 @@ async def communities(q: Queryable) -> list[str]:
     return sorted(r["community"] for r in rows)
 
 
-async def allowance_due(q: Queryable, community: str, current: float, previous: float,
-                        active_since: float, seen_since: float) -> list[Row]:
-    """Members owed an allowance: unpaid for the current period and active, or behind by
-    more than one period (catch-up) and seen recently enough to be owed anything."""
+def _in(communities: list[str], first: int) -> str:
+    """`$first, $first+1, …`: an IN list of community placeholders."""
+    return ", ".join(f"${first + i}" for i in range(len(communities)))
+
+
+async def oldest_allowance(q: Queryable, communities: list[str], seen_since: float) -> float | None:
+    """The earliest period paid to a member of these communities who may still be owed one."""
+    value = await q.fetchval(
+        "SELECT MIN(allowance_at) FROM tips_members "
+        f"WHERE community IN ({_in(communities, 2)}) AND last_seen >= $1",
+        seen_since, *communities,
+    )
+    return None if value is None else float(value)
+
+
+async def insert_allowances(q: Queryable, communities: list[str], src: str, amount: int,
+                            start: float, key: str, seen_since: float, new_members: bool,
+                            now: float) -> list[Row]:
+    """One set-based INSERT … SELECT: the allowance of period `start` (ref `key:member:<id>`)
+    for every member of these communities paid before it (and, for the current period, never
+    paid yet) and seen since `seen_since`. A ref already in the ledger is skipped (exactly
+    once); returns the rows written (id, community, dst, ref)."""
+    never = " OR allowance_at IS NULL" if new_members else ""
     return await q.fetch(
-        "SELECT member_id, allowance_at, last_seen FROM tips_members "
-        "WHERE community = $1 AND last_seen >= $5 AND (allowance_at IS NULL "
-        " OR allowance_at < $3 OR (allowance_at < $2 AND last_seen >= $4)) "
-        "ORDER BY member_id",
-        community, current, previous, active_since, seen_since,
+        "INSERT INTO tips_entries (community, src, dst, amount, reason, ref, memo, link, at) "
+        "SELECT community, CAST($1 AS TEXT), 'member:' || CAST(member_id AS TEXT), "
+        "CAST($2 AS BIGINT), 'allowance', CAST($3 AS TEXT) || CAST(member_id AS TEXT), '', '', "
+        "CAST($4 AS DOUBLE PRECISION) FROM tips_members "
+        f"WHERE community IN ({_in(communities, 7)}) AND last_seen >= $5 "
+        f"AND (allowance_at < $6{never}) ORDER BY community, member_id "
+        "ON CONFLICT DO NOTHING RETURNING id, community, dst, ref",
+        src, amount, f"{key}:member:", now, seen_since, start, *communities,
     )
 
 
-async def skip_allowance(q: Queryable, community: str, previous: float,
-                         seen_before: float) -> None:
-    """Long-inactive members owe nothing: mark them done up to the previous period, so a
-    member who comes back is paid from the current period on, never for the absence."""
+async def credit_many(q: Queryable, credits: list[tuple[str, str, int, int]]) -> None:
+    """Add to many member accounts at once ((community, account, member id, amount), each
+    account once, in account order so concurrent writers lock rows in one order)."""
+    for i in range(0, len(credits), 1000):
+        part = credits[i:i + 1000]
+        marks = ", ".join(f"(${4 * j + 1}, ${4 * j + 2}, 'member', ${4 * j + 3}, ${4 * j + 4})"
+                          for j in range(len(part)))
+        await q.execute(
+            "INSERT INTO tips_accounts (community, account, kind, member_id, balance) "
+            f"VALUES {marks} ON CONFLICT (community, account) "
+            "DO UPDATE SET balance = tips_accounts.balance + excluded.balance",
+            *[v for row in part for v in row],
+        )
+
+
+async def mark_allowances(q: Queryable, communities: list[str], current: float,
+                          previous: float, active_since: float, seen_since: float) -> None:
+    """After a sweep: members owed something are done up to the current period if active,
+    else the previous one; long-inactive members (seen before `seen_since`) are marked done up
+    to the previous period, so one who comes back is paid from then on, never for the absence."""
+    places = _in(communities, 5)
     await q.execute(
-        "UPDATE tips_members SET allowance_at = $1 WHERE community = $2 AND last_seen < $3 "
-        "AND (allowance_at IS NULL OR allowance_at < $1)",
-        previous, community, seen_before,
+        "UPDATE tips_members SET allowance_at = CASE WHEN last_seen >= $1 THEN $2 ELSE $3 END "
+        f"WHERE community IN ({places}) AND last_seen >= $4 AND (allowance_at IS NULL "
+        " OR allowance_at < $3 OR (allowance_at < $2 AND last_seen >= $1))",
+        active_since, current, previous, seen_since, *communities,
     )
-
-
-async def set_allowance_at(q: Queryable, community: str, member_id: int, start: float) -> None:
     await q.execute(
-        "UPDATE tips_members SET allowance_at = $1 WHERE community = $2 AND member_id = $3",
-        start, community, member_id,
+        f"UPDATE tips_members SET allowance_at = $1 WHERE community IN ({_in(communities, 3)}) "
+        "AND last_seen < $2 AND (allowance_at IS NULL OR allowance_at < $1)",
+        previous, seen_since, *communities,
     )
 
 
@@ -280,12 +318,12 @@ async def budget_due(q: Queryable, community: str, current: float,
     )
 
 
-async def positive_budgets(q: Queryable, community: str) -> list[Row]:
-    """Giving budgets still holding tokens (to expire once the feature is turned off)."""
+async def positive_budgets(q: Queryable) -> list[Row]:
+    """Giving budgets still holding tokens, in every community (one query for all of them:
+    what expires once the feature is off)."""
     return await q.fetch(
-        "SELECT member_id, balance AS budget FROM tips_accounts "
-        "WHERE community = $1 AND kind = 'budget' AND balance > 0 ORDER BY member_id",
-        community,
+        "SELECT community, member_id, balance AS budget FROM tips_accounts "
+        "WHERE kind = 'budget' AND balance > 0 ORDER BY community, member_id"
     )
 
 

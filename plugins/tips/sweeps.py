@@ -3,17 +3,20 @@
 Each runs every minute and at startup, and pays each period exactly once: the period key is
 part of every entry's ref (`allowance`, `2026-11-25:member:12`), progress markers say which
 periods are done, and after downtime the missed periods are caught up (at most `max_catch_up`).
+The allowance is set-based (one INSERT … SELECT per period for many communities at once), so a
+sweep over ten thousand communities costs a few hundred statements, not a million.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any, TypeVar
 
 from bot.api import Row, Tx
 from plugins.tips import ledger, store
-from plugins.tips.ledger import TREASURY, Movement, budget_account, member_account
+from plugins.tips.ledger import MINT, TREASURY, Movement, budget_account, member_account
 from plugins.tips.models import LedgerEntry
 from plugins.tips.money import issuer, sink
 from plugins.tips.periods import label, missed, period_start
@@ -21,6 +24,7 @@ from plugins.tips.rewards import WEIGHT_FIELDS, top_members
 from plugins.tips.service import TipsService
 
 CHUNK = 200  # members per atomic op: one op per chunk keeps the writer responsive
+COMMUNITY_CHUNK = 50  # communities per set-based allowance op (~5,000 members at 100 each)
 ACTIVITY_JOB = "activity"
 R = TypeVar("R")
 
@@ -44,68 +48,133 @@ async def _chunked(svc: TipsService, rows: Sequence[R],
     return total
 
 
+async def _live(svc: TipsService) -> list[str]:
+    """Every community with tips data where the plugin is on (one set lookup, not one per row)."""
+    off = svc.bot.plugin_disabled_in("tips")
+    return [c for c in await store.communities(svc.bot.db) if c not in off]
+
+
 async def _each_community(svc: TipsService, sweep: Callable[[TipsService, str, float],
                                                             Awaitable[Any]]) -> None:
     now = float(svc.bot.now())
-    for community in await store.communities(svc.bot.db):
-        if svc.bot.plugin_enabled("tips", community):
-            await sweep(svc, community, now)
+    for community in await _live(svc):
+        await sweep(svc, community, now)
 
 
 # -- allowance and giving budget -----------------------------------------------------------
 
 async def allowance_job(svc: TipsService) -> None:
     """Pay the universal dividend and refresh giving budgets in every community."""
-    await _each_community(svc, allowance)
-    await _each_community(svc, budgets)
+    now = float(svc.bot.now())
+    live = await _live(svc)
+    await allowance_many(svc, live, now)
+    await budgets_many(svc, live, now)
 
 
 async def allowance(svc: TipsService, community: str, now: float) -> int:
-    """Pay each active member `allowance_amount` for every period owed (catch-up included)."""
-    cfg = svc.config(community)
-    if cfg.allowance_amount <= 0:
-        return 0
-    span = cfg.allowance_period.total_seconds()
-    window = cfg.active_window.total_seconds()
-    current = period_start(now, span)
-    previous = current - span
-    oldest = current - span * (cfg.max_catch_up - 1)
-    rows = await store.allowance_due(svc.bot.db, community, current, previous,
-                                     current - window, oldest - window)
-    source = issuer(cfg)
+    """Pay each active member of one community what `allowance_many` would."""
+    return await allowance_many(svc, [community], now)
 
-    async def pay(tx: Tx, row: Row) -> list[LedgerEntry]:
-        member_id, last_seen = int(row["member_id"]), float(row["last_seen"])
-        owed = [s for s in missed(row["allowance_at"], now, span, cfg.max_catch_up)
-                if s - window <= last_seen]
-        written: list[LedgerEntry] = []
-        for start in owed:
-            entry = await ledger.apply(tx, community, Movement(
-                source, member_account(member_id), cfg.allowance_amount, "allowance",
-                f"{label(start, span)}:member:{member_id}"), now, floor=None)
-            if entry is not None:
-                written.append(entry)
-        done = current if current in owed else previous
-        await store.set_allowance_at(tx, community, member_id, done)
-        return written
 
-    total = await _chunked(svc, rows, pay)
-    await svc.atomic(lambda tx: store.skip_allowance(tx, community, previous, oldest - window))
+@dataclass(frozen=True, slots=True)
+class _AllowanceRule:
+    """What decides an allowance: communities sharing it are swept by the same statements."""
+
+    amount: int
+    span: float
+    window: float
+    max_catch_up: int
+    source: str
+
+
+async def allowance_many(svc: TipsService, communities: Sequence[str], now: float) -> int:
+    """Pay each active member `allowance_amount` for every period owed (catch-up included),
+    in set-based statements over COMMUNITY_CHUNK communities sharing one allowance rule."""
+    groups: dict[_AllowanceRule, list[str]] = {}
+    for community in communities:
+        cfg = svc.config(community)
+        if cfg.allowance_amount <= 0:
+            continue
+        rule = _AllowanceRule(cfg.allowance_amount, cfg.allowance_period.total_seconds(),
+                              cfg.active_window.total_seconds(), cfg.max_catch_up, issuer(cfg))
+        groups.setdefault(rule, []).append(community)
+    total = 0
+    for rule, members in groups.items():
+        for i in range(0, len(members), COMMUNITY_CHUNK):
+            total += await _allowance_chunk(svc, rule, members[i:i + COMMUNITY_CHUNK], now)
     return total
 
 
-async def budgets(svc: TipsService, community: str, now: float) -> int:
+async def _allowance_chunk(svc: TipsService, rule: _AllowanceRule, communities: list[str],
+                           now: float) -> int:
+    """One atomic op: an INSERT … SELECT of entries per period owed, the credits they add
+    (one upsert per thousand accounts), the issuer's debit, then the progress markers."""
+    span, window = rule.span, rule.window
+    current = period_start(now, span)
+    previous = current - span
+    oldest = current - span * (rule.max_catch_up - 1)
+
+    async def op(tx: Tx) -> list[LedgerEntry]:
+        earliest = await store.oldest_allowance(tx, communities, oldest - window)
+        starts = missed(earliest, now, span, rule.max_catch_up) or [current]
+        written: list[LedgerEntry] = []
+        for start in starts:
+            rows = await store.insert_allowances(
+                tx, communities, rule.source, rule.amount, start, label(start, span),
+                start - window, start == current, now)
+            written += [LedgerEntry(int(r["id"]), r["community"], rule.source, r["dst"],
+                                    rule.amount, "allowance", r["ref"], "", "", now)
+                        for r in rows]
+        credits: dict[tuple[str, str], int] = {}
+        for entry in written:
+            key = (entry.community, entry.dst)
+            credits[key] = credits.get(key, 0) + entry.amount
+        await store.credit_many(tx, [(c, account, int(account.partition(":")[2]), amount)
+                                     for (c, account), amount in sorted(credits.items())])
+        if rule.source != MINT:  # mutual credit: the treasury issues, with no floor
+            issued: dict[str, int] = {}
+            for entry in written:
+                issued[entry.community] = issued.get(entry.community, 0) + entry.amount
+            for community, amount in sorted(issued.items()):
+                await ledger.debit(tx, community, rule.source, amount, None)
+        await store.mark_allowances(tx, communities, current, previous, current - window,
+                                    oldest - window)
+        return written
+
+    written = await svc.atomic(op)
+    await svc.emit(written)
+    return len(written)
+
+
+async def budgets_many(svc: TipsService, communities: Sequence[str], now: float) -> int:
+    """Giving budgets of every community: those with one refill theirs; leftover budgets where
+    the feature is off are found by one query over all communities, not one per community."""
+    live = set(communities)
+    leftover: dict[str, list[Row]] = {}
+    for row in await store.positive_budgets(svc.bot.db):
+        if row["community"] in live:
+            leftover.setdefault(row["community"], []).append(row)
+    total = 0
+    for community in communities:
+        if svc.config(community).giving_budget > 0:
+            total += await budgets(svc, community, now)
+        elif community in leftover:
+            total += await budgets(svc, community, now, leftover[community])
+    return total
+
+
+async def budgets(svc: TipsService, community: str, now: float,
+                  leftover: Sequence[Row] = ()) -> int:
     """Expire last period's giving budgets and refill active members' for this period."""
     cfg = svc.config(community)
     span = cfg.allowance_period.total_seconds()
     current = period_start(now, span)
     key = label(current, span)
     refill = cfg.giving_budget
+    rows: Sequence[Row] = leftover
     if refill > 0:
         rows = await store.budget_due(svc.bot.db, community, current,
                                       current - cfg.active_window.total_seconds())
-    else:
-        rows = await store.positive_budgets(svc.bot.db, community)
     active_since = current - cfg.active_window.total_seconds()
 
     async def renew(tx: Tx, row: Row) -> list[LedgerEntry]:
