@@ -78,7 +78,7 @@ from bot.storage import (
     serial_pk,
 )
 from bot.storage.db import unavailable_cause
-from bot.text import clean_text, one_line, visible
+from bot.text import Currency, clean_text, one_line, visible
 from bot.timestamps import iso_columns, iso_utc
 
 __all__ = [
@@ -95,6 +95,7 @@ __all__ = [
     "Community",
     "Context",
     "Converter",
+    "Currency",
     "Database",
     "DatabaseUnavailable",
     "DuplicateEvent",

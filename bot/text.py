@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 
 #: Joiners that shape emoji sequences (U+200D) and Persian or Indic words (U+200C).
 _JOINERS = frozenset({"\u200c", "\u200d"})
@@ -62,3 +63,22 @@ def visible(text: str, limit: int = 40) -> str:
     shown = one_line(text)
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
+
+
+@dataclass(frozen=True, slots=True)
+class Currency:
+    """A community's token name and display precision (amounts are integers of 10^-decimals),
+    so every plugin that shows amounts writes them the same way."""
+
+    name: str = ""
+    decimals: int = 0
+
+    def number(self, amount: int) -> str:
+        """`1250` → `12.50` at two decimals."""
+        sign = "-" if amount < 0 else ""
+        whole, frac = divmod(abs(amount), 10**self.decimals)
+        return f"{sign}{whole}.{frac:0{self.decimals}d}" if self.decimals else f"{sign}{whole}"
+
+    def fmt(self, amount: int) -> str:
+        """`1250` → `12.50 BZZ` at two decimals."""
+        return f"{self.number(amount)} {self.name}".rstrip()

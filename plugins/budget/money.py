@@ -10,10 +10,9 @@ already paid the author moves nothing. `None` from a hook means its plugin is no
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.api import UserError, translatable
+from bot.api import Currency, UserError, translatable
 
 if TYPE_CHECKING:
     from bot.api import Bot
@@ -22,22 +21,6 @@ _ = translatable("budget")
 
 REASON = "participatory_budget"  # treasury → an idea's round or author (tips owns "budget")
 TREASURY = "treasury"
-
-
-@dataclass(frozen=True, slots=True)
-class Currency:
-    """The community's token name and display precision (amounts are integers of 10^-decimals)."""
-
-    name: str = ""
-    decimals: int = 0
-
-    def number(self, amount: int) -> str:
-        sign = "-" if amount < 0 else ""
-        whole, frac = divmod(abs(amount), 10**self.decimals)
-        return f"{sign}{whole}.{frac:0{self.decimals}d}" if self.decimals else f"{sign}{whole}"
-
-    def fmt(self, amount: int) -> str:
-        return f"{self.number(amount)} {self.name}".rstrip()
 
 
 def unavailable() -> UserError:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.api import Row, Text, plural_translatable, translatable
+from bot.api import Currency, Row, Text, plural_translatable, translatable
 from plugins.budget.allocation import FUNDED, NO_FIT, Candidate, Placed, allocate
-from plugins.budget.money import Currency
 
 _ = translatable("budget")
 _n = plural_translatable("budget")

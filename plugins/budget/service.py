@@ -14,10 +14,18 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.api import Community, Member, RoomRef, Tx, UserError, format_duration, translatable
+from bot.api import (
+    Community,
+    Currency,
+    Member,
+    RoomRef,
+    Tx,
+    UserError,
+    format_duration,
+    translatable,
+)
 from plugins.budget import money, store
 from plugins.budget.config import BudgetConfig
-from plugins.budget.money import Currency
 from plugins.budget.store import BudgetIdea
 
 if TYPE_CHECKING:

@@ -7,10 +7,9 @@ not there: callers refuse new pledges and leave movements pending for a later sw
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.api import UserError, translatable
+from bot.api import Currency, UserError, translatable
 
 if TYPE_CHECKING:
     from bot.api import Bot
@@ -25,24 +24,6 @@ TREASURY = "treasury"  # the community's treasury account in the ledger
 #: The `member_id` of a pledge the treasury made (`fund_round_from_treasury`): ids of real
 #: members start at 1, so it is never a backer, and its refund goes back to the treasury.
 TREASURY_MEMBER = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Currency:
-    """The community's token name and display precision (amounts are integers of 10^-decimals)."""
-
-    name: str = ""
-    decimals: int = 0
-
-    def number(self, amount: int) -> str:
-        """`1250` → `12.50` at two decimals."""
-        sign = "-" if amount < 0 else ""
-        whole, frac = divmod(abs(amount), 10**self.decimals)
-        return f"{sign}{whole}.{frac:0{self.decimals}d}" if self.decimals else f"{sign}{whole}"
-
-    def fmt(self, amount: int) -> str:
-        """`1250` → `12.50 BZZ` at two decimals."""
-        return f"{self.number(amount)} {self.name}".rstrip()
 
 
 def unavailable() -> UserError:

@@ -8,9 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.api import Text, format_duration, plural_translatable, translatable
+from bot.api import Currency, Text, format_duration, plural_translatable, translatable
 from plugins.funding.models import Backer, FundingRound, Tier
-from plugins.funding.money import Currency
 from plugins.funding.tiers import reached, tier_for
 
 if TYPE_CHECKING:

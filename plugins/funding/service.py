@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from bot.api import (
     Community,
+    Currency,
     IntegrityError,
     Member,
     RoomRef,
@@ -30,7 +31,6 @@ from bot.api import (
 from plugins.funding import known_ideas, money, movements, store
 from plugins.funding.config import FundingConfig
 from plugins.funding.models import FundingRound, PledgeChange, Tier
-from plugins.funding.money import Currency
 from plugins.funding.store import KnownIdea
 from plugins.ideas.models import status_label
 
