@@ -36,6 +36,7 @@ import os
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import (
     AsyncIterator,
     Awaitable,
@@ -140,7 +141,7 @@ class SqliteDatabase(Database):
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {opts.busy_timeout_ms}")
             if writer:
-                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                mode = _journal_wal(conn, opts.busy_timeout_ms / 1000)
                 if not opts.memory and str(mode).lower() != "wal":
                     raise StorageError(f"{opts.path}: cannot use WAL journal mode (got {mode})")
                 conn.execute(f"PRAGMA synchronous = {opts.synchronous}")
@@ -486,6 +487,22 @@ class SqliteDatabase(Database):
             await asyncio.wait(list(self._inflight))
         for reader in self._readers or ():
             reader.conn.close()
+
+
+def _journal_wal(conn: sqlite3.Connection, patience: float) -> str:
+    """Switch to WAL, retrying while another connection holds the file: SQLite answers that
+    switch "database is locked" at once, without its busy handler, when several processes or
+    pools open a new database together."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _vacuum(conn: sqlite3.Connection, sql: str) -> int:
